@@ -1,0 +1,65 @@
+/**
+ * lanevisor: parallel lanes (git worktree + branch + task + real terminals) supervised as XState
+ * actors, with every lifecycle step on a typed local bus. Everything public is exported here.
+ */
+export type {
+  CommandEnvelope,
+  Envelope,
+  EventEnvelope,
+  FailureResponseEnvelope,
+  ResponseEnvelope,
+  ResponseError,
+  SuccessResponseEnvelope,
+} from './bus/envelopes.js';
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  isErrorCode,
+  isLanevisorError,
+  LanevisorError,
+  type LanevisorErrorOptions,
+  type SerializedError,
+} from './bus/errors.js';
+export {
+  type CommandId,
+  type CorrelationId,
+  createCorrelationId,
+  createEventId,
+  createId,
+  createLaneId,
+  createPtyId,
+  createRuntimeId,
+  type EventId,
+  ID_PREFIXES,
+  type Id,
+  type IdKind,
+  idPattern,
+  isCorrelationId,
+  isEventId,
+  isId,
+  isLaneId,
+  isPtyId,
+  isRuntimeId,
+  type LaneId,
+  type PtyId,
+  type ResponseId,
+  type RuntimeId,
+  type SubscriptionId,
+} from './bus/ids.js';
+export { busJsonSchema } from './bus/json-schema.js';
+export { DEFAULT_MAX_PAYLOAD_BYTES } from './bus/json-value.js';
+export { LIFECYCLE_PAYLOAD_SCHEMAS, type LifecyclePayload, type LifecycleTopic } from './bus/lifecycle.js';
+export { createBus, DEFAULT_QUEUE_LIMIT, DEFAULT_REQUEST_TIMEOUT_MS } from './bus/local-bus.js';
+export { commandEnvelopeSchema, envelopeSchema, eventEnvelopeSchema, responseEnvelopeSchema } from './bus/schemas.js';
+export { RESERVED_TOPIC_PREFIXES } from './bus/topics.js';
+export type {
+  Bus,
+  BusOptions,
+  BusStats,
+  CommandHandler,
+  EventHandler,
+  PublishOptions,
+  RequestOptions,
+  SubscribeOptions,
+  SubscriptionStats,
+} from './bus/types.js';

@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // xstate's development build carries extra runtime checks.
+    conditions: ['development'],
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    coverage: {
+      provider: 'v8',
+      include: ['index.ts', 'actors/**/*.ts', 'machines/**/*.ts', 'supervision/**/*.ts', 'bus/**/*.ts', 'cli/**/*.ts'],
+      reporter: ['text-summary', 'text'],
+      thresholds: {
+        lines: 85,
+        'machines/**': { lines: 95 },
+      },
+    },
+  },
+});
