@@ -7,6 +7,10 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // CI asks for a machine-readable report to print its "N passed, N failed" line.
+    reporters: process.env.LANEVISOR_TEST_REPORT
+      ? ['default', ['json', { outputFile: process.env.LANEVISOR_TEST_REPORT }]]
+      : ['default'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -48,6 +48,8 @@ export class LocalBus implements Bus, SubscriptionHost {
   readonly #correlation = new CorrelationScope();
   readonly #requests: RequestRouter;
   readonly #nextEventId = createSequentialIdFactory('event');
+  readonly #nextCorrelationId = createSequentialIdFactory('correlation');
+  readonly #nextCommandId = createSequentialIdFactory('command');
   readonly #maxPayloadBytes: number;
   readonly #queueLimit: number;
   #published = 0;
@@ -75,13 +77,14 @@ export class LocalBus implements Bus, SubscriptionHost {
       throw validationError('handler', 'handler must be a function', 'INVALID_ARGUMENT');
     const parsed = parseOrThrow(subscribeOptionsSchema, options, 'options', 'INVALID_ARGUMENT');
     const subscription = new Subscription(
-      createId('subscription'),
-      pattern,
-      parsedPattern,
-      handler,
-      parsed.queueLimit ?? this.#queueLimit,
-      this.#published + 1,
-      options.onError,
+      {
+        id: createId('subscription'),
+        pattern,
+        parsed: parsedPattern,
+        handler,
+        queueLimit: parsed.queueLimit ?? this.#queueLimit,
+        onError: options.onError,
+      },
       this,
     );
     this.#index.add(subscription);
@@ -119,7 +122,7 @@ export class LocalBus implements Bus, SubscriptionHost {
 
   async request(method: string, payload: unknown, options: RequestOptions = {}): Promise<unknown> {
     const command = this.#validateCommand({
-      id: createId('command'),
+      id: this.#nextCommandId(),
       type: 'command',
       method,
       timestamp: Date.now(),
@@ -176,7 +179,7 @@ export class LocalBus implements Bus, SubscriptionHost {
       `subscriber ${subscription.id} (${subscription.pattern}) failed on ${event.topic}: ${errorText(error)}`,
       { cause: error },
     );
-    notify(subscription.onError, failure);
+    subscription.notifyError(failure);
     // A subscriber failing on the failure reports themselves would report forever.
     if (event.topic === 'bus.subscriber_error') return;
     this.#reportSubscriberError(subscription, event, 'HANDLER_ERROR', failure.message);
@@ -184,9 +187,9 @@ export class LocalBus implements Bus, SubscriptionHost {
 
   overflowed(subscription: Subscription, event: EventEnvelope): void {
     const message = `subscriber ${subscription.id} (${subscription.pattern}) fell ${subscription.queueLimit} events behind and was disconnected at ${event.topic} #${event.sequence}; keep handlers fast or raise queueLimit`;
-    this.#unsubscribe(subscription);
-    notify(
-      subscription.onError,
+    this.#index.remove(subscription);
+    if (subscription.episodeDropped > 0) subscription.endDropEpisode();
+    subscription.disconnect(
       new LanevisorError('BACKPRESSURE', message, { details: { subscriptionId: subscription.id } }),
     );
     this.#reportSubscriberError(subscription, event, 'BACKPRESSURE', message);
@@ -263,22 +266,20 @@ export class LocalBus implements Bus, SubscriptionHost {
       correlationId: correlationId ?? this.#currentOrNewCorrelationId(),
       payload,
     };
-    const ordinal = ++this.#published;
-    this.#enqueueAll(this.#index.exact(topic), event, ordinal, state.eventClass);
-    if (state.parent !== undefined)
-      this.#enqueueAll(this.#index.children(state.parent), event, ordinal, state.eventClass);
-    this.#enqueueAll(this.#index.all, event, ordinal, state.eventClass);
+    this.#published++;
+    this.#enqueueAll(this.#index.exact(topic), event, state.eventClass);
+    if (state.parent !== undefined) this.#enqueueAll(this.#index.children(state.parent), event, state.eventClass);
+    this.#enqueueAll(this.#index.all, event, state.eventClass);
     return event;
   }
 
   #enqueueAll(
     subscriptions: ReadonlySet<Subscription> | undefined,
     event: EventEnvelope,
-    ordinal: number,
     eventClass: EventClass,
   ): void {
     if (subscriptions === undefined) return;
-    for (const subscription of subscriptions) subscription.enqueue(event, ordinal, eventClass);
+    for (const subscription of subscriptions) subscription.enqueue(event, eventClass);
   }
 
   #validateCommand(command: unknown): CommandEnvelope {
@@ -288,27 +289,12 @@ export class LocalBus implements Bus, SubscriptionHost {
   }
 
   #currentOrNewCorrelationId(): string {
-    return this.#correlation.current() ?? createId('correlation');
+    return this.#correlation.current() ?? this.#nextCorrelationId();
   }
 }
 
 export function createBus(options?: BusOptions): Bus {
   return new LocalBus(options);
-}
-
-/** The runtime accepts only buses made by `createBus()`, since it publishes lifecycle events. */
-export function asLocalBus(bus: Bus): LocalBus {
-  if (bus instanceof LocalBus) return bus;
-  throw new LanevisorError('INVALID_ARGUMENT', 'bus must be made with createBus() from lanevisor');
-}
-
-function notify(onError: ((error: Error) => void) | undefined, error: Error): void {
-  if (onError === undefined) return;
-  try {
-    onError(error);
-  } catch {
-    // The subscriber's own error callback failing has nowhere left to be reported.
-  }
 }
 
 function errorText(error: unknown): string {

@@ -1,7 +1,7 @@
 import type { CorrelationScope } from './correlation.js';
 import type { CommandEnvelope, ResponseEnvelope, ResponseError } from './envelopes.js';
 import { isLanevisorError, LanevisorError } from './errors.js';
-import { createId } from './ids.js';
+import { createSequentialIdFactory } from './ids.js';
 import { checkJsonValue } from './json-value.js';
 import { sanitizeErrorMessage } from './sanitize.js';
 
@@ -22,6 +22,7 @@ export interface RequestLimits {
  */
 export class RequestRouter {
   readonly #handlers = new Map<string, Registration>();
+  readonly #nextResponseId = createSequentialIdFactory('response');
 
   constructor(
     private readonly correlation: CorrelationScope,
@@ -53,7 +54,7 @@ export class RequestRouter {
     const registration = this.#handlers.get(command.method);
     if (registration === undefined) {
       return Promise.resolve(
-        failure(command, {
+        this.#failure(command, {
           code: 'METHOD_NOT_FOUND',
           message: `no handler is registered for "${command.method}"; register one with bus.handle()`,
         }),
@@ -70,7 +71,7 @@ export class RequestRouter {
       };
       const timer = setTimeout(() => {
         settle(
-          failure(command, {
+          this.#failure(command, {
             code: 'TIMEOUT',
             message: `"${command.method}" did not answer within ${timeoutMs} ms`,
           }),
@@ -80,10 +81,10 @@ export class RequestRouter {
         const outcome = this.correlation.run(command.correlationId, registration.handler, command.payload, command);
         Promise.resolve(outcome).then(
           (result) => settle(this.#success(command, result)),
-          (error: unknown) => settle(failure(command, describeFailure(command.method, error))),
+          (error: unknown) => settle(this.#failure(command, describeFailure(command.method, error))),
         );
       } catch (error) {
-        settle(failure(command, describeFailure(command.method, error)));
+        settle(this.#failure(command, describeFailure(command.method, error)));
       }
     });
   }
@@ -93,27 +94,27 @@ export class RequestRouter {
     const value = result === undefined ? null : result;
     const check = checkJsonValue(value, 'result', this.limits.maxPayloadBytes);
     if (!check.ok) {
-      return failure(command, {
+      return this.#failure(command, {
         code: 'VALIDATION_ERROR',
         message: `the handler for "${command.method}" returned an invalid result: ${check.message}`,
       });
     }
-    return { ...responseBase(command), ok: true, result: value };
+    return { ...this.#responseBase(command), ok: true, result: value };
   }
-}
 
-function responseBase(command: CommandEnvelope) {
-  return {
-    id: createId('response'),
-    type: 'response',
-    commandId: command.id,
-    timestamp: Date.now(),
-    correlationId: command.correlationId,
-  } as const;
-}
+  #responseBase(command: CommandEnvelope) {
+    return {
+      id: this.#nextResponseId(),
+      type: 'response',
+      commandId: command.id,
+      timestamp: Date.now(),
+      correlationId: command.correlationId,
+    } as const;
+  }
 
-function failure(command: CommandEnvelope, error: ResponseError): ResponseEnvelope {
-  return { ...responseBase(command), ok: false, error };
+  #failure(command: CommandEnvelope, error: ResponseError): ResponseEnvelope {
+    return { ...this.#responseBase(command), ok: false, error };
+  }
 }
 
 /**

@@ -12,6 +12,15 @@ export interface SubscriptionHost {
   dropsChanged(subscription: Subscription, phase: 'started' | 'ended'): void;
 }
 
+export interface SubscriptionInit {
+  readonly id: SubscriptionId;
+  readonly pattern: string;
+  readonly parsed: ParsedPattern;
+  readonly handler: EventHandler;
+  readonly queueLimit: number;
+  readonly onError: ((error: Error) => void) | undefined;
+}
+
 /**
  * Events of bus diagnostics (`bus.*`) may go this far past a full queue, so that the notice about
  * a lagging subscriber never disconnects that same subscriber.
@@ -23,40 +32,50 @@ const QUEUE_COMPACTION_THRESHOLD = 1_024;
 export type EventClass = 'normal' | 'high-volume' | 'diagnostic';
 
 /**
+ * `open` takes events; `disconnecting` takes no more but delivers what it holds, then reports
+ * its error; `closed` delivers nothing more.
+ */
+type SubscriptionState = 'open' | 'disconnecting' | 'closed';
+
+/**
  * One subscriber: a bounded FIFO queue drained asynchronously, one event at a time, waiting for
  * an async handler before the next event, so a handler never runs concurrently with itself.
  */
 export class Subscription {
-  closed = false;
+  readonly id: SubscriptionId;
+  readonly pattern: string;
+  readonly parsed: ParsedPattern;
+  readonly queueLimit: number;
   totalDropped = 0;
   episodeDropped = 0;
   lastDroppedTopic = '';
+  readonly #init: SubscriptionInit;
+  readonly #host: SubscriptionHost;
+  #state: SubscriptionState = 'open';
+  #disconnectError: Error | undefined;
   #queue: (EventEnvelope | undefined)[] = [];
   #head = 0;
   #draining = false;
 
-  constructor(
-    readonly id: SubscriptionId,
-    readonly pattern: string,
-    readonly parsed: ParsedPattern,
-    readonly handler: EventHandler,
-    readonly queueLimit: number,
-    /** Events published before this ordinal predate the subscription and are not delivered. */
-    readonly firstOrdinal: number,
-    readonly onError: ((error: Error) => void) | undefined,
-    private readonly host: SubscriptionHost,
-  ) {}
+  constructor(init: SubscriptionInit, host: SubscriptionHost) {
+    this.id = init.id;
+    this.pattern = init.pattern;
+    this.parsed = init.parsed;
+    this.queueLimit = init.queueLimit;
+    this.#init = init;
+    this.#host = host;
+  }
 
   get queued(): number {
     return this.#queue.length - this.#head;
   }
 
-  enqueue(event: EventEnvelope, ordinal: number, eventClass: EventClass): void {
-    if (this.closed || ordinal < this.firstOrdinal) return;
+  enqueue(event: EventEnvelope, eventClass: EventClass): void {
+    if (this.#state !== 'open') return;
     const limit = eventClass === 'diagnostic' ? this.queueLimit + DIAGNOSTIC_QUEUE_RESERVE : this.queueLimit;
     if (this.queued >= limit) {
       if (eventClass === 'high-volume') this.#drop(event);
-      else this.host.overflowed(this, event);
+      else this.#host.overflowed(this, event);
       return;
     }
     this.#queue.push(event);
@@ -66,34 +85,57 @@ export class Subscription {
     }
   }
 
-  /** Stops delivery at once; queued events are discarded. */
+  /** Unsubscribe: stops delivery at once; queued events are discarded. */
   close(): void {
-    this.closed = true;
+    this.#state = 'closed';
     this.#queue = [];
     this.#head = 0;
+  }
+
+  /** Takes no more events; delivers those already queued, then hands `error` to onError. */
+  disconnect(error: Error): void {
+    if (this.#state !== 'open') return;
+    this.#state = 'disconnecting';
+    this.#disconnectError = error;
+    if (!this.#draining) this.#finishDisconnect();
+  }
+
+  /** Calls the subscriber's onError; a failure of that callback has nowhere left to go. */
+  notifyError(error: Error): void {
+    try {
+      this.#init.onError?.(error);
+    } catch {
+      // Ignored by contract (see SubscribeOptions.onError).
+    }
+  }
+
+  /** Reports the end of a run of dropped events (caught up, or closed) and starts counting anew. */
+  endDropEpisode(): void {
+    this.#host.dropsChanged(this, 'ended');
+    this.episodeDropped = 0;
   }
 
   #drop(event: EventEnvelope): void {
     this.totalDropped++;
     this.episodeDropped++;
     this.lastDroppedTopic = event.topic;
-    if (this.episodeDropped === 1) this.host.dropsChanged(this, 'started');
+    if (this.episodeDropped === 1) this.#host.dropsChanged(this, 'started');
   }
 
   readonly #drain = (): void => {
-    while (!this.closed && this.#head < this.#queue.length) {
+    while (this.#state !== 'closed' && this.#head < this.#queue.length) {
       const event = this.#queue[this.#head] as EventEnvelope;
       this.#queue[this.#head++] = undefined;
       let outcome: void | Promise<void>;
       try {
-        outcome = this.host.deliver(this.handler, event);
+        outcome = this.#host.deliver(this.#init.handler, event);
       } catch (error) {
-        this.host.handlerFailed(this, event, error);
+        this.#host.handlerFailed(this, event, error);
         continue;
       }
       if (isThenable(outcome)) {
         outcome.then(this.#drain, (error: unknown) => {
-          this.host.handlerFailed(this, event, error);
+          this.#host.handlerFailed(this, event, error);
           this.#drain();
         });
         this.#compact();
@@ -103,13 +145,14 @@ export class Subscription {
     this.#queue.length = 0;
     this.#head = 0;
     this.#draining = false;
-    if (!this.closed && this.episodeDropped > 0) this.endDropEpisode();
+    if (this.#state === 'disconnecting') this.#finishDisconnect();
+    else if (this.#state === 'open' && this.episodeDropped > 0) this.endDropEpisode();
   };
 
-  /** Reports the end of a run of dropped events (caught up, or closed) and starts counting anew. */
-  endDropEpisode(): void {
-    this.host.dropsChanged(this, 'ended');
-    this.episodeDropped = 0;
+  #finishDisconnect(): void {
+    this.#state = 'closed';
+    if (this.#disconnectError !== undefined) this.notifyError(this.#disconnectError);
+    this.#disconnectError = undefined;
   }
 
   #compact(): void {

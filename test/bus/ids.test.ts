@@ -32,7 +32,13 @@ describe('ids', () => {
   });
 
   it('are accepted only by the validator of their own prefix', () => {
-    const validators = { lane: isLaneId, pty: isPtyId, event: isEventId, correlation: isCorrelationId, runtime: isRuntimeId };
+    const validators = {
+      lane: isLaneId,
+      pty: isPtyId,
+      event: isEventId,
+      correlation: isCorrelationId,
+      runtime: isRuntimeId,
+    };
     for (const [kind, validate] of Object.entries(validators)) {
       for (const other of Object.keys(validators)) {
         expect(validate(createId(other as IdKind))).toBe(other === kind);
@@ -75,7 +81,9 @@ describe('ids', () => {
       const ids = Array.from({ length: 50 }, createLaneId);
       for (const id of ids) {
         // git itself is the judge of a valid branch name.
-        expect(() => execFileSync('git', ['check-ref-format', '--branch', `lane/${id}`], { stdio: 'pipe' })).not.toThrow();
+        expect(() =>
+          execFileSync('git', ['check-ref-format', '--branch', `lane/${id}`], { stdio: 'pipe' }),
+        ).not.toThrow();
         mkdirSync(join(root, id));
       }
       expect(encodeURIComponent(ids[0] ?? '')).toBe(ids[0]);

@@ -13,7 +13,18 @@ function failure(value: unknown, limit = LIMIT) {
 
 describe('checkJsonValue', () => {
   it('accepts plain JSON values', () => {
-    for (const value of [null, true, 0, -1.5, '', 'text', [], {}, { a: [1, 'x', null, { b: false }] }, Object.create(null)]) {
+    for (const value of [
+      null,
+      true,
+      0,
+      -1.5,
+      '',
+      'text',
+      [],
+      {},
+      { a: [1, 'x', null, { b: false }] },
+      Object.create(null),
+    ]) {
       expect(checkJsonValue(value, 'payload', LIMIT)).toEqual({ ok: true });
     }
   });
@@ -99,6 +110,8 @@ describe('checkJsonValue', () => {
   });
 
   it('formats field paths for identifiers, indexes and odd keys', () => {
-    expect(formatFieldPath('payload', ['a', 0, 'b c', '$ok', Symbol.for('s')])).toBe('payload.a[0]["b c"].$ok["Symbol(s)"]');
+    expect(formatFieldPath('payload', ['a', 0, 'b c', '$ok', Symbol.for('s')])).toBe(
+      'payload.a[0]["b c"].$ok["Symbol(s)"]',
+    );
   });
 });
