@@ -12,11 +12,12 @@ import {
 } from './lifecycle.js';
 import { type CommandHandler, RequestRouter } from './requests.js';
 import { commandEnvelopeSchema, correlationIdSchema, timeoutMsSchema, topicSchema } from './schemas.js';
-import { type EventClass, type EventHandler, Subscription, type SubscriptionHost } from './subscription.js';
+import { SubscriberDiagnostics } from './subscriber-diagnostics.js';
+import { type EventHandler, Subscription } from './subscription.js';
 import { SubscriptionIndex } from './subscription-index.js';
-import { isHighVolumeTopic, isReservedTopic, parentOfTopic, parsePattern } from './topics.js';
+import { classifyTopic, type EventClass, isReservedTopic, parentOfTopic, parsePattern } from './topics.js';
 import type { Bus, BusOptions, BusStats, PublishOptions, RequestOptions, SubscribeOptions } from './types.js';
-import { assertJsonValue, parseOrThrow, validationError } from './validation.js';
+import { assertFunction, assertJsonValue, parseOrThrow, validationError } from './validation.js';
 
 export const DEFAULT_QUEUE_LIMIT = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -42,10 +43,15 @@ interface TopicState {
 }
 
 /** The in-process bus. Use `createBus()`; the runtime publishes lifecycle events through it. */
-export class LocalBus implements Bus, SubscriptionHost {
+export class LocalBus implements Bus {
   readonly #topics = new Map<string, TopicState>();
   readonly #index = new SubscriptionIndex();
   readonly #correlation = new CorrelationScope();
+  readonly #diagnostics = new SubscriberDiagnostics(
+    this.#correlation,
+    (topic, payload, options) => this.publishLifecycle(topic, payload, options),
+    (subscription) => this.#index.remove(subscription),
+  );
   readonly #requests: RequestRouter;
   readonly #nextEventId = createSequentialIdFactory('event');
   readonly #nextCorrelationId = createSequentialIdFactory('correlation');
@@ -73,8 +79,7 @@ export class LocalBus implements Bus, SubscriptionHost {
         'INVALID_ARGUMENT',
       );
     }
-    if (typeof handler !== 'function')
-      throw validationError('handler', 'handler must be a function', 'INVALID_ARGUMENT');
+    assertFunction(handler, 'handler');
     const parsed = parseOrThrow(subscribeOptionsSchema, options, 'options', 'INVALID_ARGUMENT');
     const subscription = new Subscription(
       {
@@ -85,7 +90,7 @@ export class LocalBus implements Bus, SubscriptionHost {
         queueLimit: parsed.queueLimit ?? this.#queueLimit,
         onError: options.onError,
       },
-      this,
+      this.#diagnostics,
     );
     this.#index.add(subscription);
     return () => this.#unsubscribe(subscription);
@@ -115,8 +120,7 @@ export class LocalBus implements Bus, SubscriptionHost {
 
   handle(method: string, handler: CommandHandler): () => void {
     parseOrThrow(commandEnvelopeSchema.shape.method, method, 'method', 'INVALID_ARGUMENT');
-    if (typeof handler !== 'function')
-      throw validationError('handler', 'handler must be a function', 'INVALID_ARGUMENT');
+    assertFunction(handler, 'handler');
     return this.#requests.register(method, handler);
   }
 
@@ -167,71 +171,8 @@ export class LocalBus implements Bus, SubscriptionHost {
     };
   }
 
-  // SubscriptionHost: how subscriptions deliver and report.
-
-  deliver(handler: EventHandler, event: EventEnvelope): void | Promise<void> {
-    return this.#correlation.run(event.correlationId, handler, event);
-  }
-
-  handlerFailed(subscription: Subscription, event: EventEnvelope, error: unknown): void {
-    const failure = new LanevisorError(
-      'HANDLER_ERROR',
-      `subscriber ${subscription.id} (${subscription.pattern}) failed on ${event.topic}: ${errorText(error)}`,
-      { cause: error },
-    );
-    subscription.notifyError(failure);
-    // A subscriber failing on the failure reports themselves would report forever.
-    if (event.topic === 'bus.subscriber_error') return;
-    this.#reportSubscriberError(subscription, event, 'HANDLER_ERROR', failure.message);
-  }
-
-  overflowed(subscription: Subscription, event: EventEnvelope): void {
-    const message = `subscriber ${subscription.id} (${subscription.pattern}) fell ${subscription.queueLimit} events behind and was disconnected at ${event.topic} #${event.sequence}; keep handlers fast or raise queueLimit`;
-    this.#index.remove(subscription);
-    if (subscription.episodeDropped > 0) subscription.endDropEpisode();
-    subscription.disconnect(
-      new LanevisorError('BACKPRESSURE', message, { details: { subscriptionId: subscription.id } }),
-    );
-    this.#reportSubscriberError(subscription, event, 'BACKPRESSURE', message);
-  }
-
-  dropsChanged(subscription: Subscription, phase: 'started' | 'ended'): void {
-    this.publishLifecycle(
-      'bus.dropped',
-      {
-        subscriptionId: subscription.id,
-        pattern: subscription.pattern,
-        phase,
-        dropped: subscription.episodeDropped,
-        totalDropped: subscription.totalDropped,
-        lastTopic: subscription.lastDroppedTopic,
-      },
-      { correlationId: subscription.id },
-    );
-  }
-
-  #reportSubscriberError(
-    subscription: Subscription,
-    event: EventEnvelope,
-    code: 'HANDLER_ERROR' | 'BACKPRESSURE',
-    message: string,
-  ): void {
-    this.publishLifecycle(
-      'bus.subscriber_error',
-      {
-        subscriptionId: subscription.id,
-        pattern: subscription.pattern,
-        topic: event.topic,
-        eventId: event.id,
-        code,
-        message,
-      },
-      { correlationId: event.correlationId },
-    );
-  }
-
   #unsubscribe(subscription: Subscription): void {
-    if (!this.#index.remove(subscription)) return;
+    this.#index.remove(subscription);
     subscription.close();
     if (subscription.episodeDropped > 0) subscription.endDropEpisode();
   }
@@ -247,7 +188,7 @@ export class LocalBus implements Bus, SubscriptionHost {
     const state: TopicState = {
       sequence: 0,
       parent: parentOfTopic(topic),
-      eventClass: isHighVolumeTopic(topic) ? 'high-volume' : topic.startsWith('bus.') ? 'diagnostic' : 'normal',
+      eventClass: classifyTopic(topic),
       reserved,
     };
     this.#topics.set(topic, state);
@@ -295,8 +236,4 @@ export class LocalBus implements Bus, SubscriptionHost {
 
 export function createBus(options?: BusOptions): Bus {
   return new LocalBus(options);
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

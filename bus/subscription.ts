@@ -1,6 +1,6 @@
 import type { EventEnvelope } from './envelopes.js';
 import type { SubscriptionId } from './ids.js';
-import type { ParsedPattern } from './topics.js';
+import type { EventClass, ParsedPattern } from './topics.js';
 
 export type EventHandler = (event: EventEnvelope) => void | Promise<void>;
 
@@ -28,8 +28,6 @@ export interface SubscriptionInit {
 export const DIAGNOSTIC_QUEUE_RESERVE = 1_000;
 /** A drained prefix of the queue longer than this is cut off, so the array does not grow forever. */
 const QUEUE_COMPACTION_THRESHOLD = 1_024;
-
-export type EventClass = 'normal' | 'high-volume' | 'diagnostic';
 
 /**
  * `open` takes events; `disconnecting` takes no more but delivers what it holds, then reports

@@ -23,8 +23,18 @@ export function isReservedTopic(topic: string): boolean {
   return RESERVED_TOPIC_PREFIXES.some((prefix) => topic.startsWith(prefix));
 }
 
-export function isHighVolumeTopic(topic: string): boolean {
-  return topic.endsWith(HIGH_VOLUME_TOPIC_SUFFIX);
+/** The bus's own notices, which get a reserve past a full queue. */
+export const DIAGNOSTIC_TOPIC_PREFIX = 'bus.';
+
+/**
+ * How a full subscriber queue treats an event: `high-volume` events are dropped and counted,
+ * `diagnostic` ones may use a small reserve, `normal` ones disconnect the subscriber.
+ */
+export type EventClass = 'normal' | 'high-volume' | 'diagnostic';
+
+export function classifyTopic(topic: string): EventClass {
+  if (topic.endsWith(HIGH_VOLUME_TOPIC_SUFFIX)) return 'high-volume';
+  return topic.startsWith(DIAGNOSTIC_TOPIC_PREFIX) ? 'diagnostic' : 'normal';
 }
 
 /** `a.b.c` → `a.b`; a one-segment topic has no parent and matches no `x.*` pattern. */

@@ -32,3 +32,8 @@ export function assertJsonValue(value: unknown, field: string, maxBytes: number)
   const check = checkJsonValue(value, field, maxBytes);
   if (!check.ok) throw validationError(check.field, check.message);
 }
+
+/** Throws INVALID_ARGUMENT unless `value` is a function (for callers without type checking). */
+export function assertFunction(value: unknown, field: string): void {
+  if (typeof value !== 'function') throw validationError(field, `${field} must be a function`, 'INVALID_ARGUMENT');
+}

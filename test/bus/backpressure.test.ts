@@ -145,4 +145,42 @@ describe('backpressure', () => {
     await waitUntil(() => seen.length === 9_000, 'all deliveries');
     expect(seen).toEqual(Array.from({ length: 9_000 }, (_, i) => i + 1));
   });
+
+  it('unsubscribing a disconnecting subscriber stops the rest of its prefix and its error', async () => {
+    const bus = createBus();
+    const slow = stalledSubscriber();
+    const onError: Error[] = [];
+    const unsubscribe = bus.subscribe('steps.step', slow.handler, { queueLimit: 3, onError: (e) => onError.push(e) });
+    for (let i = 0; i < 5; i++) bus.publish('steps.step', i);
+    await settle();
+    expect(slow.seen.map((e) => e.sequence)).toEqual([1]);
+    unsubscribe();
+    slow.release();
+    await settle();
+    expect(slow.seen.map((e) => e.sequence)).toEqual([1]);
+    expect(onError).toEqual([]);
+  });
+
+  it('an onError callback that throws does not break the bus', async () => {
+    const bus = createBus();
+    const others: number[] = [];
+    bus.subscribe(
+      'x',
+      () => {
+        throw new Error('handler');
+      },
+      {
+        onError: () => {
+          throw new Error('callback');
+        },
+      },
+    );
+    bus.subscribe('x', (event) => {
+      others.push(event.sequence);
+    });
+    bus.publish('x', 1);
+    bus.publish('x', 2);
+    await settle();
+    expect(others).toEqual([1, 2]);
+  });
 });
