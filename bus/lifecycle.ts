@@ -7,6 +7,15 @@ import { idPattern } from './ids.js';
  * not match, is a VALIDATION_ERROR; docs/schema/bus.schema.json is generated from this catalog.
  */
 const subscriptionIdSchema = z.string().regex(idPattern('subscription'));
+const laneIdSchema = z.string().regex(idPattern('lane'));
+const ptyIdSchema = z.string().regex(idPattern('pty'));
+const pidSchema = z.number().int().positive();
+const countSchema = z.number().int().nonnegative();
+
+/** The public states of a PTY (machines/pty-protocol.ts has the same list; supervision checks they agree). */
+export const PTY_STATES = ['idle', 'spawning', 'active', 'throttled', 'errored', 'stopped'] as const;
+const ptyStateSchema = z.enum(PTY_STATES);
+const ptyRef = { laneId: laneIdSchema, ptyId: ptyIdSchema };
 
 export const LIFECYCLE_PAYLOAD_SCHEMAS = {
   'bus.subscriber_error': z.strictObject({
@@ -29,6 +38,68 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
     totalDropped: z.number().int().nonnegative(),
     /** The topic of the most recent dropped event. */
     lastTopic: z.string(),
+  }),
+  'pty.spawned': z.strictObject({
+    ...ptyRef,
+    pid: pidSchema,
+    pgid: pidSchema,
+    sid: pidSchema,
+    /** Clock ticks since boot (/proc/<pid>/stat field 22): with the pid, names one process. */
+    startTime: z.number().int(),
+    /** The executable, resolved. */
+    command: z.string(),
+    args: z.array(z.string()),
+    cwd: z.string(),
+    cols: z.number().int(),
+    rows: z.number().int(),
+    name: z.string(),
+    sessionId: z.string().nullable(),
+    terminalId: z.string().nullable(),
+    restarts: countSchema,
+  }),
+  'pty.state_changed': z.strictObject({
+    ...ptyRef,
+    from: ptyStateSchema,
+    to: ptyStateSchema,
+    reason: z.string().optional(),
+  }),
+  'pty.output': z.strictObject({
+    ...ptyRef,
+    data: z.string(),
+    /** Byte offset of the batch's first byte in the PTY's whole output. */
+    offset: countSchema,
+    bytes: countSchema,
+  }),
+  'pty.resized': z.strictObject({ ...ptyRef, cols: z.number().int(), rows: z.number().int() }),
+  'pty.signal': z.strictObject({
+    ...ptyRef,
+    signal: z.string(),
+    /** `group`: the PTY's process group, `pid` being its id; `process`: one process. */
+    target: z.enum(['group', 'process']),
+    pid: z.number().int(),
+    /** Epoch milliseconds. */
+    sentAt: z.number().int(),
+    outcome: z.enum(['delivered', 'not_found', 'not_ours', 'failed']),
+    error: z.string().optional(),
+  }),
+  'pty.error': z.strictObject({
+    ...ptyRef,
+    /** SPAWN_ERROR: the process could not start; LISTENER_ERROR: an onData listener threw. */
+    code: z.enum(['SPAWN_ERROR', 'LISTENER_ERROR']),
+    message: z.string(),
+  }),
+  'pty.idle': z.strictObject({ ...ptyRef, idleMs: countSchema }),
+  'pty.stopped': z.strictObject({
+    ...ptyRef,
+    state: z.enum(['stopped', 'errored']),
+    exitCode: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    /** SIGKILL was needed to stop it. */
+    escalated: z.boolean(),
+    /** Bytes of output in all. */
+    outputBytes: countSchema,
+    /** Scrollback bytes dropped because no consumer needed them and the buffer was full. */
+    droppedBytes: countSchema,
   }),
 } as const satisfies Record<string, z.ZodType>;
 

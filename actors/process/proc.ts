@@ -1,0 +1,85 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * Reading Linux's /proc: what a process is (state, group, session, start time) and which
+ * lanevisor tag variables it carries. Start times identify a process across pid reuse: a pid whose
+ * start time differs from the one recorded is another process and is never signalled.
+ */
+export interface ProcStat {
+  readonly pid: number;
+  readonly comm: string;
+  /** One letter: R, S, D, Z (zombie), T, … */
+  readonly state: string;
+  readonly ppid: number;
+  readonly pgid: number;
+  readonly sid: number;
+  /** Clock ticks since boot (field 22): with the pid, identifies one process. */
+  readonly startTime: number;
+  /** User plus system CPU time, in clock ticks. */
+  readonly cpuTicks: number;
+  /** Resident set size in pages. */
+  readonly rssPages: number;
+}
+
+const PROC = '/proc';
+
+/** undefined when the process does not exist (or vanished while being read). */
+export function readProcStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`${PROC}/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  return parseProcStat(text);
+}
+
+/** Parses /proc/<pid>/stat; the command name may hold spaces and parentheses, so split after the last ')'. */
+export function parseProcStat(text: string): ProcStat | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  // Fields after the name start at field 3 (state).
+  const rest = text.slice(close + 2).split(' ');
+  const field = (n: number): number => Number(rest[n - 3]);
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    comm: text.slice(open + 1, close),
+    state: rest[0] ?? '?',
+    ppid: field(4),
+    pgid: field(5),
+    sid: field(6),
+    cpuTicks: field(14) + field(15),
+    startTime: field(22),
+    rssPages: field(24),
+  };
+}
+
+/** A process that exists and is not a zombie (zombies count as dead). */
+export function isRunning(stat: ProcStat | undefined): stat is ProcStat {
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+export function listPids(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync(PROC)) {
+    const pid = Number(name);
+    if (Number.isInteger(pid) && pid > 0) pids.push(pid);
+  }
+  return pids;
+}
+
+/** The value of one environment variable of a process, or undefined (absent, gone, or not readable). */
+export function readEnvironVariable(pid: number, name: string): string | undefined {
+  let environ: string;
+  try {
+    environ = readFileSync(`${PROC}/${pid}/environ`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const prefix = `${name}=`;
+  for (const entry of environ.split('\0')) {
+    if (entry.startsWith(prefix)) return entry.slice(prefix.length);
+  }
+  return undefined;
+}

@@ -1,0 +1,92 @@
+import { isRunning, listPids, type ProcStat, readEnvironVariable, readProcStat } from './proc.js';
+
+/** One process, as recorded when it was started: its pid and its start time. */
+export interface ProcessIdentity {
+  readonly pid: number;
+  readonly startTime: number;
+}
+
+/**
+ * What belongs to one PTY: its child (the leader of its own session and process group, as
+ * forkpty makes it), every process of that session, and every process carrying its tag variable
+ * (those that left the session with setsid).
+ */
+export interface PtyProcessSelector {
+  readonly leader: ProcessIdentity;
+  readonly tag: { readonly name: string; readonly value: string };
+}
+
+/** A process found to belong to a PTY, with its process group. */
+export interface PtyMember extends ProcessIdentity {
+  readonly pgid: number;
+}
+
+export type SignalOutcome = 'delivered' | 'not_found' | 'not_ours' | 'failed';
+
+export interface SignalResult {
+  readonly pid: number;
+  readonly outcome: SignalOutcome;
+  readonly error?: string;
+}
+
+/** Alive and the same process as recorded (not a zombie, not a reused pid). */
+export function isSameProcessAlive(identity: ProcessIdentity): boolean {
+  const stat = readProcStat(identity.pid);
+  return isRunning(stat) && stat.startTime === identity.startTime;
+}
+
+/**
+ * True when the leader's pid now names another process: its session and group ids can then be
+ * someone else's, so only the tag may be trusted.
+ */
+function leaderPidReused(leader: ProcessIdentity): boolean {
+  const stat = readProcStat(leader.pid);
+  return stat !== undefined && stat.startTime !== leader.startTime;
+}
+
+/** The running processes of a PTY (zombies count as dead). Reads every process's stat, and environ for the tag. */
+export function scanPtyProcesses(selector: PtyProcessSelector): PtyMember[] {
+  const trustSession = !leaderPidReused(selector.leader);
+  const members: PtyMember[] = [];
+  for (const pid of listPids()) {
+    if (pid === process.pid) continue;
+    const stat = readProcStat(pid);
+    if (!isRunning(stat)) continue;
+    if (belongsToPty(stat, selector, trustSession)) members.push({ pid, startTime: stat.startTime, pgid: stat.pgid });
+  }
+  return members;
+}
+
+function belongsToPty(stat: ProcStat, selector: PtyProcessSelector, trustSession: boolean): boolean {
+  const { leader, tag } = selector;
+  if (stat.pid === leader.pid) return stat.startTime === leader.startTime;
+  if (trustSession && stat.sid === leader.pid) return true;
+  return readEnvironVariable(stat.pid, tag.name) === tag.value;
+}
+
+/** Signals each process that is still the one recorded; a reused pid is reported `not_ours`, never signalled. */
+export function signalProcesses(members: readonly ProcessIdentity[], signal: NodeJS.Signals): SignalResult[] {
+  return members.map((member) => {
+    const stat = readProcStat(member.pid);
+    if (!isRunning(stat)) return { pid: member.pid, outcome: 'not_found' };
+    if (stat.startTime !== member.startTime) return { pid: member.pid, outcome: 'not_ours' };
+    return sendSignal(member.pid, signal);
+  });
+}
+
+/** Signals the process group led by `leader` (pgid = leader pid), unless that pid now names another process. */
+export function signalProcessGroup(leader: ProcessIdentity, signal: NodeJS.Signals): SignalResult {
+  if (leaderPidReused(leader)) return { pid: -leader.pid, outcome: 'not_ours' };
+  return sendSignal(-leader.pid, signal);
+}
+
+function sendSignal(target: number, signal: NodeJS.Signals): SignalResult {
+  try {
+    process.kill(target, signal);
+    return { pid: target, outcome: 'delivered' };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return { pid: target, outcome: 'not_found' };
+    return { pid: target, outcome: 'failed', error: code ?? String(error) };
+  }
+}

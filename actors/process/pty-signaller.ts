@@ -1,0 +1,125 @@
+import {
+  isSameProcessAlive,
+  type PtyMember,
+  type PtyProcessSelector,
+  type SignalOutcome,
+  scanPtyProcesses,
+  signalProcesses,
+  signalProcessGroup,
+} from './process-tree.js';
+
+/** How often the known processes are checked while a PTY is being stopped. */
+export const TREE_POLL_MS = 20;
+/** How often /proc is scanned again for processes that appeared meanwhile. */
+export const TREE_RESCAN_MS = 200;
+
+/** One signal sent: the fact published as `pty.signal`. */
+export interface SignalRecord {
+  readonly signal: string;
+  /** `group`: the PTY's process group (`pid` is its id); `process`: one process. */
+  readonly target: 'group' | 'process';
+  readonly pid: number;
+  /** Epoch milliseconds. */
+  readonly sentAt: number;
+  readonly outcome: SignalOutcome;
+  readonly error?: string;
+}
+
+/**
+ * Stops every process of one PTY: its group first, then every other member of its session and
+ * every process carrying its tag; keeps watching until none is left (zombies count as gone), then
+ * calls `onGone` once. `signal` is the graceful step, `kill` the forced one (SIGKILL, repeated for
+ * any process that appears meanwhile).
+ */
+export class PtySignaller {
+  #members: PtyMember[] = [];
+  #signals: readonly NodeJS.Signals[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #lastScanAt = 0;
+  #done = false;
+
+  constructor(
+    private readonly selector: PtyProcessSelector,
+    private readonly report: (record: SignalRecord) => void,
+    private readonly onGone: () => void,
+  ) {}
+
+  /** One signal to the PTY's process group, recorded; starts no watch. */
+  signalGroup(signal: NodeJS.Signals): void {
+    this.#record(signal, 'group', this.selector.leader.pid, signalProcessGroup(this.selector.leader, signal));
+  }
+
+  /** The graceful step: these signals to every process of the PTY, then watch until none is left. */
+  signal(signals: readonly NodeJS.Signals[]): void {
+    this.#signals = signals;
+    this.#rescanAndSignal();
+  }
+
+  /** The forced step: SIGKILL to every process of the PTY, and to any that appears, until none is left. */
+  kill(): void {
+    this.#signals = ['SIGKILL'];
+    this.#rescanAndSignal();
+  }
+
+  stop(): void {
+    this.#done = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #rescanAndSignal(): void {
+    if (this.#done) return;
+    clearTimeout(this.#timer);
+    this.#members = scanPtyProcesses(this.selector);
+    this.#lastScanAt = performance.now();
+    for (const signal of this.#signals) {
+      // The group as a whole (atomic for its members), then the rest of the session and the tagged escapees.
+      this.signalGroup(signal);
+      this.#sendEach(
+        signal,
+        this.#members.filter((m) => m.pgid !== this.selector.leader.pid),
+      );
+    }
+    this.#check();
+  }
+
+  #sendEach(signal: NodeJS.Signals, members: readonly PtyMember[]): void {
+    for (const result of signalProcesses(members, signal)) this.#record(signal, 'process', result.pid, result);
+  }
+
+  #record(
+    signal: NodeJS.Signals,
+    target: 'group' | 'process',
+    pid: number,
+    result: { outcome: SignalOutcome; error?: string },
+  ): void {
+    this.report({
+      signal,
+      target,
+      pid,
+      sentAt: Date.now(),
+      outcome: result.outcome,
+      ...(result.error === undefined ? {} : { error: result.error }),
+    });
+  }
+
+  #check = (): void => {
+    this.#timer = undefined;
+    if (this.#done) return;
+    this.#members = this.#members.filter(isSameProcessAlive);
+    const rescanDue = performance.now() - this.#lastScanAt >= TREE_RESCAN_MS;
+    if (this.#members.length === 0 || rescanDue) {
+      const previous = new Set(this.#members.map((m) => m.pid));
+      this.#members = scanPtyProcesses(this.selector);
+      this.#lastScanAt = performance.now();
+      const newcomers = this.#members.filter((m) => !previous.has(m.pid));
+      for (const signal of this.#signals) this.#sendEach(signal, newcomers);
+    }
+    if (this.#members.length === 0) {
+      this.stop();
+      this.onGone();
+      return;
+    }
+    this.#timer = setTimeout(this.#check, TREE_POLL_MS);
+  };
+}

@@ -1,0 +1,340 @@
+import { constants as osConstants } from 'node:os';
+import { type Actor, createActor, type InspectionEvent, type Observer } from 'xstate';
+import { z } from 'zod';
+import type { PtyBackend } from '../../actors/pty/backend.js';
+import type { PacedWriter } from '../../actors/pty/paced-writer.js';
+import { createPtyProcessLogic, type SpawnedPty } from '../../actors/pty/pty-process-actor.js';
+import { LanevisorError } from '../../bus/errors.js';
+import type { LaneId, PtyId } from '../../bus/ids.js';
+import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
+import type { LocalBus } from '../../bus/local-bus.js';
+import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
+import { parseOrThrow } from '../../bus/validation.js';
+import { type PtySnapshot, ptyMachine, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
+import type { PtyState as MachinePtyState } from '../../machines/pty-protocol.js';
+import { PtyOutput } from './pty-output.js';
+import { dimensionSchema, PTY_ID_VARIABLE, type PtyIdentity, type ResolvedSpawn } from './spawn-request.js';
+import type { Pty, PtyExitResult, PtyState, PtyTerminateResult } from './types.js';
+
+/** The bus's list of states and the machine's are written twice (layers); this fails to compile if they differ. */
+const statesAgree: [PtyState, MachinePtyState] extends [MachinePtyState, PtyState] ? true : false = true;
+void statesAgree;
+
+export interface PtyLimits {
+  readonly outputBufferBytes: number;
+  /** null: never throttle for silence. */
+  readonly idleTimeoutMs: number | null;
+  readonly terminateGraceMs: number;
+  readonly maxPendingInputBytes: number;
+}
+
+export interface PtyControllerOptions {
+  readonly bus: LocalBus;
+  readonly backend: PtyBackend;
+  readonly identity: PtyIdentity;
+  readonly spawn: ResolvedSpawn;
+  readonly limits: PtyLimits;
+  /** The operation that created the PTY: its events carry this id. */
+  readonly correlationId: string;
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  readonly onSpawned?: (pty: PtyController, spawned: SpawnedPty) => void;
+  readonly onFinished?: (pty: PtyController) => void;
+}
+
+const SIGNALS = new Set(Object.keys(osConstants.signals));
+const graceMsSchema = z.number().int().min(0).max(MAX_TIMEOUT_MS);
+
+/**
+ * One PTY: the public handle (the contract's `Pty`) over a PTY machine actor and its process
+ * actor. Lifecycle goes through the machine; the hot paths (output, input) go straight between
+ * the process actor and this handle. Every transition and fact is published on the bus.
+ */
+export class PtyController implements Pty {
+  readonly id: PtyId;
+  readonly laneId: LaneId;
+  readonly name: string;
+  readonly sessionId: string | null;
+  readonly terminalId: string | null;
+  readonly restart: ResolvedSpawn['restart'];
+  readonly restarts = 0;
+  readonly exited: Promise<PtyExitResult>;
+  #pid = 0;
+  #cols: number;
+  #rows: number;
+  #state: PtyState = 'idle';
+  #input: PacedWriter | undefined;
+  #spawnedInfo: SpawnedPty | undefined;
+  #idleThrottled = false;
+  #lastOutputAt = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #correlationId: string;
+  #result: PtyTerminateResult | undefined;
+  #settleStart: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  readonly #resolveExited: (result: PtyExitResult) => void;
+  readonly #terminated: Promise<PtyTerminateResult>;
+  readonly #resolveTerminated: (result: PtyTerminateResult) => void;
+  readonly #output: PtyOutput;
+  readonly #actor: Actor<typeof ptyMachine>;
+
+  constructor(private readonly options: PtyControllerOptions) {
+    const { identity, spawn, limits } = options;
+    this.id = identity.ptyId;
+    this.laneId = identity.laneId;
+    this.name = spawn.name;
+    this.sessionId = spawn.sessionId;
+    this.terminalId = spawn.terminalId;
+    this.restart = spawn.restart;
+    this.#cols = spawn.request.cols;
+    this.#rows = spawn.request.rows;
+    this.#correlationId = options.correlationId;
+    let resolveExited: (result: PtyExitResult) => void = () => undefined;
+    this.exited = new Promise((resolve) => {
+      resolveExited = resolve;
+    });
+    this.#resolveExited = resolveExited;
+    let resolveTerminated: (result: PtyTerminateResult) => void = () => undefined;
+    this.#terminated = new Promise((resolve) => {
+      resolveTerminated = resolve;
+    });
+    this.#resolveTerminated = resolveTerminated;
+    this.#output = new PtyOutput(
+      limits.outputBufferBytes,
+      (behind) => this.#actor.send({ type: behind ? 'CONSUMER_BEHIND' : 'CONSUMER_CAUGHT_UP' }),
+      (batch) => this.#publish('pty.output', { ...this.#ref(), ...batch }),
+      (error) => this.#publish('pty.error', { ...this.#ref(), code: 'LISTENER_ERROR', message: errorMessage(error) }),
+    );
+    const processLogic = createPtyProcessLogic({
+      backend: options.backend,
+      request: spawn.request,
+      tag: { name: PTY_ID_VARIABLE, value: identity.ptyId },
+      maxPendingInputBytes: limits.maxPendingInputBytes,
+      sink: {
+        spawned: (spawned) => this.#spawned(spawned),
+        data: (chunk) => this.#data(chunk),
+        signaled: (record) => this.#publish('pty.signal', { ...this.#ref(), ...record }),
+      },
+    });
+    this.#actor = createActor(ptyMachine.provide({ actors: { ptyProcess: processLogic } }), {
+      input: { graceMs: limits.terminateGraceMs },
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    this.#actor.subscribe({
+      next: (snapshot) => this.#onSnapshot(snapshot),
+      error: (error) => this.#onMachineError(error),
+    });
+  }
+
+  get pid(): number {
+    return this.#pid;
+  }
+
+  get state(): PtyState {
+    return this.#state;
+  }
+
+  get cols(): number {
+    return this.#cols;
+  }
+
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /** Starts the process; resolves once the PTY is active, rejects with SPAWN_ERROR. */
+  start(): Promise<void> {
+    const started = new Promise<void>((resolve, reject) => {
+      this.#settleStart = { resolve, reject };
+    });
+    this.#actor.start();
+    this.#actor.send({ type: 'SPAWN' });
+    return started;
+  }
+
+  write(data: string | Uint8Array): void {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+      throw new LanevisorError('INVALID_ARGUMENT', 'write takes a string or a Uint8Array');
+    }
+    this.#assertRunning('write to');
+    (this.#input as PacedWriter).write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    parseOrThrow(dimensionSchema, cols, 'cols', 'INVALID_ARGUMENT');
+    parseOrThrow(dimensionSchema, rows, 'rows', 'INVALID_ARGUMENT');
+    this.#assertRunning('resize');
+    this.#output.flush();
+    this.#actor.send({ type: 'RESIZE', cols, rows });
+    this.#cols = cols;
+    this.#rows = rows;
+    this.#publish('pty.resized', { ...this.#ref(), cols, rows });
+  }
+
+  signal(name: string): void {
+    if (typeof name !== 'string' || !SIGNALS.has(name)) {
+      throw new LanevisorError(
+        'INVALID_ARGUMENT',
+        `unknown signal ${JSON.stringify(name)}; use a name such as SIGINT or SIGHUP`,
+      );
+    }
+    this.#assertRunning('signal');
+    this.#actor.send({ type: 'SIGNAL', signal: name });
+  }
+
+  onData(listener: (chunk: string) => void): () => void {
+    if (typeof listener !== 'function') throw new LanevisorError('INVALID_ARGUMENT', 'onData takes a function');
+    return this.#output.onData(listener);
+  }
+
+  output(): AsyncIterable<string> {
+    return this.#output.output();
+  }
+
+  scrollback(): string {
+    return this.#output.scrollback();
+  }
+
+  terminate(options: { readonly graceMs?: number } = {}): Promise<PtyTerminateResult> {
+    const graceMs =
+      options.graceMs === undefined
+        ? undefined
+        : parseOrThrow(graceMsSchema, options.graceMs, 'graceMs', 'INVALID_ARGUMENT');
+    if (this.#result === undefined) {
+      this.#correlationId = this.options.bus.currentCorrelationId() ?? this.#correlationId;
+      this.#actor.send(graceMs === undefined ? { type: 'TERMINATE' } : { type: 'TERMINATE', graceMs });
+    }
+    return this.#terminated;
+  }
+
+  /** Output figures, for benchmarks and diagnostics. */
+  outputStats(): { totalBytes: number; retainedBytes: number; droppedBytes: number; pendingInputBytes: number } {
+    return {
+      totalBytes: this.#output.totalBytes,
+      retainedBytes: this.#output.retainedBytes,
+      droppedBytes: this.#output.droppedBytes,
+      pendingInputBytes: this.#input?.pendingBytes ?? 0,
+    };
+  }
+
+  #assertRunning(action: string): void {
+    if (this.#state !== 'active' && this.#state !== 'throttled') {
+      throw new LanevisorError('INVALID_STATE', `cannot ${action} PTY ${this.id}: it is ${this.#state}`, {
+        details: { ptyId: this.id, state: this.#state },
+      });
+    }
+  }
+
+  #ref(): { laneId: LaneId; ptyId: PtyId } {
+    return { laneId: this.laneId, ptyId: this.id };
+  }
+
+  #publish<T extends LifecycleTopic>(topic: T, payload: LifecyclePayload<T>): void {
+    this.options.bus.publishLifecycle(topic, payload, { correlationId: this.#correlationId });
+  }
+
+  #spawned(spawned: SpawnedPty): void {
+    this.#pid = spawned.pid;
+    this.#input = spawned.input;
+    this.#spawnedInfo = spawned;
+    this.#lastOutputAt = performance.now();
+    this.options.onSpawned?.(this, spawned);
+    this.#armIdleTimer();
+  }
+
+  #publishSpawned(spawned: SpawnedPty): void {
+    const { request } = this.options.spawn;
+    this.#publish('pty.spawned', {
+      ...this.#ref(),
+      pid: spawned.pid,
+      pgid: spawned.pgid,
+      sid: spawned.sid,
+      startTime: spawned.startTime,
+      command: spawned.file,
+      args: [...request.args],
+      cwd: request.cwd,
+      cols: this.#cols,
+      rows: this.#rows,
+      name: this.name,
+      sessionId: this.sessionId,
+      terminalId: this.terminalId,
+      restarts: this.restarts,
+    });
+  }
+
+  #data(chunk: string): void {
+    this.#lastOutputAt = performance.now();
+    if (this.#idleThrottled) this.#actor.send({ type: 'OUTPUT' });
+    this.#output.push(chunk);
+  }
+
+  /** Throttles the PTY (reason `idle`) after idleTimeoutMs without output; checked lazily, one timer. */
+  #armIdleTimer(): void {
+    const idleMs = this.options.limits.idleTimeoutMs;
+    if (idleMs === null || this.#result !== undefined) return;
+    const due = Math.max(0, this.#lastOutputAt + idleMs - performance.now());
+    this.#idleTimer = setTimeout(() => {
+      if (this.#result !== undefined) return;
+      const silentFor = performance.now() - this.#lastOutputAt;
+      if (silentFor >= idleMs && this.#state === 'active') this.#actor.send({ type: 'IDLE' });
+      this.#armIdleTimer();
+    }, due || idleMs);
+    this.#idleTimer.unref();
+  }
+
+  #onSnapshot(snapshot: PtySnapshot): void {
+    const next = ptyStateOf(snapshot);
+    this.#idleThrottled = throttleReasonOf(snapshot) === 'idle';
+    if (next === this.#state) return;
+    const from = this.#state;
+    this.#state = next;
+    // The process is reported between spawning and active, in the order things happened.
+    if (this.#spawnedInfo !== undefined && from === 'spawning') this.#publishSpawned(this.#spawnedInfo);
+    this.#publish('pty.state_changed', { ...this.#ref(), from, to: next, reason: snapshot.context.reason });
+    if (this.#idleThrottled) {
+      this.#publish('pty.idle', { ...this.#ref(), idleMs: Math.round(performance.now() - this.#lastOutputAt) });
+    }
+    if (next === 'active') this.#settleStart?.resolve();
+    if (next === 'errored' || next === 'stopped') this.#finish(snapshot);
+  }
+
+  #finish(snapshot: PtySnapshot): void {
+    clearTimeout(this.#idleTimer);
+    const { exit, failure, escalated } = snapshot.context;
+    this.#result = { exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, escalated };
+    this.#output.end();
+    if (failure !== null) {
+      this.#publish('pty.error', { ...this.#ref(), code: 'SPAWN_ERROR', message: failure });
+      this.#settleStart?.reject(new LanevisorError('SPAWN_ERROR', failure, { details: { ptyId: this.id } }));
+    } else {
+      this.#publish('pty.stopped', {
+        ...this.#ref(),
+        state: this.#state as 'stopped' | 'errored',
+        exitCode: this.#result.exitCode,
+        signal: this.#result.signal,
+        escalated,
+        outputBytes: this.#output.totalBytes,
+        droppedBytes: this.#output.droppedBytes,
+      });
+    }
+    this.options.onFinished?.(this);
+    this.#resolveExited({ exitCode: this.#result.exitCode, signal: this.#result.signal });
+    this.#resolveTerminated(this.#result);
+  }
+
+  /** A fault in the machine itself must not take the orchestrator down: the PTY ends errored. */
+  #onMachineError(error: unknown): void {
+    const from = this.#state;
+    this.#state = 'errored';
+    this.#publish('pty.state_changed', { ...this.#ref(), from, to: 'errored', reason: 'crashed' });
+    this.#publish('pty.error', { ...this.#ref(), code: 'SPAWN_ERROR', message: errorMessage(error) });
+    this.#settleStart?.reject(new LanevisorError('SPAWN_ERROR', errorMessage(error)));
+    this.#result = { exitCode: null, signal: null, escalated: false };
+    this.#output.end();
+    this.options.onFinished?.(this);
+    this.#resolveExited({ exitCode: null, signal: null });
+    this.#resolveTerminated(this.#result);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventEnvelope } from '../../bus/envelopes.js';
+import { createLaneId, createRuntimeId, type LaneId } from '../../bus/ids.js';
+import { LocalBus } from '../../bus/local-bus.js';
+import { PtyHost, type PtyHostOptions } from '../../supervision/pty/pty-host.js';
+import type { Pty, SpawnPtyOptions } from '../../supervision/pty/types.js';
+import { waitUntil } from './wait.js';
+
+/** A bash that reads no startup files and shows a fixed prompt, so tests see only what they cause. */
+export const BASH = { command: 'bash', args: ['--norc', '--noprofile', '-i'], env: { PS1: '$ ' } } as const;
+
+/**
+ * A PTY host on its own bus and temp directory, recording every event; `dispose` terminates what
+ * is left (short grace) and removes the directory.
+ */
+export function createPtyFixture(options: Partial<Omit<PtyHostOptions, 'bus' | 'runtimeId'>> = {}) {
+  const bus = new LocalBus({ queueLimit: 1_000_000 });
+  const events: EventEnvelope[] = [];
+  bus.subscribe(
+    '**',
+    (event) => {
+      events.push(event);
+    },
+    { queueLimit: 1_000_000 },
+  );
+  const runtimeId = createRuntimeId();
+  const host = new PtyHost({ bus, runtimeId, ...options });
+  const laneId: LaneId = createLaneId();
+  const cwd = mkdtempSync(join(tmpdir(), 'lanevisor-pty-'));
+  return {
+    bus,
+    events,
+    host,
+    laneId,
+    runtimeId,
+    cwd,
+    spawn: (spawnOptions: SpawnPtyOptions = BASH) => host.spawnPty(laneId, cwd, spawnOptions),
+    eventsOf: (topic: string, pty?: Pty) =>
+      events.filter(
+        (e) => e.topic === topic && (pty === undefined || (e.payload as { ptyId?: string }).ptyId === pty.id),
+      ),
+    async dispose(): Promise<void> {
+      await host.terminateAll(undefined, { graceMs: 500 });
+      rmSync(cwd, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Collects a PTY's output from now on. */
+export function recordOutput(pty: Pty) {
+  let text = '';
+  pty.onData((chunk) => {
+    text += chunk;
+  });
+  return {
+    get text() {
+      return text;
+    },
+    async waitFor(pattern: RegExp | string, timeoutMs = 5_000): Promise<void> {
+      const matches = () => (typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text));
+      await waitUntil(
+        matches,
+        `output matching ${String(pattern)} (got ${JSON.stringify(text.slice(-200))})`,
+        timeoutMs,
+      );
+    },
+  };
+}
