@@ -84,8 +84,11 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
   }),
   'pty.error': z.strictObject({
     ...ptyRef,
-    /** SPAWN_ERROR: the process could not start; LISTENER_ERROR: an onData listener threw. */
-    code: z.enum(['SPAWN_ERROR', 'LISTENER_ERROR']),
+    /**
+     * SPAWN_ERROR: the process could not start; LISTENER_ERROR: an onData listener threw;
+     * ACTOR_ERROR: the PTY's own actor failed (a defect of lanevisor: the PTY ends errored, alone).
+     */
+    code: z.enum(['SPAWN_ERROR', 'LISTENER_ERROR', 'ACTOR_ERROR']),
     message: z.string(),
   }),
   'pty.idle': z.strictObject({ ...ptyRef, idleMs: countSchema }),

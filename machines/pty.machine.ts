@@ -111,7 +111,15 @@ export const ptyMachine = setup({
       },
     },
     live: {
-      invoke: { id: 'process', src: 'ptyProcess' },
+      invoke: {
+        id: 'process',
+        src: 'ptyProcess',
+        // A fault in the process actor ends this PTY (its cleanup kills the child), never its parent.
+        onError: {
+          target: 'errored',
+          actions: assign(({ event }) => ({ failure: describeError(event.error), reason: 'crashed' as const })),
+        },
+      },
       initial: 'spawning',
       states: {
         spawning: {
@@ -220,6 +228,10 @@ export const ptyMachine = setup({
 });
 
 export type PtySnapshot = SnapshotFrom<typeof ptyMachine>;
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 /** The contract's state of a PTY, read off a snapshot of its machine. */
 export function ptyStateOf(snapshot: PtySnapshot): PtyState {

@@ -301,9 +301,14 @@ export class PtyController implements Pty {
     const { exit, failure, escalated } = snapshot.context;
     this.#result = { exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, escalated };
     this.#output.end();
+    const spawned = this.#spawnedInfo !== undefined;
     if (failure !== null) {
-      this.#publish('pty.error', { ...this.#ref(), code: 'SPAWN_ERROR', message: failure });
-      this.#settleStart?.reject(new LanevisorError('SPAWN_ERROR', failure, { details: { ptyId: this.id } }));
+      this.#publish('pty.error', { ...this.#ref(), code: spawned ? 'ACTOR_ERROR' : 'SPAWN_ERROR', message: failure });
+    }
+    if (!spawned) {
+      this.#settleStart?.reject(
+        new LanevisorError('SPAWN_ERROR', failure ?? 'the process did not start', { details: { ptyId: this.id } }),
+      );
     } else {
       this.#publish('pty.stopped', {
         ...this.#ref(),
@@ -325,7 +330,7 @@ export class PtyController implements Pty {
     const from = this.#state;
     this.#state = 'errored';
     this.#publish('pty.state_changed', { ...this.#ref(), from, to: 'errored', reason: 'crashed' });
-    this.#publish('pty.error', { ...this.#ref(), code: 'SPAWN_ERROR', message: errorMessage(error) });
+    this.#publish('pty.error', { ...this.#ref(), code: 'ACTOR_ERROR', message: errorMessage(error) });
     this.#settleStart?.reject(new LanevisorError('SPAWN_ERROR', errorMessage(error)));
     this.#result = { exitCode: null, signal: null, escalated: false };
     this.#output.end();
