@@ -15,8 +15,15 @@ import type {
  * output has been drained.
  */
 export interface PtyMachineInput {
+  /** Handed to the process actor, which looks up what to run by it. */
+  readonly ptyId: string;
   /** Default grace between the graceful and the forced stop; TERMINATE may override it. */
   readonly graceMs: number;
+}
+
+/** The input of the process actor: only the PTY's id, so the context stays plain data. */
+export interface PtyProcessInput {
+  readonly ptyId: string;
 }
 
 export interface PtyExitInfo {
@@ -25,6 +32,7 @@ export interface PtyExitInfo {
 }
 
 export interface PtyContext {
+  readonly ptyId: string;
   readonly graceMs: number;
   readonly pid: number | null;
   readonly exit: PtyExitInfo | null;
@@ -58,7 +66,7 @@ export const ptyMachine = setup({
   },
   actors: {
     // Replaced through `ptyMachine.provide({ actors: { ptyProcess } })`.
-    ptyProcess: fromCallback<PtyProcessCommand, undefined>(() => {
+    ptyProcess: fromCallback<PtyProcessCommand, PtyProcessInput>(() => {
       throw new Error('the ptyProcess actor must be provided');
     }),
   },
@@ -93,6 +101,7 @@ export const ptyMachine = setup({
 }).createMachine({
   id: 'pty',
   context: ({ input }) => ({
+    ptyId: input.ptyId,
     graceMs: input.graceMs,
     pid: null,
     exit: null,
@@ -114,6 +123,7 @@ export const ptyMachine = setup({
       invoke: {
         id: 'process',
         src: 'ptyProcess',
+        input: ({ context }) => ({ ptyId: context.ptyId }),
         // A fault in the process actor ends this PTY (its cleanup kills the child), never its parent.
         onError: {
           target: 'errored',

@@ -1,4 +1,5 @@
 import { fromCallback } from 'xstate';
+import type { PtyProcessInput } from '../../machines/pty.machine.js';
 import type { PtyProcessCommand, PtyProcessEvent } from '../../machines/pty-protocol.js';
 import { readProcStat } from '../process/proc.js';
 import type { PtyProcessSelector } from '../process/process-tree.js';
@@ -42,10 +43,17 @@ export interface PtyProcessOptions {
  * The effectful half of a PTY actor: spawns the process when invoked, streams its output to the
  * sink, and carries out the machine's commands (pause, resize, signals, the stop of every process
  * of the PTY). Its cleanup is the synchronous last resort: SIGKILL and release of descriptors.
+ * What to run is looked up by the PTY's id, so one logic (and one provided machine) serves every
+ * PTY of a host: providing a machine per PTY costs more than the rest of a spawn.
  */
-export function createPtyProcessLogic(options: PtyProcessOptions) {
-  return fromCallback<PtyProcessCommand, undefined>(({ sendBack: send, receive }) => {
+export function createPtyProcessLogic(lookup: (ptyId: string) => PtyProcessOptions | undefined) {
+  return fromCallback<PtyProcessCommand, PtyProcessInput>(({ input: { ptyId }, sendBack: send, receive }) => {
     const sendBack = (event: PtyProcessEvent): void => send(event);
+    const options = lookup(ptyId);
+    if (options === undefined) {
+      sendBack({ type: 'SPAWN_FAILED', message: `nothing is registered to run for ${ptyId}` });
+      return;
+    }
     const { request, sink } = options;
     const file = resolveExecutable(request.file, request.cwd, request.env.PATH);
     if (file === undefined) {

@@ -1,17 +1,17 @@
 import { constants as osConstants } from 'node:os';
-import { type Actor, createActor, type InspectionEvent, type Observer } from 'xstate';
 import { z } from 'zod';
 import type { PtyBackend } from '../../actors/pty/backend.js';
 import type { PacedWriter } from '../../actors/pty/paced-writer.js';
-import { createPtyProcessLogic, type SpawnedPty } from '../../actors/pty/pty-process-actor.js';
+import type { SpawnedPty } from '../../actors/pty/pty-process-actor.js';
 import { LanevisorError } from '../../bus/errors.js';
 import type { LaneId, PtyId } from '../../bus/ids.js';
 import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
 import type { LocalBus } from '../../bus/local-bus.js';
 import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
 import { parseOrThrow } from '../../bus/validation.js';
-import { type PtySnapshot, ptyMachine, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
+import { type PtySnapshot, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
 import type { PtyState as MachinePtyState } from '../../machines/pty-protocol.js';
+import type { InspectOption, PtyActor, PtyActorFactory } from './pty-actor-factory.js';
 import { PtyOutput } from './pty-output.js';
 import { dimensionSchema, PTY_ID_VARIABLE, type PtyIdentity, type ResolvedSpawn } from './spawn-request.js';
 import type { Pty, PtyExitResult, PtyState, PtyTerminateResult } from './types.js';
@@ -36,7 +36,8 @@ export interface PtyControllerOptions {
   readonly limits: PtyLimits;
   /** The operation that created the PTY: its events carry this id. */
   readonly correlationId: string;
-  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  readonly actors: PtyActorFactory;
+  readonly inspect?: InspectOption;
   readonly onSpawned?: (pty: PtyController, spawned: SpawnedPty) => void;
   readonly onFinished?: (pty: PtyController) => void;
 }
@@ -74,7 +75,7 @@ export class PtyController implements Pty {
   readonly #terminated: Promise<PtyTerminateResult>;
   readonly #resolveTerminated: (result: PtyTerminateResult) => void;
   readonly #output: PtyOutput;
-  readonly #actor: Actor<typeof ptyMachine>;
+  readonly #actor: PtyActor;
 
   constructor(private readonly options: PtyControllerOptions) {
     const { identity, spawn, limits } = options;
@@ -103,21 +104,22 @@ export class PtyController implements Pty {
       (batch) => this.#publish('pty.output', { ...this.#ref(), ...batch }),
       (error) => this.#publish('pty.error', { ...this.#ref(), code: 'LISTENER_ERROR', message: errorMessage(error) }),
     );
-    const processLogic = createPtyProcessLogic({
-      backend: options.backend,
-      request: spawn.request,
-      tag: { name: PTY_ID_VARIABLE, value: identity.ptyId },
-      maxPendingInputBytes: limits.maxPendingInputBytes,
-      sink: {
-        spawned: (spawned) => this.#spawned(spawned),
-        data: (chunk) => this.#data(chunk),
-        signaled: (record) => this.#publish('pty.signal', { ...this.#ref(), ...record }),
+    this.#actor = options.actors.create(
+      identity.ptyId,
+      limits.terminateGraceMs,
+      {
+        backend: options.backend,
+        request: spawn.request,
+        tag: { name: PTY_ID_VARIABLE, value: identity.ptyId },
+        maxPendingInputBytes: limits.maxPendingInputBytes,
+        sink: {
+          spawned: (spawned) => this.#spawned(spawned),
+          data: (chunk) => this.#data(chunk),
+          signaled: (record) => this.#publish('pty.signal', { ...this.#ref(), ...record }),
+        },
       },
-    });
-    this.#actor = createActor(ptyMachine.provide({ actors: { ptyProcess: processLogic } }), {
-      input: { graceMs: limits.terminateGraceMs },
-      ...(options.inspect ? { inspect: options.inspect } : {}),
-    });
+      options.inspect,
+    );
     this.#actor.subscribe({
       next: (snapshot) => this.#onSnapshot(snapshot),
       error: (error) => this.#onMachineError(error),
@@ -320,6 +322,7 @@ export class PtyController implements Pty {
         droppedBytes: this.#output.droppedBytes,
       });
     }
+    this.options.actors.release(this.id);
     this.options.onFinished?.(this);
     this.#resolveExited({ exitCode: this.#result.exitCode, signal: this.#result.signal });
     this.#resolveTerminated(this.#result);
@@ -334,6 +337,7 @@ export class PtyController implements Pty {
     this.#settleStart?.reject(new LanevisorError('SPAWN_ERROR', errorMessage(error)));
     this.#result = { exitCode: null, signal: null, escalated: false };
     this.#output.end();
+    this.options.actors.release(this.id);
     this.options.onFinished?.(this);
     this.#resolveExited({ exitCode: null, signal: null });
     this.#resolveTerminated(this.#result);

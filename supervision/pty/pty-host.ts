@@ -9,9 +9,10 @@ import { createCorrelationId, createPtyId, isLaneId, type LaneId, type PtyId, ty
 import type { LocalBus } from '../../bus/local-bus.js';
 import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
 import { parseOrThrow } from '../../bus/validation.js';
+import { PtyActorFactory } from './pty-actor-factory.js';
 import { PtyController, type PtyControllerOptions, type PtyLimits } from './pty-controller.js';
 import { PtyRegistry } from './pty-registry.js';
-import { resolveSpawn } from './spawn-request.js';
+import { createBaseEnvironment, resolveSpawn } from './spawn-request.js';
 import type { Pty, PtyTerminateResult, SpawnPtyOptions } from './types.js';
 
 export const DEFAULT_MAX_PTYS = 1024;
@@ -41,6 +42,8 @@ export interface PtyHostOptions {
 export class PtyHost {
   readonly registry = new PtyRegistry();
   readonly #live = new Map<PtyId, PtyController>();
+  readonly #actors = new PtyActorFactory();
+  readonly #baseEnv = createBaseEnvironment();
   readonly #limits: PtyLimits;
   readonly #maxPtys: number;
 
@@ -71,9 +74,10 @@ export class PtyHost {
       );
     }
     const ptyId = createPtyId();
-    const spawn = resolveSpawn(options, { ptyId, laneId, runtimeId: this.options.runtimeId, cwd });
+    const spawn = resolveSpawn(options, { ptyId, laneId, runtimeId: this.options.runtimeId, cwd }, this.#baseEnv);
     const controller = new PtyController({
       bus: this.options.bus,
+      actors: this.#actors,
       backend: this.options.backend ?? nodePtyBackend,
       identity: { ptyId, laneId, runtimeId: this.options.runtimeId, cwd },
       spawn,

@@ -63,16 +63,19 @@ export interface ResolvedSpawn {
 }
 
 /** Validates `spawnPty` options (INVALID_ARGUMENT naming the field) and builds the backend request. */
-export function resolveSpawn(options: SpawnPtyOptions | undefined, identity: PtyIdentity): ResolvedSpawn {
+export function resolveSpawn(
+  options: SpawnPtyOptions | undefined,
+  identity: PtyIdentity,
+  baseEnv: Readonly<Record<string, string>>,
+): ResolvedSpawn {
   const parsed = parseOrThrow(spawnOptionsSchema, options ?? {}, 'options', 'INVALID_ARGUMENT');
   const name = parsed.name ?? DEFAULT_TERMINAL_NAME;
-  const env = buildEnvironment(parsed.env ?? {}, name, identity);
   return {
     request: {
-      file: parsed.command ?? defaultShell(),
+      file: parsed.command ?? defaultShell(baseEnv),
       args: parsed.args ?? [],
       cwd: identity.cwd,
-      env,
+      env: buildEnvironment(baseEnv, parsed.env ?? {}, name, identity),
       cols: parsed.cols ?? DEFAULT_COLS,
       rows: parsed.rows ?? DEFAULT_ROWS,
     },
@@ -84,29 +87,39 @@ export function resolveSpawn(options: SpawnPtyOptions | undefined, identity: Pty
 }
 
 /**
- * The orchestrator's environment without variables of its own terminal, PATH and HOME always
- * present, the caller's variables over it, and the tag variables over everything: they are how
- * lanevisor finds its processes again, so nobody may override them.
+ * The environment every PTY starts from: the orchestrator's (taken once per runtime, since
+ * reading process.env is slow), without the variables of its own terminal, with PATH and HOME
+ * always present.
  */
-export function buildEnvironment(
-  overrides: Readonly<Record<string, string>>,
-  terminalName: string,
-  identity: PtyIdentity,
-): Record<string, string> {
+export function createBaseEnvironment(source: NodeJS.ProcessEnv = process.env): Readonly<Record<string, string>> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
+  for (const [key, value] of Object.entries(source)) {
     if (value !== undefined && !TERMINAL_SPECIFIC_VARIABLES.includes(key)) env[key] = value;
   }
   env.PATH ??= DEFAULT_PATH;
   env.HOME ??= homedir();
-  Object.assign(env, { TERM: terminalName, PWD: identity.cwd }, overrides);
-  env[LANE_ID_VARIABLE] = identity.laneId;
-  env[PTY_ID_VARIABLE] = identity.ptyId;
-  env[RUNTIME_ID_VARIABLE] = identity.runtimeId;
   return env;
 }
 
+/** The base, the caller's variables over it, and the tag variables over everything: they are how lanevisor finds its processes again. */
+export function buildEnvironment(
+  base: Readonly<Record<string, string>>,
+  overrides: Readonly<Record<string, string>>,
+  terminalName: string,
+  identity: PtyIdentity,
+): Record<string, string> {
+  return {
+    ...base,
+    TERM: terminalName,
+    PWD: identity.cwd,
+    ...overrides,
+    [LANE_ID_VARIABLE]: identity.laneId,
+    [PTY_ID_VARIABLE]: identity.ptyId,
+    [RUNTIME_ID_VARIABLE]: identity.runtimeId,
+  };
+}
+
 /** The user's shell: $SHELL when set, else bash, which the process actor resolves on PATH. */
-function defaultShell(): string {
-  return process.env.SHELL && process.env.SHELL.length > 0 ? process.env.SHELL : 'bash';
+function defaultShell(env: Readonly<Record<string, string>>): string {
+  return env.SHELL !== undefined && env.SHELL.length > 0 ? env.SHELL : 'bash';
 }

@@ -57,7 +57,7 @@ function keyOf(definition: TransitionDefinition): string {
 /** Replays a path on a real actor, collecting the transitions and state nodes its microsteps took. */
 function replay(steps: readonly { event: PtyMachineEvent }[], taken: Set<string>, visited: Set<string>): void {
   const actor = createActor(machine, {
-    input: { graceMs: 60_000 },
+    input: { ptyId: 'pty_graph0000000000', graceMs: 60_000 },
     inspect: (inspection: InspectionEvent) => {
       if (inspection.type === '@xstate.microstep') {
         for (const definition of (inspection as unknown as { _transitions: TransitionDefinition[] })._transitions)
@@ -84,7 +84,7 @@ function replay(steps: readonly { event: PtyMachineEvent }[], taken: Set<string>
 describe('the PTY machine graph', () => {
   it('reaches every state node and takes every transition of the definition', () => {
     // Transition coverage: the shortest path to every reachable state, then every event from there.
-    const paths = getShortestPaths(machine, { events, input: { graceMs: 60_000 } });
+    const paths = getShortestPaths(machine, { events, input: { ptyId: 'pty_graph0000000000', graceMs: 60_000 } });
     const taken = new Set<string>();
     const visited = new Set<string>();
     for (const path of paths) {
@@ -102,7 +102,7 @@ describe('the PTY machine graph', () => {
   it('ends in errored or stopped on every path that finishes, and both are final', () => {
     const finals = getShortestPaths(machine, {
       events,
-      input: { graceMs: 60_000 },
+      input: { ptyId: 'pty_graph0000000000', graceMs: 60_000 },
       toState: (s) => s.status === 'done',
     });
     const endings = new Set(finals.map((p) => JSON.stringify(p.state.value)));
@@ -112,7 +112,7 @@ describe('the PTY machine graph', () => {
 
 describe('the PTY machine without its process actor', () => {
   it('ends errored with the reason instead of pretending to spawn, and does not fail its parent', () => {
-    const actor = createActor(ptyMachine, { input: { graceMs: 1 } });
+    const actor = createActor(ptyMachine, { input: { ptyId: 'pty_graph0000000000', graceMs: 1 } });
     const errors: unknown[] = [];
     actor.subscribe({ error: (error) => errors.push(error) });
     actor.start();

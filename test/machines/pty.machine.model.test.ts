@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Actor, createActor, fromCallback, SimulatedClock } from 'xstate';
-import { ptyMachine, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
+import { type PtyProcessInput, ptyMachine, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
 import type { PtyProcessCommand, PtyProcessEvent, PtyState, ThrottleReason } from '../../machines/pty-protocol.js';
 
 /**
@@ -204,7 +204,7 @@ function setupReal(): Real {
     forwarded: [],
     report: undefined,
   };
-  const fakeProcess = fromCallback<PtyProcessCommand, undefined>(({ sendBack, receive }) => {
+  const fakeProcess = fromCallback<PtyProcessCommand, PtyProcessInput>(({ sendBack, receive }) => {
     fake.report = (event) => sendBack(event);
     receive((cmd) => {
       if (cmd.type === 'PAUSE') fake.paused = true;
@@ -217,7 +217,7 @@ function setupReal(): Real {
   });
   const clock = new SimulatedClock();
   const actor = createActor(ptyMachine.provide({ actors: { ptyProcess: fakeProcess } }), {
-    input: { graceMs: DEFAULT_GRACE },
+    input: { ptyId: 'pty_model0000000000', graceMs: DEFAULT_GRACE },
     clock,
   });
   actor.start();

@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IPty } from 'node-pty';
+import { createLaneId, createRuntimeId } from '../bus/ids.js';
+import { LocalBus } from '../bus/local-bus.js';
+import { PtyHost, type PtyHostOptions } from '../supervision/pty/pty-host.js';
+import type { Pty, SpawnPtyOptions } from '../supervision/pty/types.js';
+
+const require = createRequire(import.meta.url);
+export const rawPty = require('node-pty') as typeof import('node-pty');
+
+export const BASH_ARGS = ['--norc', '--noprofile', '-i'];
+export const BASH_ENV = { PS1: '$ ', PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' };
+
+/** Our side: a PTY host on its own bus, in a temp directory. */
+export function createHarness(options: Partial<Omit<PtyHostOptions, 'bus' | 'runtimeId'>> = {}) {
+  const bus = new LocalBus();
+  const host = new PtyHost({ bus, runtimeId: createRuntimeId(), ...options });
+  const laneId = createLaneId();
+  const cwd = mkdtempSync(join(tmpdir(), 'lanevisor-bench-'));
+  return {
+    bus,
+    host,
+    cwd,
+    spawn: (spawnOptions: SpawnPtyOptions = { command: 'bash', args: BASH_ARGS, env: { PS1: '$ ' } }) =>
+      host.spawnPty(laneId, cwd, spawnOptions),
+    async dispose(): Promise<void> {
+      await Promise.all(host.ptys().map((pty) => pty.terminate({ graceMs: 1_000 })));
+      rmSync(cwd, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The baseline: node-pty used directly, the way most tools use it. */
+export function spawnRaw(file = 'bash', args: string[] = BASH_ARGS, cwd = tmpdir()): IPty {
+  return rawPty.spawn(file, args, { cols: 80, rows: 24, cwd, env: BASH_ENV });
+}
+
+export async function killRaw(ptys: readonly IPty[]): Promise<void> {
+  await Promise.all(
+    ptys.map(
+      (pty) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 2_000);
+          pty.onExit(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+          try {
+            process.kill(-pty.pid, 'SIGKILL');
+          } catch {
+            pty.kill('SIGKILL');
+          }
+        }),
+    ),
+  );
+}
+
+/** Resolves at the first output chunk from now on, or at once if some is already retained. */
+export function firstOutput(pty: Pty): Promise<void> {
+  return new Promise((resolve) => {
+    const off = pty.onData(() => {
+      off();
+      resolve();
+    });
+    if (pty.scrollback().length > 0) {
+      off();
+      resolve();
+    }
+  });
+}
+
+export function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+export async function settledRss(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return process.memoryUsage().rss;
+}

@@ -1,0 +1,311 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { IPty } from 'node-pty';
+import type { Pty } from '../supervision/pty/types.js';
+import { createHarness, firstOutput, killRaw, settledRss, spawnRaw } from './pty-harness.js';
+import { type BenchResult, nowNs, round, summarize } from './stats.js';
+
+const SPAWN_P95_GOAL_MS = 25;
+const SPAWN_RATIO_GOAL = 1.25;
+const ECHO_P50_GOAL_MS = 0.5;
+const ECHO_P95_GOAL_MS = 2;
+const RSS_PER_PTY_GOAL_KB = 100;
+const LOOP_DELAY_P99_GOAL_MS = 20;
+const THROUGHPUT_RATIO_GOAL = 0.8;
+const RAW_ECHO_SCRIPT = 'stty raw -echo; echo ready; exec cat';
+
+const ms = (since: bigint) => Number(nowNs() - since) / 1e6;
+
+async function background(count: number) {
+  const harness = createHarness({ maxPtys: count + 100 });
+  for (let i = 0; i < count; i++) await harness.spawn({ command: 'sleep', args: ['1000'] });
+  return harness;
+}
+
+/** spawn → first output of an interactive bash, ours and raw, alternating so drift hits both alike. */
+export async function benchSpawn(samples: number, alive: number): Promise<BenchResult> {
+  const crowd = alive > 0 ? await background(alive) : undefined;
+  const harness = createHarness();
+  const ours: number[] = [];
+  const raw: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    let started = nowNs();
+    const pty = await harness.spawn();
+    await firstOutput(pty);
+    ours.push(ms(started));
+    await pty.terminate({ graceMs: 1_000 });
+
+    started = nowNs();
+    const rawPty = spawnRaw();
+    await new Promise<void>((resolve) => {
+      const sub = rawPty.onData(() => {
+        sub.dispose();
+        resolve();
+      });
+    });
+    raw.push(ms(started));
+    await killRaw([rawPty]);
+  }
+  await harness.dispose();
+  await crowd?.dispose();
+  const o = summarize(ours);
+  const r = summarize(raw);
+  return {
+    bench: 'pty.spawn_to_first_output',
+    samples,
+    otherPtysAlive: alive,
+    oursP50Ms: round(o.p50),
+    oursP95Ms: round(o.p95),
+    rawP50Ms: round(r.p50),
+    rawP95Ms: round(r.p95),
+    p95Ratio: round(o.p95 / r.p95),
+    goal: `p95 <= ${SPAWN_RATIO_GOAL}x raw and <= ${SPAWN_P95_GOAL_MS} ms`,
+    met: o.p95 <= SPAWN_RATIO_GOAL * r.p95 && o.p95 <= SPAWN_P95_GOAL_MS,
+  };
+}
+
+async function echoRoundTrips(
+  write: (s: string) => void,
+  onData: (cb: (chunk: string) => void) => () => void,
+  trips: number,
+) {
+  const samples: number[] = [];
+  for (let i = 0; i < trips; i++) {
+    const token = String.fromCharCode(97 + (i % 26));
+    const started = nowNs();
+    await new Promise<void>((resolve) => {
+      const off = onData((chunk) => {
+        if (chunk.includes(token)) {
+          off();
+          resolve();
+        }
+      });
+      write(token);
+    });
+    samples.push(ms(started));
+  }
+  return summarize(samples);
+}
+
+/** input → echo through the whole path (state check, paced writer, fd, child, output buffer, listeners), ours and raw. */
+export async function benchEcho(trips: number, alive: number): Promise<BenchResult> {
+  const crowd = alive > 0 ? await background(alive) : undefined;
+  const harness = createHarness();
+  const pty = await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT] });
+  await waitFor(pty, 'ready');
+  const busSamples: number[] = [];
+  harness.bus.subscribe('pty.output', () => undefined);
+  const ours = await echoRoundTrips(
+    (s) => pty.write(s),
+    (cb) => pty.onData(cb),
+    trips,
+  );
+  // The bus view of the same trips: pty.output is batched over 5 ms by design.
+  for (let i = 0; i < Math.min(trips, 200); i++) {
+    const started = nowNs();
+    await new Promise<void>((resolve) => {
+      const off = harness.bus.subscribe('pty.output', () => {
+        off();
+        resolve();
+      });
+      pty.write('z');
+    });
+    busSamples.push(ms(started));
+  }
+  const raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);
+  await new Promise<void>((resolve) => {
+    const sub = raw.onData((chunk) => {
+      if (chunk.includes('ready')) {
+        sub.dispose();
+        resolve();
+      }
+    });
+  });
+  const rawStats = await echoRoundTrips(
+    (s) => raw.write(s),
+    (cb) => {
+      const sub = raw.onData(cb);
+      return () => sub.dispose();
+    },
+    trips,
+  );
+  await killRaw([raw]);
+  await harness.dispose();
+  await crowd?.dispose();
+  const bus = summarize(busSamples);
+  return {
+    bench: 'pty.input_to_echo',
+    trips,
+    otherPtysAlive: alive,
+    oursP50Ms: round(ours.p50),
+    oursP95Ms: round(ours.p95),
+    oursP99Ms: round(ours.p99),
+    rawP50Ms: round(rawStats.p50),
+    rawP95Ms: round(rawStats.p95),
+    rawP99Ms: round(rawStats.p99),
+    busEventP50Ms: round(bus.p50),
+    busEventP95Ms: round(bus.p95),
+    goal: `p50 <= ${ECHO_P50_GOAL_MS} ms, p95 <= ${ECHO_P95_GOAL_MS} ms (onData)`,
+    met: ours.p50 <= ECHO_P50_GOAL_MS && ours.p95 <= ECHO_P95_GOAL_MS,
+  };
+}
+
+function waitFor(pty: Pty, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = pty.scrollback();
+    if (seen.includes(text)) return resolve();
+    const off = pty.onData((chunk) => {
+      seen += chunk;
+      if (seen.includes(text)) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+/** Orchestrator RSS growth per idle PTY (an interactive bash each), ours and raw node-pty. */
+export async function benchIdleRss(count: number): Promise<BenchResult> {
+  let before = await settledRss();
+  const harness = createHarness({ maxPtys: count + 10 });
+  const ptys: Pty[] = [];
+  for (let i = 0; i < count; i++) ptys.push(await harness.spawn());
+  await Promise.all(ptys.map(firstOutput));
+  const ours = (await settledRss()) - before;
+  await harness.dispose();
+
+  before = await settledRss();
+  const raw: IPty[] = [];
+  for (let i = 0; i < count; i++) raw.push(spawnRaw());
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const rawGrowth = (await settledRss()) - before;
+  await killRaw(raw);
+  const perPtyKb = ours / count / 1024;
+  return {
+    bench: 'pty.rss_idle',
+    ptys: count,
+    oursPerPtyKb: round(perPtyKb, 1),
+    rawPerPtyKb: round(rawGrowth / count / 1024, 1),
+    goal: `<= ${RSS_PER_PTY_GOAL_KB} KB per PTY`,
+    met: perPtyKb <= RSS_PER_PTY_GOAL_KB,
+  };
+}
+
+/** Orchestrator RSS growth per PTY whose scrollback is full: bounded by outputBufferBytes. */
+export async function benchFullRss(count: number, outputBufferBytes: number): Promise<BenchResult> {
+  const before = await settledRss();
+  const harness = createHarness({ maxPtys: count + 10, pty: { outputBufferBytes } });
+  const ptys: Pty[] = [];
+  // Each prints twice its ceiling of one-byte characters, then waits.
+  const script = `head -c ${outputBufferBytes * 2} /dev/zero | tr '\\0' a; echo; echo done; sleep 1000`;
+  for (let i = 0; i < count; i++) ptys.push(await harness.spawn({ command: 'sh', args: ['-c', script] }));
+  await Promise.all(ptys.map((pty) => waitFor(pty, 'done')));
+  const growth = (await settledRss()) - before;
+  const retained = ptys.map(
+    (pty) => (pty as unknown as { outputStats(): { retainedBytes: number } }).outputStats().retainedBytes,
+  );
+  await harness.dispose();
+  const perPty = growth / count;
+  return {
+    bench: 'pty.rss_full_buffers',
+    ptys: count,
+    outputBufferBytes,
+    perPtyKb: round(perPty / 1024, 1),
+    maxRetainedBytes: Math.max(...retained),
+    ratioToCeiling: round(perPty / outputBufferBytes),
+    goal: 'bounded by the ceiling (retained <= outputBufferBytes)',
+    met: Math.max(...retained) <= outputBufferBytes,
+  };
+}
+
+const FLOOD = ['-c', 'yes flooding-output-line-for-the-benchmark'];
+
+/** Event-loop delay while PTYs flood, with no consumer but the bus: ours, then raw node-pty. */
+export async function benchLoopDelay(count: number, seconds: number): Promise<BenchResult> {
+  const measure = async (start: () => Promise<() => Promise<void>>) => {
+    const stop = await start();
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    histogram.disable();
+    await stop();
+    return { p50: histogram.percentile(50) / 1e6, p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6 };
+  };
+  let oursBytes = 0;
+  const ours = await measure(async () => {
+    const harness = createHarness();
+    const ptys: Pty[] = [];
+    for (let i = 0; i < count; i++) ptys.push(await harness.spawn({ command: 'sh', args: FLOOD }));
+    return async () => {
+      for (const pty of ptys)
+        oursBytes += (pty as unknown as { outputStats(): { totalBytes: number } }).outputStats().totalBytes;
+      await harness.dispose();
+    };
+  });
+  let rawBytes = 0;
+  const raw = await measure(async () => {
+    const ptys: IPty[] = [];
+    for (let i = 0; i < count; i++) {
+      const pty = spawnRaw('sh', FLOOD);
+      pty.onData((chunk) => {
+        rawBytes += chunk.length;
+      });
+      ptys.push(pty);
+    }
+    return () => killRaw(ptys);
+  });
+  return {
+    bench: 'pty.loop_delay_flood',
+    ptys: count,
+    seconds,
+    oursP50Ms: round(ours.p50),
+    oursP99Ms: round(ours.p99),
+    oursMaxMs: round(ours.max),
+    oursMBps: round(oursBytes / seconds / 1e6, 1),
+    rawP50Ms: round(raw.p50),
+    rawP99Ms: round(raw.p99),
+    rawMBps: round(rawBytes / seconds / 1e6, 1),
+    goal: `p99 <= ${LOOP_DELAY_P99_GOAL_MS} ms`,
+    met: ours.p99 <= LOOP_DELAY_P99_GOAL_MS,
+  };
+}
+
+/** One PTY printing `bytes` as fast as it can, ours (buffer + bus batches + a listener) and raw (a listener). */
+export async function benchThroughput(bytes: number, rounds: number): Promise<BenchResult> {
+  const script = `head -c ${bytes} /dev/zero | tr '\\0' a`;
+  const oursMBps: number[] = [];
+  const rawMBps: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const harness = createHarness();
+    let started = nowNs();
+    const pty = await harness.spawn({ command: 'sh', args: ['-c', script] });
+    let count = 0;
+    pty.onData((chunk) => {
+      count += chunk.length;
+    });
+    await pty.exited;
+    oursMBps.push(bytes / 1e6 / (ms(started) / 1000));
+    await harness.dispose();
+
+    started = nowNs();
+    const raw = spawnRaw('sh', ['-c', script]);
+    let rawCount = 0;
+    raw.onData((chunk) => {
+      rawCount += chunk.length;
+    });
+    await new Promise<void>((resolve) => raw.onExit(() => resolve()));
+    rawMBps.push(rawCount / 1e6 / (ms(started) / 1000));
+    void count;
+  }
+  const ours = summarize(oursMBps).p50;
+  const raw = summarize(rawMBps).p50;
+  return {
+    bench: 'pty.throughput',
+    bytes,
+    rounds,
+    oursMBps: round(ours, 1),
+    rawMBps: round(raw, 1),
+    ratio: round(ours / raw),
+    goal: `>= ${THROUGHPUT_RATIO_GOAL * 100}% of raw`,
+    met: ours >= THROUGHPUT_RATIO_GOAL * raw,
+  };
+}
