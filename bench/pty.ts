@@ -309,3 +309,42 @@ export async function benchThroughput(bytes: number, rounds: number): Promise<Be
     met: ours >= THROUGHPUT_RATIO_GOAL * raw,
   };
 }
+
+/** terminate() of an idle interactive bash until it resolves, against raw node-pty's kill() → onExit. */
+export async function benchTerminate(samples: number): Promise<BenchResult> {
+  const harness = createHarness();
+  const ours: number[] = [];
+  const raw: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const pty = await harness.spawn();
+    await firstOutput(pty);
+    let started = nowNs();
+    await pty.terminate();
+    ours.push(ms(started));
+
+    const rawPty = spawnRaw();
+    await new Promise<void>((resolve) => {
+      const sub = rawPty.onData(() => {
+        sub.dispose();
+        resolve();
+      });
+    });
+    started = nowNs();
+    await new Promise<void>((resolve) => {
+      rawPty.onExit(() => resolve());
+      rawPty.kill();
+    });
+    raw.push(ms(started));
+  }
+  await harness.dispose();
+  const o = summarize(ours);
+  const r = summarize(raw);
+  return {
+    bench: 'pty.terminate',
+    samples,
+    oursP50Ms: round(o.p50),
+    oursP95Ms: round(o.p95),
+    rawKillToExitP50Ms: round(r.p50),
+    rawKillToExitP95Ms: round(r.p95),
+  };
+}

@@ -4,7 +4,15 @@
  * numbers go to docs/performance.md with the command that produced them.
  */
 import { benchThroughput as benchBusThroughput, benchRequestLatency } from './bus.js';
-import { benchEcho, benchFullRss, benchIdleRss, benchLoopDelay, benchSpawn, benchThroughput } from './pty.js';
+import {
+  benchEcho,
+  benchFullRss,
+  benchIdleRss,
+  benchLoopDelay,
+  benchSpawn,
+  benchTerminate,
+  benchThroughput,
+} from './pty.js';
 import { type BenchResult, report } from './stats.js';
 
 const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
@@ -19,6 +27,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'pty.rss_full.300': () => benchFullRss(300, 256 * 1024),
   'pty.loop_delay.50_flooding': () => benchLoopDelay(50, 3),
   'pty.throughput': () => benchThroughput(100_000_000, 3),
+  'pty.terminate': () => benchTerminate(50),
 };
 
 const filters = process.argv.slice(2);
@@ -29,4 +38,24 @@ if (selected.length === 0) {
   process.stderr.write(`no benchmark matches ${filters.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}\n`);
   process.exitCode = 2;
 }
-for (const [, run] of selected) report(await run());
+/** A benchmark that stalls (a lost exit, a hung child) reports it instead of hanging the run. */
+const BENCH_TIMEOUT_MS = 10 * 60 * 1000;
+
+for (const [name, run] of selected) {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<BenchResult>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ bench: name, error: `did not finish within ${BENCH_TIMEOUT_MS / 1000} s` }),
+      BENCH_TIMEOUT_MS,
+    );
+  });
+  try {
+    report(await Promise.race([run(), timeout]));
+  } catch (error) {
+    report({ bench: name, error: error instanceof Error ? error.message : String(error) });
+    process.exitCode = 1;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+process.exit();
