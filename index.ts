@@ -63,3 +63,11 @@ export type {
   SubscribeOptions,
   SubscriptionStats,
 } from './bus/types.js';
+export type {
+  Pty,
+  PtyExitResult,
+  PtyState,
+  PtyTerminateResult,
+  RestartType,
+  SpawnPtyOptions,
+} from './supervision/pty/types.js';
