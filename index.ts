@@ -14,6 +14,7 @@ export type {
 export {
   ERROR_CODES,
   type ErrorCode,
+  errorMessage,
   isErrorCode,
   isLanevisorError,
   LanevisorError,

@@ -58,6 +58,20 @@ export async function killRaw(ptys: readonly IPty[]): Promise<void> {
   );
 }
 
+/** Resolves at the first raw output chunk (holding `text`, when given) from now on. */
+export function rawOutput(pty: IPty, text = ''): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = '';
+    const sub = pty.onData((chunk) => {
+      seen += chunk;
+      if (seen.includes(text)) {
+        sub.dispose();
+        resolve();
+      }
+    });
+  });
+}
+
 /** Resolves at the first output chunk from now on, or at once if some is already retained. */
 export function firstOutput(pty: Pty): Promise<void> {
   return new Promise((resolve) => {

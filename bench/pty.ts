@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IPty } from 'node-pty';
 import type { Pty } from '../supervision/pty/types.js';
-import { createHarness, firstOutput, killRaw, settledRss, spawnRaw } from './pty-harness.js';
+import { createHarness, firstOutput, killRaw, rawOutput, settledRss, spawnRaw } from './pty-harness.js';
 import { type BenchResult, nowNs, round, summarize } from './stats.js';
 
 const SPAWN_P95_GOAL_MS = 25;
@@ -36,12 +36,7 @@ export async function benchSpawn(samples: number, alive: number): Promise<BenchR
 
     started = nowNs();
     const rawPty = spawnRaw();
-    await new Promise<void>((resolve) => {
-      const sub = rawPty.onData(() => {
-        sub.dispose();
-        resolve();
-      });
-    });
+    await rawOutput(rawPty);
     raw.push(ms(started));
     await killRaw([rawPty]);
   }
@@ -112,14 +107,7 @@ export async function benchEcho(trips: number, alive: number): Promise<BenchResu
     busSamples.push(ms(started));
   }
   const raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);
-  await new Promise<void>((resolve) => {
-    const sub = raw.onData((chunk) => {
-      if (chunk.includes('ready')) {
-        sub.dispose();
-        resolve();
-      }
-    });
-  });
+  await rawOutput(raw, 'ready');
   const rawStats = await echoRoundTrips(
     (s) => raw.write(s),
     (cb) => {
@@ -323,12 +311,7 @@ export async function benchTerminate(samples: number): Promise<BenchResult> {
     ours.push(ms(started));
 
     const rawPty = spawnRaw();
-    await new Promise<void>((resolve) => {
-      const sub = rawPty.onData(() => {
-        sub.dispose();
-        resolve();
-      });
-    });
+    await rawOutput(rawPty);
     started = nowNs();
     await new Promise<void>((resolve) => {
       rawPty.onExit(() => resolve());

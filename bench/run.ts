@@ -3,6 +3,7 @@
  * prefix) one after the other and prints one JSON line per result. Not part of the tests: the
  * numbers go to docs/performance.md with the command that produced them.
  */
+import { errorMessage } from '../bus/errors.js';
 import { benchThroughput as benchBusThroughput, benchRequestLatency } from './bus.js';
 import {
   benchEcho,
@@ -52,7 +53,7 @@ for (const [name, run] of selected) {
   try {
     report(await Promise.race([run(), timeout]));
   } catch (error) {
-    report({ bench: name, error: error instanceof Error ? error.message : String(error) });
+    report({ bench: name, error: errorMessage(error) });
     process.exitCode = 1;
   } finally {
     clearTimeout(timer);

@@ -1,6 +1,6 @@
 import type { CorrelationScope } from './correlation.js';
 import type { EventEnvelope } from './envelopes.js';
-import { LanevisorError } from './errors.js';
+import { errorMessage, LanevisorError } from './errors.js';
 import type { LifecyclePayload, LifecycleTopic } from './lifecycle.js';
 import type { EventHandler, Subscription, SubscriptionHost } from './subscription.js';
 
@@ -27,7 +27,7 @@ export class SubscriberDiagnostics implements SubscriptionHost {
   }
 
   handlerFailed(subscription: Subscription, event: EventEnvelope, error: unknown): void {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     const failure = new LanevisorError(
       'HANDLER_ERROR',
       `subscriber ${subscription.id} (${subscription.pattern}) failed on ${event.topic}: ${reason}`,

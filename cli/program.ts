@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../index.js';
 
 /** Where the command writes; injected so the command can be run and checked in-process. */
 export interface CliIo {
@@ -57,7 +58,7 @@ function fail(io: CliIo, error: unknown, code: number): number {
 }
 
 function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return message.split('\n', 1)[0] ?? message;
 }
 

@@ -1,4 +1,5 @@
 import { fromCallback } from 'xstate';
+import { errorMessage } from '../../bus/errors.js';
 import type { PtyProcessInput } from '../../machines/pty.machine.js';
 import type { PtyProcessCommand, PtyProcessEvent } from '../../machines/pty-protocol.js';
 import { readProcStat } from '../process/proc.js';
@@ -64,7 +65,7 @@ export function createPtyProcessLogic(lookup: (ptyId: string) => PtyProcessOptio
     try {
       child = options.backend.spawn({ ...request, file });
     } catch (error) {
-      sendBack({ type: 'SPAWN_FAILED', message: `could not start ${file}: ${describe(error)}` });
+      sendBack({ type: 'SPAWN_FAILED', message: `could not start ${file}: ${errorMessage(error)}` });
       return;
     }
     const input = new PacedWriter(child, options.maxPendingInputBytes);
@@ -118,8 +119,4 @@ export function createPtyProcessLogic(lookup: (ptyId: string) => PtyProcessOptio
       child.dispose();
     };
   });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { PtyBackend } from '../../actors/pty/backend.js';
 import type { PacedWriter } from '../../actors/pty/paced-writer.js';
 import type { SpawnedPty } from '../../actors/pty/pty-process-actor.js';
-import { LanevisorError } from '../../bus/errors.js';
+import { errorMessage, LanevisorError } from '../../bus/errors.js';
 import type { LaneId, PtyId } from '../../bus/ids.js';
 import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
 import type { LocalBus } from '../../bus/local-bus.js';
@@ -11,6 +11,8 @@ import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
 import { parseOrThrow } from '../../bus/validation.js';
 import { type PtySnapshot, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
 import type { PtyState as MachinePtyState } from '../../machines/pty-protocol.js';
+import { deferred } from '../deferred.js';
+import { IdleWatch } from './idle-watch.js';
 import type { InspectOption, PtyActor, PtyActorFactory } from './pty-actor-factory.js';
 import { PtyOutput } from './pty-output.js';
 import { dimensionSchema, PTY_ID_VARIABLE, type PtyIdentity, type ResolvedSpawn } from './spawn-request.js';
@@ -66,14 +68,12 @@ export class PtyController implements Pty {
   #input: PacedWriter | undefined;
   #spawnedInfo: SpawnedPty | undefined;
   #idleThrottled = false;
-  #lastOutputAt = 0;
-  #idleTimer: NodeJS.Timeout | undefined;
   #correlationId: string;
   #result: PtyTerminateResult | undefined;
-  #settleStart: { resolve: () => void; reject: (error: Error) => void } | undefined;
-  readonly #resolveExited: (result: PtyExitResult) => void;
-  readonly #terminated: Promise<PtyTerminateResult>;
-  readonly #resolveTerminated: (result: PtyTerminateResult) => void;
+  readonly #started = deferred<void>();
+  readonly #exited = deferred<PtyExitResult>();
+  readonly #terminated = deferred<PtyTerminateResult>();
+  readonly #idle: IdleWatch;
   readonly #output: PtyOutput;
   readonly #actor: PtyActor;
 
@@ -88,16 +88,12 @@ export class PtyController implements Pty {
     this.#cols = spawn.request.cols;
     this.#rows = spawn.request.rows;
     this.#correlationId = options.correlationId;
-    let resolveExited: (result: PtyExitResult) => void = () => undefined;
-    this.exited = new Promise((resolve) => {
-      resolveExited = resolve;
+    this.exited = this.#exited.promise;
+    // The caller of start() sees the rejection; nobody else must see it as unhandled.
+    this.#started.promise.catch(() => undefined);
+    this.#idle = new IdleWatch(limits.idleTimeoutMs, () => {
+      if (this.#state === 'active') this.#actor.send({ type: 'IDLE' });
     });
-    this.#resolveExited = resolveExited;
-    let resolveTerminated: (result: PtyTerminateResult) => void = () => undefined;
-    this.#terminated = new Promise((resolve) => {
-      resolveTerminated = resolve;
-    });
-    this.#resolveTerminated = resolveTerminated;
     this.#output = new PtyOutput(
       limits.outputBufferBytes,
       (behind) => this.#actor.send({ type: behind ? 'CONSUMER_BEHIND' : 'CONSUMER_CAUGHT_UP' }),
@@ -144,12 +140,9 @@ export class PtyController implements Pty {
 
   /** Starts the process; resolves once the PTY is active, rejects with SPAWN_ERROR. */
   start(): Promise<void> {
-    const started = new Promise<void>((resolve, reject) => {
-      this.#settleStart = { resolve, reject };
-    });
     this.#actor.start();
     this.#actor.send({ type: 'SPAWN' });
-    return started;
+    return this.#started.promise;
   }
 
   write(data: string | Uint8Array): void {
@@ -204,7 +197,7 @@ export class PtyController implements Pty {
       this.#correlationId = this.options.bus.currentCorrelationId() ?? this.#correlationId;
       this.#actor.send(graceMs === undefined ? { type: 'TERMINATE' } : { type: 'TERMINATE', graceMs });
     }
-    return this.#terminated;
+    return this.#terminated.promise;
   }
 
   /** Output figures, for benchmarks and diagnostics. */
@@ -237,9 +230,8 @@ export class PtyController implements Pty {
     this.#pid = spawned.pid;
     this.#input = spawned.input;
     this.#spawnedInfo = spawned;
-    this.#lastOutputAt = performance.now();
     this.options.onSpawned?.(this, spawned);
-    this.#armIdleTimer();
+    this.#idle.start();
   }
 
   #publishSpawned(spawned: SpawnedPty): void {
@@ -263,23 +255,9 @@ export class PtyController implements Pty {
   }
 
   #data(chunk: string): void {
-    this.#lastOutputAt = performance.now();
+    this.#idle.touch();
     if (this.#idleThrottled) this.#actor.send({ type: 'OUTPUT' });
     this.#output.push(chunk);
-  }
-
-  /** Throttles the PTY (reason `idle`) after idleTimeoutMs without output; checked lazily, one timer. */
-  #armIdleTimer(): void {
-    const idleMs = this.options.limits.idleTimeoutMs;
-    if (idleMs === null || this.#result !== undefined) return;
-    const due = Math.max(0, this.#lastOutputAt + idleMs - performance.now());
-    this.#idleTimer = setTimeout(() => {
-      if (this.#result !== undefined) return;
-      const silentFor = performance.now() - this.#lastOutputAt;
-      if (silentFor >= idleMs && this.#state === 'active') this.#actor.send({ type: 'IDLE' });
-      this.#armIdleTimer();
-    }, due || idleMs);
-    this.#idleTimer.unref();
   }
 
   #onSnapshot(snapshot: PtySnapshot): void {
@@ -292,58 +270,51 @@ export class PtyController implements Pty {
     if (this.#spawnedInfo !== undefined && from === 'spawning') this.#publishSpawned(this.#spawnedInfo);
     this.#publish('pty.state_changed', { ...this.#ref(), from, to: next, reason: snapshot.context.reason });
     if (this.#idleThrottled) {
-      this.#publish('pty.idle', { ...this.#ref(), idleMs: Math.round(performance.now() - this.#lastOutputAt) });
+      this.#publish('pty.idle', { ...this.#ref(), idleMs: Math.round(this.#idle.silentForMs) });
     }
-    if (next === 'active') this.#settleStart?.resolve();
+    if (next === 'active') this.#started.resolve();
     if (next === 'errored' || next === 'stopped') this.#finish(snapshot);
   }
 
   #finish(snapshot: PtySnapshot): void {
-    clearTimeout(this.#idleTimer);
     const { exit, failure, escalated } = snapshot.context;
-    this.#result = { exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, escalated };
-    this.#output.end();
+    const result = { exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, escalated };
     const spawned = this.#spawnedInfo !== undefined;
+    this.#output.end();
     if (failure !== null) {
       this.#publish('pty.error', { ...this.#ref(), code: spawned ? 'ACTOR_ERROR' : 'SPAWN_ERROR', message: failure });
     }
-    if (!spawned) {
-      this.#settleStart?.reject(
-        new LanevisorError('SPAWN_ERROR', failure ?? 'the process did not start', { details: { ptyId: this.id } }),
-      );
-    } else {
+    if (spawned) {
       this.#publish('pty.stopped', {
         ...this.#ref(),
         state: this.#state as 'stopped' | 'errored',
-        exitCode: this.#result.exitCode,
-        signal: this.#result.signal,
-        escalated,
+        ...result,
         outputBytes: this.#output.totalBytes,
         droppedBytes: this.#output.droppedBytes,
       });
     }
-    this.options.actors.release(this.id);
-    this.options.onFinished?.(this);
-    this.#resolveExited({ exitCode: this.#result.exitCode, signal: this.#result.signal });
-    this.#resolveTerminated(this.#result);
+    this.#settle(result, failure ?? 'the process did not start');
   }
 
   /** A fault in the machine itself must not take the orchestrator down: the PTY ends errored. */
   #onMachineError(error: unknown): void {
     const from = this.#state;
     this.#state = 'errored';
+    this.#output.end();
     this.#publish('pty.state_changed', { ...this.#ref(), from, to: 'errored', reason: 'crashed' });
     this.#publish('pty.error', { ...this.#ref(), code: 'ACTOR_ERROR', message: errorMessage(error) });
-    this.#settleStart?.reject(new LanevisorError('SPAWN_ERROR', errorMessage(error)));
-    this.#result = { exitCode: null, signal: null, escalated: false };
-    this.#output.end();
+    this.#settle({ exitCode: null, signal: null, escalated: false }, errorMessage(error));
+  }
+
+  /** The PTY is finally done: every waiter learns it, and its host forgets it. */
+  #settle(result: PtyTerminateResult, startFailure: string): void {
+    this.#result = result;
+    this.#idle.stop();
+    // Settling an already settled promise does nothing: only a PTY that never became active rejects.
+    this.#started.reject(new LanevisorError('SPAWN_ERROR', startFailure, { details: { ptyId: this.id } }));
     this.options.actors.release(this.id);
     this.options.onFinished?.(this);
-    this.#resolveExited({ exitCode: null, signal: null });
-    this.#resolveTerminated(this.#result);
+    this.#exited.resolve({ exitCode: result.exitCode, signal: result.signal });
+    this.#terminated.resolve(result);
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
