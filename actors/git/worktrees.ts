@@ -1,0 +1,130 @@
+import { rename, rm } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { type GitResult, git, gitError, gitOrThrow } from './git.js';
+import { assertInside } from './paths.js';
+import type { Repository } from './repository.js';
+
+/** One entry of `git worktree list --porcelain -z`. */
+export interface WorktreeEntry {
+  readonly path: string;
+  readonly head: string | null;
+  /** `refs/heads/…`, or null when detached. */
+  readonly branch: string | null;
+  readonly locked: string | null;
+  readonly prunable: string | null;
+}
+
+/** Errors of git's own races between parallel worktree commands: worth a retry. */
+export const RETRYABLE_GIT_RACE =
+  /failed to read .*commondir|could not lock|Invalid path '.*worktrees\/|cannot lock ref|index\.lock/;
+export const WORKTREE_ADD_ATTEMPTS = 3;
+
+export function parseWorktreeList(output: string): WorktreeEntry[] {
+  const entries: WorktreeEntry[] = [];
+  for (const block of output.split('\0\0')) {
+    const fields = block.split('\0').filter((line) => line.length > 0);
+    const first = fields[0];
+    if (first === undefined || !first.startsWith('worktree ')) continue;
+    const value = (name: string): string | null => {
+      const field = fields.find((f) => f === name || f.startsWith(`${name} `));
+      return field === undefined ? null : field.slice(name.length + 1);
+    };
+    entries.push({
+      path: first.slice('worktree '.length),
+      head: value('HEAD'),
+      branch: value('branch'),
+      locked: value('locked'),
+      prunable: value('prunable'),
+    });
+  }
+  return entries;
+}
+
+export async function listWorktrees(repository: Repository): Promise<WorktreeEntry[]> {
+  return parseWorktreeList(await gitOrThrow(['worktree', 'list', '--porcelain', '-z'], { cwd: repository.topLevel }));
+}
+
+export interface AddWorktreeRequest {
+  readonly path: string;
+  readonly branch: string;
+  readonly baseSha: string;
+  /** Shown by `git worktree list`; marks the worktree as ours and keeps prune and gc off it. */
+  readonly lockReason: string;
+}
+
+/**
+ * `git worktree add --lock -b <branch> --no-track <path> <sha>`, retried on git's known races
+ * after rolling back what the failed attempt left (every failed `add -b` had created the branch).
+ * Call it under the repository lock; on final failure everything it made is rolled back.
+ */
+export async function addWorktree(repository: Repository, root: string, request: AddWorktreeRequest): Promise<void> {
+  assertInside(root, request.path);
+  const args = [
+    'worktree',
+    'add',
+    '--lock',
+    '--reason',
+    request.lockReason,
+    '--no-track',
+    '-b',
+    request.branch,
+    '--',
+    request.path,
+    request.baseSha,
+  ];
+  let last: GitResult | undefined;
+  for (let attempt = 1; attempt <= WORKTREE_ADD_ATTEMPTS; attempt++) {
+    last = await git(args, { cwd: repository.topLevel });
+    if (last.exitCode === 0) return;
+    await rollBackWorktree(repository, root, request.path, request.branch);
+    if (!RETRYABLE_GIT_RACE.test(last.stderr)) break;
+    await new Promise((done) => setTimeout(done, 20 * attempt));
+  }
+  throw gitError(args, last as GitResult);
+}
+
+/** Undoes a (partial) `worktree add`: git's record, the directory, the branch it created. */
+export async function rollBackWorktree(
+  repository: Repository,
+  root: string,
+  path: string,
+  branch: string,
+): Promise<void> {
+  await removeWorktree(repository, root, path).catch(() => undefined);
+  await git(['branch', '-D', '--', branch], { cwd: repository.topLevel });
+}
+
+/**
+ * Removes a worktree whatever its state: `remove --force --force` (ours are locked), then, when
+ * git still refuses (a killed checkout's `locked initializing` record, a busy file), unlock, move
+ * the directory aside, prune git's record and delete the directory. Only ever inside `root`.
+ * Verified with `git worktree list` before it returns.
+ */
+export async function removeWorktree(repository: Repository, root: string, path: string): Promise<void> {
+  assertInside(root, path);
+  const cwd = repository.topLevel;
+  const registered = (await listWorktrees(repository)).some((w) => samePath(w.path, path));
+  if (registered) {
+    const removed = await git(['worktree', 'remove', '--force', '--force', '--', path], { cwd });
+    if (removed.exitCode !== 0) {
+      await git(['worktree', 'unlock', '--', path], { cwd });
+      const aside = join(root, `.removing-${basename(path)}-${Date.now()}`);
+      await rename(path, aside).catch(() => undefined);
+      await git(['worktree', 'prune'], { cwd });
+      await rm(aside, { recursive: true, force: true });
+    }
+  }
+  await rm(path, { recursive: true, force: true });
+  await git(['worktree', 'prune'], { cwd });
+  if ((await listWorktrees(repository)).some((w) => samePath(w.path, path))) {
+    throw gitError(['worktree', 'remove', path], {
+      stdout: '',
+      stderr: 'the worktree is still registered after removal',
+      exitCode: 1,
+    });
+  }
+}
+
+function samePath(a: string, b: string): boolean {
+  return resolve(a) === resolve(b);
+}

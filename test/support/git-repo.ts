@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Runs git in a directory and returns its trimmed output (throws on failure, as a test expects success). */
+export function gitIn(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+export interface TempRepo {
+  /** The directory holding the repository and its siblings (the default worktree root goes there). */
+  readonly base: string;
+  readonly path: string;
+  dispose(): void;
+}
+
+/**
+ * A real repository in a temp directory with one commit of `files` small files (and an ignored
+ * file pattern), with a local identity so commits work anywhere.
+ */
+export function createTempRepo(files = 5): TempRepo {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'lanevisor-repo-')));
+  const path = join(base, 'repo');
+  mkdirSync(path);
+  gitIn(path, 'init', '-q', '-b', 'main');
+  gitIn(path, 'config', 'user.name', 'Test');
+  gitIn(path, 'config', 'user.email', 'test@example.invalid');
+  gitIn(path, 'config', 'commit.gpgsign', 'false');
+  writeFileSync(join(path, '.gitignore'), 'node_modules/\n*.log\n');
+  for (let i = 0; i < files; i++) {
+    const dir = join(path, `dir${i % 10}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `file${i}.txt`), `content of file ${i}\n`);
+  }
+  gitIn(path, 'add', '-A');
+  gitIn(path, 'commit', '-q', '-m', 'initial');
+  return { base, path, dispose: () => rmSync(base, { recursive: true, force: true }) };
+}
