@@ -31,6 +31,15 @@ export interface PtyExitInfo {
   readonly signal: string | null;
 }
 
+/** How a PTY machine ended: its output, read by the lane supervisor's restart policy. */
+export interface PtyOutcome {
+  readonly ptyId: string;
+  readonly reason: PtyTransitionReason;
+  readonly exit: PtyExitInfo | null;
+  readonly failure: string | null;
+  readonly terminateRequested: boolean;
+}
+
 export interface PtyContext {
   readonly ptyId: string;
   readonly graceMs: number;
@@ -100,6 +109,14 @@ export const ptyMachine = setup({
   },
 }).createMachine({
   id: 'pty',
+  // What a supervisor needs to judge the ending: how it ended and whether it was asked to.
+  output: ({ context }): PtyOutcome => ({
+    ptyId: context.ptyId,
+    reason: context.reason,
+    exit: context.exit,
+    failure: context.failure,
+    terminateRequested: context.terminateRequested,
+  }),
   context: ({ input }) => ({
     ptyId: input.ptyId,
     graceMs: input.graceMs,

@@ -7,17 +7,18 @@ export interface ProcessIdentity {
 }
 
 /**
- * What belongs to one PTY: its child (the leader of its own session and process group, as
- * forkpty makes it), every process of that session, and every process carrying its tag variable
- * (those that left the session with setsid).
+ * What belongs to one process tree (a PTY's, an exec's): its leader (the leader of its own
+ * session and process group, as forkpty and a detached spawn make it), every process of that
+ * session, and every process carrying its tag variable (those that left the session with setsid).
+ * A tree without a leader (a whole lane) is its tagged processes only.
  */
-export interface PtyProcessSelector {
-  readonly leader: ProcessIdentity;
+export interface ProcessTreeSelector {
+  readonly leader?: ProcessIdentity;
   readonly tag: { readonly name: string; readonly value: string };
 }
 
-/** A process found to belong to a PTY, with its process group. */
-export interface PtyMember extends ProcessIdentity {
+/** A process found to belong to a tree, with its process group. */
+export interface TreeMember extends ProcessIdentity {
   readonly pgid: number;
 }
 
@@ -45,9 +46,9 @@ function leaderPidReused(leader: ProcessIdentity): boolean {
 }
 
 /** The running processes of a PTY (zombies count as dead). Reads every process's stat, and environ for the tag. */
-export function scanPtyProcesses(selector: PtyProcessSelector): PtyMember[] {
-  const trustSession = !leaderPidReused(selector.leader);
-  const members: PtyMember[] = [];
+export function scanProcessTree(selector: ProcessTreeSelector): TreeMember[] {
+  const trustSession = selector.leader !== undefined && !leaderPidReused(selector.leader);
+  const members: TreeMember[] = [];
   for (const pid of listPids()) {
     if (pid === process.pid) continue;
     const stat = readProcStat(pid);
@@ -57,10 +58,10 @@ export function scanPtyProcesses(selector: PtyProcessSelector): PtyMember[] {
   return members;
 }
 
-function belongsToPty(stat: ProcStat, selector: PtyProcessSelector, trustSession: boolean): boolean {
+function belongsToPty(stat: ProcStat, selector: ProcessTreeSelector, trustSession: boolean): boolean {
   const { leader, tag } = selector;
-  if (stat.pid === leader.pid) return stat.startTime === leader.startTime;
-  if (trustSession && stat.sid === leader.pid) return true;
+  if (leader !== undefined && stat.pid === leader.pid) return stat.startTime === leader.startTime;
+  if (trustSession && stat.sid === leader?.pid) return true;
   return readEnvironVariable(stat.pid, tag.name) === tag.value;
 }
 

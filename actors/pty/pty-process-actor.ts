@@ -3,9 +3,9 @@ import { errorMessage } from '../../bus/errors.js';
 import type { PtyProcessInput } from '../../machines/pty.machine.js';
 import type { PtyProcessCommand, PtyProcessEvent } from '../../machines/pty-protocol.js';
 import { readProcStat } from '../process/proc.js';
-import type { PtyProcessSelector } from '../process/process-tree.js';
-import { PtySignaller, type SignalRecord } from '../process/pty-signaller.js';
+import type { ProcessTreeSelector } from '../process/process-tree.js';
 import { resolveExecutable } from '../process/resolve-executable.js';
+import { type SignalRecord, TreeSignaller } from '../process/tree-signaller.js';
 import type { PtyBackend, PtySpawnRequest } from './backend.js';
 import { PacedWriter } from './paced-writer.js';
 
@@ -69,11 +69,9 @@ export function createPtyProcessLogic(lookup: (ptyId: string) => PtyProcessOptio
       return;
     }
     const input = new PacedWriter(child, options.maxPendingInputBytes);
-    const selector: PtyProcessSelector = {
-      leader: { pid: child.pid, startTime: readProcStat(child.pid)?.startTime ?? -1 },
-      tag: options.tag,
-    };
-    const signaller = new PtySignaller(selector, sink.signaled, () => sendBack({ type: 'TREE_GONE' }));
+    const leader = { pid: child.pid, startTime: readProcStat(child.pid)?.startTime ?? -1 };
+    const selector: ProcessTreeSelector = { leader, tag: options.tag };
+    const signaller = new TreeSignaller(selector, sink.signaled, () => sendBack({ type: 'TREE_GONE' }));
     child.onData(sink.data);
     child.onExit((exit) => {
       input.close();
@@ -83,7 +81,7 @@ export function createPtyProcessLogic(lookup: (ptyId: string) => PtyProcessOptio
       pid: child.pid,
       pgid: child.pid,
       sid: child.pid,
-      startTime: selector.leader.startTime,
+      startTime: leader.startTime,
       ptsName: child.ptsName,
       file,
       input,

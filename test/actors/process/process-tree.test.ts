@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRunning, listPids, parseProcStat, readEnvironVariable, readProcStat } from '../../../actors/process/proc.js';
 import {
   isSameProcessAlive,
-  scanPtyProcesses,
+  scanProcessTree,
   signalProcesses,
   signalProcessGroup,
 } from '../../../actors/process/process-tree.js';
@@ -73,7 +73,7 @@ describe('finding and signalling the processes of a PTY', () => {
       'sessions',
     );
     const startTime = readProcStat(leader.pid as number)?.startTime as number;
-    const members = scanPtyProcesses({
+    const members = scanProcessTree({
       leader: { pid: leader.pid as number, startTime },
       tag: { name: 'LANEVISOR_PTY_ID', value: 'pty_test0000000000a' },
     });
@@ -90,7 +90,7 @@ describe('finding and signalling the processes of a PTY', () => {
     expect(isSameProcessAlive(stale)).toBe(false);
     // Session matching is not trusted either once the leader's pid names another process.
     expect(
-      scanPtyProcesses({ leader: stale, tag: { name: 'LANEVISOR_PTY_ID', value: 'pty_nobody00000000c' } }),
+      scanProcessTree({ leader: stale, tag: { name: 'LANEVISOR_PTY_ID', value: 'pty_nobody00000000c' } }),
     ).toEqual([]);
     expect(isAlive(victim.pid as number)).toBe(true);
     // With the right record, it is signalled.

@@ -1,22 +1,22 @@
 import {
   isSameProcessAlive,
-  type PtyMember,
-  type PtyProcessSelector,
+  type ProcessTreeSelector,
   type SignalOutcome,
-  scanPtyProcesses,
+  scanProcessTree,
   signalProcesses,
   signalProcessGroup,
+  type TreeMember,
 } from './process-tree.js';
 
-/** How often the known processes are checked while a PTY is being stopped. */
+/** How often the known processes are checked while a tree is being stopped. */
 export const TREE_POLL_MS = 20;
 /** How often /proc is scanned again for processes that appeared meanwhile. */
 export const TREE_RESCAN_MS = 200;
 
-/** One signal sent: the fact published as `pty.signal`. */
+/** One signal sent: the fact published (as `pty.signal` for a PTY). */
 export interface SignalRecord {
   readonly signal: string;
-  /** `group`: the PTY's process group (`pid` is its id); `process`: one process. */
+  /** `group`: the tree's process group (`pid` is its id); `process`: one process. */
   readonly target: 'group' | 'process';
   readonly pid: number;
   /** Epoch milliseconds. */
@@ -26,36 +26,37 @@ export interface SignalRecord {
 }
 
 /**
- * Stops every process of one PTY: its group first, then every other member of its session and
- * every process carrying its tag; keeps watching until none is left (zombies count as gone), then
+ * Stops every process of one tree (a PTY's, an exec's, a lane's): its group first, then every
+ * other member of its session and every process carrying its tag; keeps watching until none is left (zombies count as gone), then
  * calls `onGone` once. `signal` is the graceful step, `kill` the forced one (SIGKILL, repeated for
  * any process that appears meanwhile).
  */
-export class PtySignaller {
-  #members: PtyMember[] = [];
+export class TreeSignaller {
+  #members: TreeMember[] = [];
   #signals: readonly NodeJS.Signals[] = [];
   #timer: NodeJS.Timeout | undefined;
   #lastScanAt = 0;
   #done = false;
 
   constructor(
-    private readonly selector: PtyProcessSelector,
+    private readonly selector: ProcessTreeSelector,
     private readonly report: (record: SignalRecord) => void,
     private readonly onGone: () => void,
   ) {}
 
-  /** One signal to the PTY's process group, recorded; starts no watch. */
+  /** One signal to the tree's process group, recorded; starts no watch. */
   signalGroup(signal: NodeJS.Signals): void {
-    this.#record(signal, 'group', this.selector.leader.pid, signalProcessGroup(this.selector.leader, signal));
+    const { leader } = this.selector;
+    if (leader !== undefined) this.#record(signal, 'group', leader.pid, signalProcessGroup(leader, signal));
   }
 
-  /** The graceful step: these signals to every process of the PTY, then watch until none is left. */
+  /** The graceful step: these signals to every process of the tree, then watch until none is left. */
   signal(signals: readonly NodeJS.Signals[]): void {
     this.#signals = signals;
     this.#rescanAndSignal();
   }
 
-  /** The forced step: SIGKILL to every process of the PTY, and to any that appears, until none is left. */
+  /** The forced step: SIGKILL to every process of the tree, and to any that appears, until none is left. */
   kill(): void {
     this.#signals = ['SIGKILL'];
     this.#rescanAndSignal();
@@ -70,20 +71,20 @@ export class PtySignaller {
   #rescanAndSignal(): void {
     if (this.#done) return;
     clearTimeout(this.#timer);
-    this.#members = scanPtyProcesses(this.selector);
+    this.#members = scanProcessTree(this.selector);
     this.#lastScanAt = performance.now();
     for (const signal of this.#signals) {
       // The group as a whole (atomic for its members), then the rest of the session and the tagged escapees.
       this.signalGroup(signal);
       this.#sendEach(
         signal,
-        this.#members.filter((m) => m.pgid !== this.selector.leader.pid),
+        this.#members.filter((m) => m.pgid !== this.selector.leader?.pid),
       );
     }
     this.#check();
   }
 
-  #sendEach(signal: NodeJS.Signals, members: readonly PtyMember[]): void {
+  #sendEach(signal: NodeJS.Signals, members: readonly TreeMember[]): void {
     for (const result of signalProcesses(members, signal)) this.#record(signal, 'process', result.pid, result);
   }
 
@@ -110,7 +111,7 @@ export class PtySignaller {
     const rescanDue = performance.now() - this.#lastScanAt >= TREE_RESCAN_MS;
     if (this.#members.length === 0 || rescanDue) {
       const previous = new Set(this.#members.map((m) => m.pid));
-      this.#members = scanPtyProcesses(this.selector);
+      this.#members = scanProcessTree(this.selector);
       this.#lastScanAt = performance.now();
       const newcomers = this.#members.filter((m) => !previous.has(m.pid));
       for (const signal of this.#signals) this.#sendEach(signal, newcomers);
