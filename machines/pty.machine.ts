@@ -72,6 +72,7 @@ export const ptyMachine = setup({
     context: {} as PtyContext,
     events: {} as PtyMachineEvent,
     input: {} as PtyMachineInput,
+    output: {} as PtyOutcome,
   },
   actors: {
     // Replaced through `ptyMachine.provide({ actors: { ptyProcess } })`.

@@ -1,6 +1,12 @@
 import type { PtyOutcome } from '../pty.machine.js';
 import { decideRestart, endingOf, type RestartDecision } from '../restart-policy.js';
-import { EXEC_ID_PREFIX, type LaneContext, type LaneState, PTY_CHILD_SEPARATOR, type PtyChild } from './lane-protocol.js';
+import {
+  EXEC_ID_PREFIX,
+  type LaneContext,
+  type LaneState,
+  PTY_CHILD_SEPARATOR,
+  type PtyChild,
+} from './lane-protocol.js';
 
 /** Pure functions over the lane context: what the lane machine decides, testable on their own. */
 
@@ -53,7 +59,10 @@ export function judgePtyEnding(
   // An actor error (no outcome) is an abnormal ending.
   const ending = outcome ? endingOf(outcome) : 'abnormal';
   if (stopping) return { ptyId: parsed.ptyId, decision: { kind: 'none' } };
-  return { ptyId: parsed.ptyId, decision: decideRestart(child.restart, ending, child.recentRestarts, context.restartIntensity) };
+  return {
+    ptyId: parsed.ptyId,
+    decision: decideRestart(child.restart, ending, child.recentRestarts, context.restartIntensity),
+  };
 }
 
 export function withPty(context: LaneContext, ptyId: string, change: Partial<PtyChild>): LaneContext['ptys'] {

@@ -58,7 +58,12 @@ type WithCorrelation = { readonly correlationId?: string };
 
 export type LaneEvent =
   | ({ readonly type: 'PROVISION' } & WithCorrelation)
-  | ({ readonly type: 'SPAWN_PTY'; readonly ptyId: string; readonly restart: RestartType; readonly graceMs: number } & WithCorrelation)
+  | ({
+      readonly type: 'SPAWN_PTY';
+      readonly ptyId: string;
+      readonly restart: RestartType;
+      readonly graceMs: number;
+    } & WithCorrelation)
   | ({ readonly type: 'EXEC'; readonly execId: string } & WithCorrelation)
   | ({ readonly type: 'SHARE' } & WithCorrelation)
   | ({ readonly type: 'ATTACH'; readonly agentId: string } & WithCorrelation)

@@ -1,6 +1,6 @@
 import { assign, emit, enqueueActions, fromCallback, fromPromise, type SnapshotFrom, setup } from 'xstate';
-import { ptyMachine } from '../pty.machine.js';
 import type { PtyOutcome } from '../pty.machine.js';
+import { ptyMachine } from '../pty.machine.js';
 import {
   activeStateOf,
   canStartExec,
@@ -63,7 +63,9 @@ export const laneMachine = setup({
     failedAt: ({ context }, step: CleanupStep) => context.failedStep === step,
     derivedIs: ({ context }, state: LaneState) => activeStateOf(context) === state,
     canAttach: ({ context, event }) =>
-      event.type === 'ATTACH' && !context.agents.includes(event.agentId) && (context.shared || context.agents.length === 0),
+      event.type === 'ATTACH' &&
+      !context.agents.includes(event.agentId) &&
+      (context.shared || context.agents.length === 0),
     isAttached: ({ context, event }) => event.type === 'DETACH' && context.agents.includes(event.agentId),
   },
   actions: {
@@ -75,7 +77,13 @@ export const laneMachine = setup({
       enqueue.assign({
         ptys: {
           ...context.ptys,
-          [event.ptyId]: { generation: 1, restart: event.restart, graceMs: event.graceMs, recentRestarts: 0, status: 'running' },
+          [event.ptyId]: {
+            generation: 1,
+            restart: event.restart,
+            graceMs: event.graceMs,
+            recentRestarts: 0,
+            status: 'running',
+          },
         },
         ptyOrder: [...context.ptyOrder, event.ptyId],
       });
@@ -100,7 +108,9 @@ export const laneMachine = setup({
     forgetRestart: assign(({ context, event }) => {
       if (event.type !== 'RESTART_EXPIRED') return {};
       const child = context.ptys[event.ptyId];
-      return child ? { ptys: withPty(context, event.ptyId, { recentRestarts: Math.max(0, child.recentRestarts - 1) }) } : {};
+      return child
+        ? { ptys: withPty(context, event.ptyId, { recentRestarts: Math.max(0, child.recentRestarts - 1) }) }
+        : {};
     }),
     /** A child ended while the lane is active: an exec (next one may start) or a PTY (restart policy). */
     childEnded: enqueueActions(({ context, event, enqueue }) => {
@@ -109,7 +119,10 @@ export const laneMachine = setup({
       if (isExecChild(childId)) {
         const running = context.running.filter((id) => id !== childId);
         const next = running.length === 0 || context.shared ? context.queued[0] : undefined;
-        enqueue.assign({ running: next ? [...running, next] : running, queued: next ? context.queued.slice(1) : context.queued });
+        enqueue.assign({
+          running: next ? [...running, next] : running,
+          queued: next ? context.queued.slice(1) : context.queued,
+        });
         if (next) startExec(enqueue, context.laneId, next);
         return;
       }
@@ -250,7 +263,10 @@ export const laneMachine = setup({
         SPAWN_PTY: { actions: ['track', 'spawnPty'] },
         EXEC: { actions: ['track', 'startOrQueueExec'] },
         SHARE: { actions: ['track', assign({ shared: true })] },
-        ATTACH: { guard: 'canAttach', actions: ['track', assign(({ context, event }) => ({ agents: [...context.agents, event.agentId] }))] },
+        ATTACH: {
+          guard: 'canAttach',
+          actions: ['track', assign(({ context, event }) => ({ agents: [...context.agents, event.agentId] }))],
+        },
         DETACH: {
           guard: 'isAttached',
           actions: [
@@ -269,7 +285,10 @@ export const laneMachine = setup({
         RESTART_EXPIRED: { actions: 'forgetRestart' },
         'xstate.done.actor.*': { actions: 'childEnded' },
         'xstate.error.actor.*': { actions: 'childEnded' },
-        CLEANUP: { target: 'stopping', actions: ['track', assign(({ event }) => ({ discard: event.discard, intent: 'cleanup' as const }))] },
+        CLEANUP: {
+          target: 'stopping',
+          actions: ['track', assign(({ event }) => ({ discard: event.discard, intent: 'cleanup' as const }))],
+        },
         SUSPEND: { target: 'stopping', actions: ['track', assign({ intent: 'suspend' as const })] },
       },
     },
@@ -297,7 +316,9 @@ export const laneMachine = setup({
         done: { type: 'final' },
       },
       on: {
-        CLEANUP: { actions: ['track', assign(({ event }) => ({ discard: event.discard, intent: 'cleanup' as const }))] },
+        CLEANUP: {
+          actions: ['track', assign(({ event }) => ({ discard: event.discard, intent: 'cleanup' as const }))],
+        },
         RESTART_PTY: {},
         RESTART_EXPIRED: {},
       },
@@ -310,7 +331,10 @@ export const laneMachine = setup({
           invoke: {
             src: 'salvage',
             input: ({ context }) => ({ laneId: context.laneId, discard: context.discard }),
-            onDone: { target: 'removingWorktree', actions: assign(({ event }) => ({ salvagedRef: event.output.salvagedRef ?? null })) },
+            onDone: {
+              target: 'removingWorktree',
+              actions: assign(({ event }) => ({ salvagedRef: event.output.salvagedRef ?? null })),
+            },
             onError: { target: 'stalled', actions: { type: 'recordFailure', params: 'salvaging' } },
           },
         },
@@ -326,7 +350,10 @@ export const laneMachine = setup({
           invoke: {
             src: 'removeBranch',
             input: ({ context }) => ({ laneId: context.laneId, discard: context.discard }),
-            onDone: { target: 'removingRecord', actions: assign(({ event }) => ({ branchKept: event.output.branchKept ?? false })) },
+            onDone: {
+              target: 'removingRecord',
+              actions: assign(({ event }) => ({ branchKept: event.output.branchKept ?? false })),
+            },
             onError: { target: 'stalled', actions: { type: 'recordFailure', params: 'removingBranch' } },
           },
         },
@@ -357,7 +384,9 @@ export const laneMachine = setup({
 });
 
 function startExec(
-  enqueue: { spawnChild: (src: 'exec', options: { id: string; systemId: string; input: LaneInput & { execId: string } }) => void },
+  enqueue: {
+    spawnChild: (src: 'exec', options: { id: string; systemId: string; input: LaneInput & { execId: string } }) => void;
+  },
   laneId: string,
   execId: string,
 ): void {

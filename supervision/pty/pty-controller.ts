@@ -1,4 +1,5 @@
 import { constants as osConstants } from 'node:os';
+import type { Subscription } from 'xstate';
 import { z } from 'zod';
 import type { PtyBackend } from '../../actors/pty/backend.js';
 import type { PacedWriter } from '../../actors/pty/paced-writer.js';
@@ -9,12 +10,12 @@ import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
 import type { LocalBus } from '../../bus/local-bus.js';
 import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
 import { parseOrThrow } from '../../bus/validation.js';
-import { type PtySnapshot, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
+import { type PtyOutcome, type PtySnapshot, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
 import type { PtyState as MachinePtyState } from '../../machines/pty-protocol.js';
 import { deferred } from '../deferred.js';
 import { IdleWatch } from './idle-watch.js';
-import type { InspectOption, PtyActor, PtyActorFactory } from './pty-actor-factory.js';
 import { PtyOutput } from './pty-output.js';
+import type { PtyActorRef, PtyProcessDirectory } from './pty-process-directory.js';
 import { dimensionSchema, PTY_ID_VARIABLE, type PtyIdentity, type ResolvedSpawn } from './spawn-request.js';
 import type { Pty, PtyExitResult, PtyState, PtyTerminateResult } from './types.js';
 
@@ -30,27 +31,35 @@ export interface PtyLimits {
   readonly maxPendingInputBytes: number;
 }
 
+/** What the PTY's owner (a lane supervisor, or the standalone host) does for it. */
+export interface PtyOwner {
+  /** A generation ended; the owner answers by `restarting()` and a new `attach()`, or by `finish()`. */
+  generationEnded(pty: PtyController, outcome: PtyOutcome | undefined): void;
+  /** Stop this PTY for good (and cancel a restart that is waiting). */
+  terminate(pty: PtyController, graceMs: number | undefined): void;
+  spawned?(pty: PtyController, spawned: SpawnedPty): void;
+}
+
 export interface PtyControllerOptions {
   readonly bus: LocalBus;
   readonly backend: PtyBackend;
+  readonly processes: PtyProcessDirectory;
   readonly identity: PtyIdentity;
   readonly spawn: ResolvedSpawn;
   readonly limits: PtyLimits;
   /** The operation that created the PTY: its events carry this id. */
   readonly correlationId: string;
-  readonly actors: PtyActorFactory;
-  readonly inspect?: InspectOption;
-  readonly onSpawned?: (pty: PtyController, spawned: SpawnedPty) => void;
-  readonly onFinished?: (pty: PtyController) => void;
+  readonly owner: PtyOwner;
 }
 
 const SIGNALS = new Set(Object.keys(osConstants.signals));
 const graceMsSchema = z.number().int().min(0).max(MAX_TIMEOUT_MS);
 
 /**
- * One PTY: the public handle (the contract's `Pty`) over a PTY machine actor and its process
- * actor. Lifecycle goes through the machine; the hot paths (output, input) go straight between
- * the process actor and this handle. Every transition and fact is published on the bus.
+ * One PTY: the public handle (the contract's `Pty`) over the PTY machine actors of its
+ * generations (a restart is a new generation under the same id and handle) and their process
+ * actor. Lifecycle goes through the machine; output and input go straight between the process
+ * actor and this handle. Every transition and fact is published on the bus.
  */
 export class PtyController implements Pty {
   readonly id: PtyId;
@@ -59,23 +68,25 @@ export class PtyController implements Pty {
   readonly sessionId: string | null;
   readonly terminalId: string | null;
   readonly restart: ResolvedSpawn['restart'];
-  readonly restarts = 0;
   readonly exited: Promise<PtyExitResult>;
+  #restarts = 0;
   #pid = 0;
   #cols: number;
   #rows: number;
   #state: PtyState = 'idle';
   #input: PacedWriter | undefined;
-  #spawnedInfo: SpawnedPty | undefined;
+  #spawned: SpawnedPty | undefined;
+  #actor: PtyActorRef | undefined;
+  #subscription: Subscription | undefined;
   #idleThrottled = false;
   #correlationId: string;
-  #result: PtyTerminateResult | undefined;
+  #lastResult: PtyTerminateResult = { exitCode: null, signal: null, escalated: false };
+  #finished = false;
   readonly #started = deferred<void>();
   readonly #exited = deferred<PtyExitResult>();
   readonly #terminated = deferred<PtyTerminateResult>();
   readonly #idle: IdleWatch;
   readonly #output: PtyOutput;
-  readonly #actor: PtyActor;
 
   constructor(private readonly options: PtyControllerOptions) {
     const { identity, spawn, limits } = options;
@@ -89,36 +100,27 @@ export class PtyController implements Pty {
     this.#rows = spawn.request.rows;
     this.#correlationId = options.correlationId;
     this.exited = this.#exited.promise;
-    // The caller of start() sees the rejection; nobody else must see it as unhandled.
+    // The caller of started sees the rejection; nobody else must see it as unhandled.
     this.#started.promise.catch(() => undefined);
     this.#idle = new IdleWatch(limits.idleTimeoutMs, () => {
-      if (this.#state === 'active') this.#actor.send({ type: 'IDLE' });
+      if (this.#state === 'active') this.#actor?.send({ type: 'IDLE' });
     });
     this.#output = new PtyOutput(
       limits.outputBufferBytes,
-      (behind) => this.#actor.send({ type: behind ? 'CONSUMER_BEHIND' : 'CONSUMER_CAUGHT_UP' }),
+      (behind) => this.#actor?.send({ type: behind ? 'CONSUMER_BEHIND' : 'CONSUMER_CAUGHT_UP' }),
       (batch) => this.#publish('pty.output', { ...this.#ref(), ...batch }),
       (error) => this.#publish('pty.error', { ...this.#ref(), code: 'LISTENER_ERROR', message: errorMessage(error) }),
     );
-    this.#actor = options.actors.create(
-      identity.ptyId,
-      limits.terminateGraceMs,
-      {
-        backend: options.backend,
-        request: spawn.request,
-        tag: { name: PTY_ID_VARIABLE, value: identity.ptyId },
-        maxPendingInputBytes: limits.maxPendingInputBytes,
-        sink: {
-          spawned: (spawned) => this.#spawned(spawned),
-          data: (chunk) => this.#data(chunk),
-          signaled: (record) => this.#publish('pty.signal', { ...this.#ref(), ...record }),
-        },
+    options.processes.register(identity.ptyId, {
+      backend: options.backend,
+      request: spawn.request,
+      tag: { name: PTY_ID_VARIABLE, value: identity.ptyId },
+      maxPendingInputBytes: limits.maxPendingInputBytes,
+      sink: {
+        spawned: (spawned) => this.#onSpawned(spawned),
+        data: (chunk) => this.#onData(chunk),
+        signaled: (record) => this.#publish('pty.signal', { ...this.#ref(), ...record }),
       },
-      options.inspect,
-    );
-    this.#actor.subscribe({
-      next: (snapshot) => this.#onSnapshot(snapshot),
-      error: (error) => this.#onMachineError(error),
     });
   }
 
@@ -138,11 +140,29 @@ export class PtyController implements Pty {
     return this.#rows;
   }
 
-  /** Starts the process; resolves once the PTY is active, rejects with SPAWN_ERROR. */
-  start(): Promise<void> {
-    this.#actor.start();
-    this.#actor.send({ type: 'SPAWN' });
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** Resolves once the first generation is active; rejects with SPAWN_ERROR if it could not start. */
+  get started(): Promise<void> {
     return this.#started.promise;
+  }
+
+  /** Takes over a generation's machine actor (made by the owner) and starts its process. */
+  attach(actor: PtyActorRef): void {
+    this.#subscription?.unsubscribe();
+    this.#actor = actor;
+    this.#subscription = actor.subscribe({
+      next: (snapshot) => this.#onSnapshot(snapshot),
+      error: (error) => this.#onMachineError(error),
+    });
+    actor.send({ type: 'SPAWN' });
+  }
+
+  /** The owner restarts this PTY: the next generation is attached after its backoff. */
+  restarting(): void {
+    this.#restarts++;
   }
 
   write(data: string | Uint8Array): void {
@@ -158,7 +178,7 @@ export class PtyController implements Pty {
     parseOrThrow(dimensionSchema, rows, 'rows', 'INVALID_ARGUMENT');
     this.#assertRunning('resize');
     this.#output.flush();
-    this.#actor.send({ type: 'RESIZE', cols, rows });
+    this.#actor?.send({ type: 'RESIZE', cols, rows });
     this.#cols = cols;
     this.#rows = rows;
     this.#publish('pty.resized', { ...this.#ref(), cols, rows });
@@ -172,7 +192,7 @@ export class PtyController implements Pty {
       );
     }
     this.#assertRunning('signal');
-    this.#actor.send({ type: 'SIGNAL', signal: name });
+    this.#actor?.send({ type: 'SIGNAL', signal: name });
   }
 
   onData(listener: (chunk: string) => void): () => void {
@@ -193,11 +213,16 @@ export class PtyController implements Pty {
       options.graceMs === undefined
         ? undefined
         : parseOrThrow(graceMsSchema, options.graceMs, 'graceMs', 'INVALID_ARGUMENT');
-    if (this.#result === undefined) {
+    if (!this.#finished) {
       this.#correlationId = this.options.bus.currentCorrelationId() ?? this.#correlationId;
-      this.#actor.send(graceMs === undefined ? { type: 'TERMINATE' } : { type: 'TERMINATE', graceMs });
+      this.options.owner.terminate(this, graceMs);
     }
     return this.#terminated.promise;
+  }
+
+  /** The current generation's actor, for its owner (TERMINATE with a grace). */
+  get actor(): PtyActorRef | undefined {
+    return this.#actor;
   }
 
   /** Output figures, for benchmarks and diagnostics. */
@@ -208,6 +233,24 @@ export class PtyController implements Pty {
       droppedBytes: this.#output.droppedBytes,
       pendingInputBytes: this.#input?.pendingBytes ?? 0,
     };
+  }
+
+  /**
+   * The PTY is finally done (no restart follows): pulling consumers end after the last byte, and
+   * `exited` and `terminate()` resolve with how the last generation ended.
+   */
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#idle.stop();
+    this.#subscription?.unsubscribe();
+    this.#output.end();
+    this.#started.reject(
+      new LanevisorError('SPAWN_ERROR', 'the PTY ended before it became active', { details: { ptyId: this.id } }),
+    );
+    this.options.processes.release(this.id);
+    this.#exited.resolve({ exitCode: this.#lastResult.exitCode, signal: this.#lastResult.signal });
+    this.#terminated.resolve(this.#lastResult);
   }
 
   #assertRunning(action: string): void {
@@ -226,11 +269,11 @@ export class PtyController implements Pty {
     this.options.bus.publishLifecycle(topic, payload, { correlationId: this.#correlationId });
   }
 
-  #spawned(spawned: SpawnedPty): void {
+  #onSpawned(spawned: SpawnedPty): void {
     this.#pid = spawned.pid;
     this.#input = spawned.input;
-    this.#spawnedInfo = spawned;
-    this.options.onSpawned?.(this, spawned);
+    this.#spawned = spawned;
+    this.options.owner.spawned?.(this, spawned);
     this.#idle.start();
   }
 
@@ -250,71 +293,62 @@ export class PtyController implements Pty {
       name: this.name,
       sessionId: this.sessionId,
       terminalId: this.terminalId,
-      restarts: this.restarts,
+      restarts: this.#restarts,
     });
   }
 
-  #data(chunk: string): void {
+  #onData(chunk: string): void {
     this.#idle.touch();
-    if (this.#idleThrottled) this.#actor.send({ type: 'OUTPUT' });
+    if (this.#idleThrottled) this.#actor?.send({ type: 'OUTPUT' });
     this.#output.push(chunk);
   }
 
   #onSnapshot(snapshot: PtySnapshot): void {
     const next = ptyStateOf(snapshot);
     this.#idleThrottled = throttleReasonOf(snapshot) === 'idle';
-    if (next === this.#state) return;
+    // A new generation starts idle: the PTY keeps showing how the last one ended until it spawns.
+    if (next === this.#state || next === 'idle') return;
     const from = this.#state;
     this.#state = next;
     // The process is reported between spawning and active, in the order things happened.
-    if (this.#spawnedInfo !== undefined && from === 'spawning') this.#publishSpawned(this.#spawnedInfo);
+    if (from === 'spawning' && this.#spawned !== undefined) this.#publishSpawned(this.#spawned);
     this.#publish('pty.state_changed', { ...this.#ref(), from, to: next, reason: snapshot.context.reason });
-    if (this.#idleThrottled) {
-      this.#publish('pty.idle', { ...this.#ref(), idleMs: Math.round(this.#idle.silentForMs) });
-    }
+    if (this.#idleThrottled) this.#publish('pty.idle', { ...this.#ref(), idleMs: Math.round(this.#idle.silentForMs) });
     if (next === 'active') this.#started.resolve();
-    if (next === 'errored' || next === 'stopped') this.#finish(snapshot);
+    if (next === 'errored' || next === 'stopped') this.#generationEnded(snapshot);
   }
 
-  #finish(snapshot: PtySnapshot): void {
+  #generationEnded(snapshot: PtySnapshot): void {
     const { exit, failure, escalated } = snapshot.context;
-    const result = { exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, escalated };
-    const spawned = this.#spawnedInfo !== undefined;
-    this.#output.end();
+    this.#lastResult = { exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, escalated };
+    this.#output.flush();
+    const spawned = this.#spawned !== undefined;
     if (failure !== null) {
       this.#publish('pty.error', { ...this.#ref(), code: spawned ? 'ACTOR_ERROR' : 'SPAWN_ERROR', message: failure });
+      if (!spawned) this.#started.reject(new LanevisorError('SPAWN_ERROR', failure, { details: { ptyId: this.id } }));
     }
     if (spawned) {
       this.#publish('pty.stopped', {
         ...this.#ref(),
         state: this.#state as 'stopped' | 'errored',
-        ...result,
+        ...this.#lastResult,
         outputBytes: this.#output.totalBytes,
         droppedBytes: this.#output.droppedBytes,
       });
     }
-    this.#settle(result, failure ?? 'the process did not start');
+    this.#spawned = undefined;
+    this.#input = undefined;
+    this.options.owner.generationEnded(this, snapshot.output);
   }
 
-  /** A fault in the machine itself must not take the orchestrator down: the PTY ends errored. */
+  /** A fault in the machine itself must not take the orchestrator down: the generation ends errored. */
   #onMachineError(error: unknown): void {
     const from = this.#state;
     this.#state = 'errored';
-    this.#output.end();
     this.#publish('pty.state_changed', { ...this.#ref(), from, to: 'errored', reason: 'crashed' });
     this.#publish('pty.error', { ...this.#ref(), code: 'ACTOR_ERROR', message: errorMessage(error) });
-    this.#settle({ exitCode: null, signal: null, escalated: false }, errorMessage(error));
-  }
-
-  /** The PTY is finally done: every waiter learns it, and its host forgets it. */
-  #settle(result: PtyTerminateResult, startFailure: string): void {
-    this.#result = result;
-    this.#idle.stop();
-    // Settling an already settled promise does nothing: only a PTY that never became active rejects.
-    this.#started.reject(new LanevisorError('SPAWN_ERROR', startFailure, { details: { ptyId: this.id } }));
-    this.options.actors.release(this.id);
-    this.options.onFinished?.(this);
-    this.#exited.resolve({ exitCode: result.exitCode, signal: result.signal });
-    this.#terminated.resolve(result);
+    this.#started.reject(new LanevisorError('SPAWN_ERROR', errorMessage(error)));
+    this.#lastResult = { exitCode: null, signal: null, escalated: false };
+    this.options.owner.generationEnded(this, undefined);
   }
 }

@@ -89,9 +89,9 @@ describe('finding and signalling the processes of a PTY', () => {
     expect(signalProcessGroup(stale, 'SIGKILL')).toEqual({ pid: -(victim.pid as number), outcome: 'not_ours' });
     expect(isSameProcessAlive(stale)).toBe(false);
     // Session matching is not trusted either once the leader's pid names another process.
-    expect(
-      scanProcessTree({ leader: stale, tag: { name: 'LANEVISOR_PTY_ID', value: 'pty_nobody00000000c' } }),
-    ).toEqual([]);
+    expect(scanProcessTree({ leader: stale, tag: { name: 'LANEVISOR_PTY_ID', value: 'pty_nobody00000000c' } })).toEqual(
+      [],
+    );
     expect(isAlive(victim.pid as number)).toBe(true);
     // With the right record, it is signalled.
     expect(signalProcesses([{ pid: victim.pid as number, startTime: real }], 'SIGKILL')[0]?.outcome).toBe('delivered');

@@ -1,0 +1,127 @@
+import { statSync } from 'node:fs';
+import { z } from 'zod';
+import type { PtyBackend } from '../../actors/pty/backend.js';
+import { nodePtyBackend } from '../../actors/pty/node-pty-backend.js';
+import { DEFAULT_OUTPUT_BUFFER_BYTES } from '../../actors/pty/output-buffer.js';
+import { DEFAULT_MAX_PENDING_INPUT_BYTES } from '../../actors/pty/paced-writer.js';
+import { LanevisorError } from '../../bus/errors.js';
+import { createCorrelationId, createPtyId, isLaneId, type LaneId, type PtyId, type RuntimeId } from '../../bus/ids.js';
+import type { LocalBus } from '../../bus/local-bus.js';
+import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
+import { parseOrThrow } from '../../bus/validation.js';
+import { PtyController, type PtyLimits, type PtyOwner } from './pty-controller.js';
+import { PtyProcessDirectory } from './pty-process-directory.js';
+import { PtyRegistry } from './pty-registry.js';
+import { createBaseEnvironment, resolveSpawn } from './spawn-request.js';
+import type { SpawnPtyOptions } from './types.js';
+
+export const DEFAULT_MAX_PTYS = 1024;
+export const DEFAULT_TERMINATE_GRACE_MS = 5_000;
+
+export const ptyLimitsSchema = z.strictObject({
+  outputBufferBytes: z.number().int().min(1).optional(),
+  idleTimeoutMs: z.number().int().min(1).max(MAX_TIMEOUT_MS).optional(),
+  terminateGraceMs: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
+  maxPendingInputBytes: z.number().int().min(1).optional(),
+});
+
+export interface PtyFactoryOptions {
+  readonly bus: LocalBus;
+  readonly runtimeId: RuntimeId;
+  readonly backend?: PtyBackend;
+  readonly pty?: z.input<typeof ptyLimitsSchema>;
+  readonly maxPtys?: number;
+}
+
+/**
+ * Makes the PTYs of a runtime: validates requests, applies the runtime's limits (maxPtys,
+ * buffer, grace), builds the environment, and keeps the registry of running PTYs. Who runs each
+ * PTY's generations (a lane supervisor, the standalone host) is the owner passed in.
+ */
+export class PtyFactory {
+  readonly registry = new PtyRegistry();
+  readonly processes = new PtyProcessDirectory();
+  readonly limits: PtyLimits;
+  readonly #live = new Map<PtyId, PtyController>();
+  readonly #baseEnv = createBaseEnvironment();
+  readonly #maxPtys: number;
+
+  constructor(private readonly options: PtyFactoryOptions) {
+    const limits = parseOrThrow(ptyLimitsSchema, options.pty ?? {}, 'pty', 'INVALID_ARGUMENT');
+    this.limits = {
+      outputBufferBytes: limits.outputBufferBytes ?? DEFAULT_OUTPUT_BUFFER_BYTES,
+      idleTimeoutMs: limits.idleTimeoutMs ?? null,
+      terminateGraceMs: limits.terminateGraceMs ?? DEFAULT_TERMINATE_GRACE_MS,
+      maxPendingInputBytes: limits.maxPendingInputBytes ?? DEFAULT_MAX_PENDING_INPUT_BYTES,
+    };
+    this.#maxPtys = parseOrThrow(
+      z.number().int().min(1),
+      options.maxPtys ?? DEFAULT_MAX_PTYS,
+      'maxPtys',
+      'INVALID_ARGUMENT',
+    );
+  }
+
+  /** Running PTYs (of one lane, or all), in start order. */
+  live(laneId?: LaneId): PtyController[] {
+    return [...this.#live.values()].filter((pty) => laneId === undefined || pty.laneId === laneId);
+  }
+
+  /** Validates and makes a PTY (not started: its owner attaches its first generation). */
+  create(laneId: LaneId, cwd: string, options: SpawnPtyOptions | undefined, owner: PtyOwner): PtyController {
+    if (!isLaneId(laneId)) throw new LanevisorError('INVALID_ARGUMENT', `not a lane id: ${JSON.stringify(laneId)}`);
+    assertDirectory(cwd);
+    if (this.#live.size >= this.#maxPtys) {
+      throw new LanevisorError(
+        'CAPACITY',
+        `${this.#live.size} PTYs are running, the most this runtime allows (maxPtys ${this.#maxPtys})`,
+      );
+    }
+    const ptyId = createPtyId();
+    const identity = { ptyId, laneId, runtimeId: this.options.runtimeId, cwd };
+    const pty = new PtyController({
+      bus: this.options.bus,
+      backend: this.options.backend ?? nodePtyBackend,
+      processes: this.processes,
+      identity,
+      spawn: resolveSpawn(options, identity, this.#baseEnv),
+      limits: this.limits,
+      correlationId: this.options.bus.currentCorrelationId() ?? createCorrelationId(),
+      owner: {
+        generationEnded: (controller, outcome) => owner.generationEnded(controller, outcome),
+        terminate: (controller, graceMs) => owner.terminate(controller, graceMs),
+        spawned: (controller, spawned) => {
+          this.registry.record({
+            ptyId: controller.id,
+            laneId: controller.laneId,
+            sessionId: controller.sessionId,
+            terminalId: controller.terminalId,
+            name: controller.name,
+            pid: spawned.pid,
+            pgid: spawned.pgid,
+            sid: spawned.sid,
+            startTime: spawned.startTime,
+            spawnedAt: Date.now(),
+          });
+          owner.spawned?.(controller, spawned);
+        },
+      },
+    });
+    this.#live.set(ptyId, pty);
+    void pty.exited.then(() => {
+      this.#live.delete(ptyId);
+      this.registry.remove(ptyId);
+    });
+    return pty;
+  }
+}
+
+function assertDirectory(cwd: string): void {
+  let isDirectory = false;
+  try {
+    isDirectory = typeof cwd === 'string' && statSync(cwd).isDirectory();
+  } catch {
+    isDirectory = false;
+  }
+  if (!isDirectory) throw new LanevisorError('INVALID_ARGUMENT', `cwd is not a directory: ${JSON.stringify(cwd)}`);
+}

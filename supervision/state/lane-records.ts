@@ -1,0 +1,82 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { idPattern } from '../../bus/ids.js';
+import { ensurePrivateDirectory, removeFileDurably, writeFileAtomic } from './atomic-file.js';
+
+/**
+ * One record per lane in `<stateDir>/lanes/<laneId>.json`, written before anything is created in
+ * git and updated at each step, so a crash at any point leaves something the next start can
+ * reconcile: `provisioning` (worktree add may have begun), `ready`, `cleaning` (cleanup began).
+ */
+export const laneRecordSchema = z.strictObject({
+  version: z.literal(1),
+  laneId: z.string().regex(idPattern('lane')),
+  label: z.string().nullable(),
+  branch: z.string(),
+  baseRef: z.string(),
+  baseSha: z.string(),
+  worktreePath: z.string(),
+  repo: z.string(),
+  runtimeId: z.string(),
+  createdAt: z.number().int(),
+  phase: z.enum(['provisioning', 'ready', 'cleaning']),
+  agents: z.array(z.string()),
+  task: z.strictObject({ backend: z.string(), facts: z.record(z.string(), z.unknown()) }).nullable(),
+  discard: z.boolean(),
+});
+
+export type LaneRecord = z.infer<typeof laneRecordSchema>;
+
+export interface RecordProblem {
+  readonly file: string;
+  readonly problem: string;
+}
+
+export class LaneRecordStore {
+  readonly #dir: string;
+
+  constructor(stateDir: string) {
+    this.#dir = join(stateDir, 'lanes');
+  }
+
+  async init(): Promise<void> {
+    await ensurePrivateDirectory(this.#dir);
+  }
+
+  fileOf(laneId: string): string {
+    return join(this.#dir, `${laneId}.json`);
+  }
+
+  async write(record: LaneRecord): Promise<void> {
+    await writeFileAtomic(this.fileOf(record.laneId), `${JSON.stringify(laneRecordSchema.parse(record), null, 2)}\n`);
+  }
+
+  async remove(laneId: string): Promise<void> {
+    await removeFileDurably(this.fileOf(laneId));
+  }
+
+  /** Every readable record, and the files that are not valid records (kept, reported). */
+  async list(): Promise<{ records: LaneRecord[]; problems: RecordProblem[] }> {
+    const records: LaneRecord[] = [];
+    const problems: RecordProblem[] = [];
+    let names: string[];
+    try {
+      names = await readdir(this.#dir);
+    } catch {
+      return { records, problems };
+    }
+    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+      const file = join(this.#dir, name);
+      try {
+        records.push(laneRecordSchema.parse(JSON.parse(await readFile(file, 'utf8'))));
+      } catch (error) {
+        problems.push({
+          file,
+          problem: error instanceof Error ? (error.message.split('\n', 1)[0] ?? '') : String(error),
+        });
+      }
+    }
+    return { records, problems };
+  }
+}
