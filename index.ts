@@ -2,6 +2,8 @@
  * lanevisor: parallel lanes (git worktree + branch + task + real terminals) supervised as XState
  * actors, with every lifecycle step on a typed local bus. Everything public is exported here.
  */
+
+export type { TaskBackend, TaskBinding, TaskLane } from './actors/task/task-backend.js';
 export type {
   CommandEnvelope,
   Envelope,
@@ -65,6 +67,15 @@ export type {
   SubscriptionStats,
 } from './bus/types.js';
 export type {
+  CleanupOptions,
+  CleanupReport,
+  CreateLaneOptions,
+  ExecOptions,
+  ExecResult,
+  Lane,
+  LaneState,
+} from './supervision/lane/types.js';
+export type {
   Pty,
   PtyExitResult,
   PtyState,
@@ -72,3 +83,5 @@ export type {
   RestartType,
   SpawnPtyOptions,
 } from './supervision/pty/types.js';
+export { createRuntime } from './supervision/runtime/runtime.js';
+export type { ReconciliationReport, Runtime, RuntimeOptions } from './supervision/runtime/types.js';

@@ -17,6 +17,21 @@ export const PTY_STATES = ['idle', 'spawning', 'active', 'throttled', 'errored',
 const ptyStateSchema = z.enum(PTY_STATES);
 const ptyRef = { laneId: laneIdSchema, ptyId: ptyIdSchema };
 
+/** The public states of a lane (machines/lane/lane-protocol.ts has the same list; supervision checks they agree). */
+export const LANE_STATES = [
+  'new',
+  'provisioning',
+  'ready',
+  'running',
+  'blocked',
+  'shared',
+  'cleaning',
+  'closed',
+] as const;
+const laneStateSchema = z.enum(LANE_STATES);
+const laneRef = { laneId: laneIdSchema };
+const errorCodeSchema = z.string();
+
 export const LIFECYCLE_PAYLOAD_SCHEMAS = {
   'bus.subscriber_error': z.strictObject({
     subscriptionId: subscriptionIdSchema,
@@ -104,6 +119,74 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
     /** Scrollback bytes dropped because no consumer needed them and the buffer was full. */
     droppedBytes: countSchema,
   }),
+  'lane.created': z.strictObject({
+    ...laneRef,
+    label: z.string().nullable(),
+    branch: z.string(),
+    baseRef: z.string(),
+    worktreePath: z.string(),
+    agents: z.array(z.string()),
+  }),
+  'lane.state_changed': z.strictObject({
+    ...laneRef,
+    from: laneStateSchema,
+    to: laneStateSchema,
+    /** Why a lane is blocked (`task_stalled`, an escalation, the caller's reason). */
+    reason: z.string().optional(),
+  }),
+  'lane.worktree_provisioned': z.strictObject({
+    ...laneRef,
+    worktreePath: z.string(),
+    branch: z.string(),
+    baseSha: z.string(),
+    durationMs: countSchema,
+  }),
+  'lane.task_bound': z.strictObject({ ...laneRef, backend: z.string(), facts: z.record(z.string(), z.unknown()) }),
+  'lane.resumed': z.strictObject({ ...laneRef, worktreePath: z.string(), branch: z.string() }),
+  'lane.shared': z.strictObject({ ...laneRef }),
+  'lane.agent_attached': z.strictObject({ ...laneRef, agentId: z.string() }),
+  'lane.agent_detached': z.strictObject({ ...laneRef, agentId: z.string(), reason: z.enum(['detached', 'cleanup']) }),
+  'lane.command_started': z.strictObject({ ...laneRef, execId: z.string(), argv: z.array(z.string()) }),
+  'lane.command_completed': z.strictObject({
+    ...laneRef,
+    execId: z.string(),
+    exitCode: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    durationMs: countSchema,
+    timedOut: z.boolean(),
+  }),
+  'lane.task_stalled': z.strictObject({ ...laneRef, unhealthyForMs: countSchema }),
+  'lane.task_killed': z.strictObject({ ...laneRef, backend: z.string() }),
+  'lane.cleaning': z.strictObject({ ...laneRef, discard: z.boolean() }),
+  'lane.salvaged': z.strictObject({ ...laneRef, ref: z.string() }),
+  'lane.worktree_removed': z.strictObject({ ...laneRef, worktreePath: z.string() }),
+  'lane.branch_kept': z.strictObject({ ...laneRef, branch: z.string(), commits: countSchema }),
+  'lane.closed': z.strictObject({
+    ...laneRef,
+    branch: z.string(),
+    branchKept: z.boolean(),
+    salvagedRef: z.string().nullable(),
+    ptysStopped: countSchema,
+    durationMs: countSchema,
+  }),
+  'lane.failed': z.strictObject({ ...laneRef, code: errorCodeSchema, message: z.string() }),
+  'runtime.reconciled': z.strictObject({
+    runtimeId: z.string(),
+    durationMs: countSchema,
+    lanes: z.strictObject({ resumed: countSchema, cleaned: countSchema, salvaged: countSchema }),
+    branches: z.strictObject({ removed: countSchema, kept: countSchema }),
+    salvagedRefs: z.array(z.string()),
+    /** Record files that could not be read: kept as they are, for a person to look at. */
+    unreadableRecords: z.array(z.string()),
+  }),
+  'supervisor.restarted': z.strictObject({
+    ...ptyRef,
+    /** The generation being started. */
+    generation: z.number().int().min(2),
+    restarts: countSchema,
+    delayMs: countSchema,
+  }),
+  'supervisor.escalated': z.strictObject({ ...ptyRef, reason: z.string() }),
 } as const satisfies Record<string, z.ZodType>;
 
 export type LifecycleTopic = keyof typeof LIFECYCLE_PAYLOAD_SCHEMAS;

@@ -237,3 +237,9 @@ export class LocalBus implements Bus {
 export function createBus(options?: BusOptions): Bus {
   return new LocalBus(options);
 }
+
+/** lanevisor's own layers publish lifecycle events, which only a bus made by `createBus()` takes. */
+export function asLocalBus(bus: Bus): LocalBus {
+  if (bus instanceof LocalBus) return bus;
+  throw new LanevisorError('INVALID_ARGUMENT', 'bus must be made with createBus() from lanevisor');
+}

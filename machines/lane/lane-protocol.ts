@@ -72,8 +72,12 @@ export type LaneEvent =
   | ({ readonly type: 'UNBLOCK' } & WithCorrelation)
   | ({ readonly type: 'CLEANUP'; readonly discard: boolean } & WithCorrelation)
   | ({ readonly type: 'SUSPEND' } & WithCorrelation)
+  /** Stop a PTY for good: terminate its child, or cancel the restart it is waiting for. */
+  | ({ readonly type: 'STOP_PTY'; readonly ptyId: string; readonly graceMs?: number } & WithCorrelation)
   | { readonly type: 'RESTART_PTY'; readonly ptyId: string; readonly generation: number }
   | { readonly type: 'RESTART_EXPIRED'; readonly ptyId: string }
+  /** Internal: stop the next PTY (raised after the stopping state was announced). */
+  | { readonly type: 'STOP_NEXT_PTY' }
   | { readonly type: 'TASK_STALLED'; readonly reason: string }
   /** A spawned child (a PTY generation, an exec run) ended, or failed. */
   | { readonly type: `xstate.done.actor.${string}`; readonly output?: unknown }

@@ -1,4 +1,4 @@
-import { assign, emit, enqueueActions, fromCallback, fromPromise, type SnapshotFrom, setup } from 'xstate';
+import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, type SnapshotFrom, setup } from 'xstate';
 import type { PtyOutcome } from '../pty.machine.js';
 import { ptyMachine } from '../pty.machine.js';
 import {
@@ -104,6 +104,20 @@ export const laneMachine = setup({
         systemId: `lane:${context.laneId}/pty:${event.ptyId}`,
         input: { ptyId: event.ptyId, graceMs: child.graceMs },
       });
+    }),
+    stopPty: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'STOP_PTY') return;
+      const child = context.ptys[event.ptyId];
+      if (child?.status === 'running') {
+        const terminate =
+          event.graceMs === undefined
+            ? { type: 'TERMINATE' as const }
+            : { type: 'TERMINATE' as const, graceMs: event.graceMs };
+        enqueue.sendTo(ptyChildId(event.ptyId, child.generation), terminate);
+      } else if (child?.status === 'restarting') {
+        enqueue.assign({ ptys: withPty(context, event.ptyId, { status: 'finished' }) });
+        enqueue(emit({ type: 'pty_finished', ptyId: event.ptyId }));
+      }
     }),
     forgetRestart: assign(({ context, event }) => {
       if (event.type !== 'RESTART_EXPIRED') return {};
@@ -281,6 +295,7 @@ export const laneMachine = setup({
         BLOCK: { actions: ['track', assign(({ event }) => ({ blockReason: event.reason }))] },
         UNBLOCK: { actions: ['track', assign({ blockReason: null })] },
         TASK_STALLED: { actions: assign(({ event }) => ({ blockReason: event.reason })) },
+        STOP_PTY: { actions: ['track', 'stopPty'] },
         RESTART_PTY: { actions: 'restartPty' },
         RESTART_EXPIRED: { actions: 'forgetRestart' },
         'xstate.done.actor.*': { actions: 'childEnded' },
@@ -297,9 +312,11 @@ export const laneMachine = setup({
       initial: 'ptys',
       states: {
         ptys: {
-          entry: 'terminateNextPty',
+          // Delayed by a tick, so the lane's new state is announced before any PTY is signalled.
+          entry: raise({ type: 'STOP_NEXT_PTY' }, { delay: 0 }),
           always: { guard: 'noPtyRunning', target: 'task' },
           on: {
+            STOP_NEXT_PTY: { actions: 'terminateNextPty' },
             'xstate.done.actor.*': { target: 'ptys', reenter: true, actions: 'markPtyStopped' },
             'xstate.error.actor.*': { target: 'ptys', reenter: true, actions: 'markPtyStopped' },
           },

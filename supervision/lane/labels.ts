@@ -1,0 +1,35 @@
+import { LanevisorError } from '../../bus/errors.js';
+
+/**
+ * Labels are user input that ends up in a branch name and in messages: only what is safe as a
+ * git ref component and a path segment passes, and nothing is rewritten.
+ */
+export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const BRANCH_PREFIX = 'lane/';
+
+export function validateLabel(label: unknown): string | null {
+  if (label === undefined || label === null) return null;
+  const text = typeof label === 'string' ? label : String(label);
+  const problem =
+    typeof label !== 'string'
+      ? 'must be a string'
+      : !LABEL_PATTERN.test(label)
+        ? 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-" (at most 64)'
+        : label.includes('..')
+          ? 'may not contain ".."'
+          : label.endsWith('.lock')
+            ? 'may not end in ".lock"'
+            : label.endsWith('.')
+              ? 'may not end in "." (git refuses such a branch)'
+              : undefined;
+  if (problem !== undefined) {
+    throw new LanevisorError('INVALID_ARGUMENT', `label ${JSON.stringify(text.slice(0, 80))} ${problem}`, {
+      details: { field: 'label' },
+    });
+  }
+  return label as string;
+}
+
+export function branchOf(label: string | null, laneId: string): string {
+  return `${BRANCH_PREFIX}${label ?? laneId}`;
+}

@@ -1,0 +1,318 @@
+import type { ActorRefFrom, Subscription } from 'xstate';
+import { LanevisorError } from '../../bus/errors.js';
+import { createCorrelationId, type LaneId } from '../../bus/ids.js';
+import type { LaneSnapshot, laneMachine } from '../../machines/lane/lane.machine.js';
+import type { LaneEvent } from '../../machines/lane/lane-protocol.js';
+import { ptyChildId } from '../../machines/lane/lane-protocol.js';
+import type { PtyOutcome } from '../../machines/pty.machine.js';
+import { deferred } from '../deferred.js';
+import type { PtyController, PtyOwner } from '../pty/pty-controller.js';
+import type { PtyActorRef } from '../pty/pty-process-directory.js';
+import type { Pty, SpawnPtyOptions } from '../pty/types.js';
+import type { RuntimeContext } from '../runtime/runtime-context.js';
+import type { LaneRecord } from '../state/lane-records.js';
+import { LaneEventPublisher, type Publish } from './lane-events.js';
+import { LaneExecs } from './lane-exec.js';
+import { type LaneIdentity, LaneResources } from './lane-resources.js';
+import type { CleanupOptions, CleanupReport, ExecOptions, ExecResult, Lane, LaneState } from './types.js';
+
+export type LaneActorRef = ActorRefFrom<typeof laneMachine>;
+
+const ACTIVE_STATES: readonly LaneState[] = ['ready', 'running', 'blocked', 'shared'];
+const AGENT_ID_PATTERN = /^[^\0]{1,128}$/;
+
+/**
+ * One lane: the public handle (the contract's `Lane`) over a lane machine actor spawned under the
+ * runtime's root actor. It owns the lane's PTYs (attaching each generation the lane machine spawns),
+ * its effects and commands, and publishes the lane's life on the bus.
+ */
+export class LaneController implements Lane, PtyOwner {
+  readonly resources: LaneResources;
+  readonly execs: LaneExecs;
+  readonly #publisher: LaneEventPublisher;
+  readonly #ptys = new Map<string, PtyController>();
+  readonly #ready = deferred<void>();
+  readonly #closed = deferred<LaneState>();
+  #actor: LaneActorRef | undefined;
+  #subscription: Subscription | undefined;
+  #cleanup: Promise<CleanupReport> | undefined;
+  #cleanupStarted = 0;
+  #ptysStopped = 0;
+
+  constructor(
+    private readonly ctx: RuntimeContext,
+    readonly identity: LaneIdentity,
+    initialAgents: readonly string[],
+    existing?: LaneRecord,
+  ) {
+    const publish: Publish = (topic, payload, correlationId) =>
+      ctx.bus.publishLifecycle(topic, payload, { correlationId: correlationId ?? this.#correlationId() });
+    this.resources = new LaneResources(ctx, identity, (topic, payload) => publish(topic, payload), existing);
+    this.execs = new LaneExecs(ctx, identity.laneId, identity.worktreePath, (topic, payload) =>
+      publish(topic, payload),
+    );
+    // The first agents are part of lane.created (or of the record), not attached later.
+    this.#publisher = new LaneEventPublisher(identity.laneId, publish, initialAgents);
+    this.#ready.promise.catch(() => undefined);
+  }
+
+  get id(): LaneId {
+    return this.identity.laneId;
+  }
+  get label(): string | null {
+    return this.identity.label;
+  }
+  get branch(): string {
+    return this.identity.branch;
+  }
+  get baseRef(): string {
+    return this.identity.baseRef;
+  }
+  get worktreePath(): string {
+    return this.identity.worktreePath;
+  }
+  get state(): LaneState {
+    return this.#publisher.state;
+  }
+  get agents(): readonly string[] {
+    return this.#actor?.getSnapshot().context.agents ?? [];
+  }
+  /** Resolves when the lane is first active; rejects with the provisioning failure (after its rollback). */
+  get ready(): Promise<void> {
+    return this.#ready.promise;
+  }
+  /** Resolves when the lane actor is done: `closed`, or its last state when suspended by a shutdown. */
+  get done(): Promise<LaneState> {
+    return this.#closed.promise;
+  }
+
+  /** Takes over the lane actor the root spawned for this lane. */
+  bind(actor: LaneActorRef): void {
+    this.#actor = actor;
+    this.#subscription = actor.subscribe({ next: (snapshot) => this.#onSnapshot(snapshot) });
+    actor.on('pty_restarting', ({ ptyId, generation, delayMs }) => {
+      const pty = this.#ptys.get(ptyId);
+      pty?.restarting();
+      this.ctx.bus.publishLifecycle(
+        'supervisor.restarted',
+        { laneId: this.id, ptyId: ptyId as Pty['id'], generation, restarts: pty?.restarts ?? 0, delayMs },
+        { correlationId: this.#correlationId() },
+      );
+    });
+    actor.on('pty_escalated', ({ ptyId, reason }) => {
+      this.ctx.bus.publishLifecycle(
+        'supervisor.escalated',
+        { laneId: this.id, ptyId: ptyId as Pty['id'], reason },
+        { correlationId: this.#correlationId() },
+      );
+    });
+    actor.on('pty_finished', ({ ptyId }) => {
+      this.#ptys.get(ptyId)?.finish();
+      this.#ptys.delete(ptyId);
+    });
+    this.#onSnapshot(actor.getSnapshot());
+  }
+
+  send(event: LaneEvent): void {
+    this.#actor?.send(event);
+  }
+
+  async spawnPty(options?: SpawnPtyOptions): Promise<Pty> {
+    this.#assertActive('spawn a PTY in');
+    const correlationId = this.ctx.bus.currentCorrelationId() ?? createCorrelationId();
+    const pty = this.ctx.bus.withCorrelation(correlationId, () =>
+      this.ctx.ptys.create(this.id, this.worktreePath, options, this),
+    );
+    this.#ptys.set(pty.id, pty);
+    this.send({
+      type: 'SPAWN_PTY',
+      ptyId: pty.id,
+      restart: pty.restart,
+      graceMs: this.ctx.ptys.limits.terminateGraceMs,
+      correlationId,
+    });
+    await pty.started;
+    return pty;
+  }
+
+  ptys(): Pty[] {
+    return [...this.#ptys.values()];
+  }
+
+  async exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    const { execId, result } = this.execs.register(argv, options);
+    if (!ACTIVE_STATES.includes(this.state) || this.state === 'blocked') {
+      this.execs.abandon(execId);
+      throw this.#invalidState('run a command in');
+    }
+    this.send({ type: 'EXEC', execId, correlationId: this.ctx.bus.currentCorrelationId() ?? createCorrelationId() });
+    return result;
+  }
+
+  async share(): Promise<void> {
+    this.#assertActive('share');
+    this.send({ type: 'SHARE', ...this.#correlation() });
+  }
+
+  async attach(agentId: string): Promise<void> {
+    if (typeof agentId !== 'string' || !AGENT_ID_PATTERN.test(agentId)) {
+      throw new LanevisorError('INVALID_ARGUMENT', 'agentId must be a string of 1 to 128 characters');
+    }
+    this.#assertActive('attach an agent to');
+    const { agents, shared } = (this.#actor as LaneActorRef).getSnapshot().context;
+    if (agents.includes(agentId)) return;
+    if (!shared && agents.length > 0) {
+      throw new LanevisorError(
+        'INVALID_STATE',
+        `lane ${this.id} already has agent ${agents[0]}; share the lane first`,
+        {
+          details: { laneId: this.id, agents },
+        },
+      );
+    }
+    this.send({ type: 'ATTACH', agentId, ...this.#correlation() });
+    await this.resources.update({ agents: [...this.agents] });
+  }
+
+  async detach(agentId: string): Promise<void> {
+    if (!this.agents.includes(agentId)) {
+      throw new LanevisorError('NOT_FOUND', `agent ${JSON.stringify(agentId)} is not attached to lane ${this.id}`);
+    }
+    this.send({ type: 'DETACH', agentId, ...this.#correlation() });
+    await this.resources.update({ agents: [...this.agents] });
+  }
+
+  async block(reason: string): Promise<void> {
+    if (typeof reason !== 'string' || reason.length === 0)
+      throw new LanevisorError('INVALID_ARGUMENT', 'block needs a reason');
+    this.#assertActive('block');
+    this.send({ type: 'BLOCK', reason, ...this.#correlation() });
+  }
+
+  async unblock(): Promise<void> {
+    this.#assertActive('unblock');
+    this.send({ type: 'UNBLOCK', ...this.#correlation() });
+  }
+
+  /** Idempotent: concurrent and later calls share the outcome; after a failed step, a new call resumes. */
+  cleanup(options: CleanupOptions = {}): Promise<CleanupReport> {
+    if (this.#cleanup !== undefined) return this.#cleanup;
+    if (typeof options.discard !== 'undefined' && typeof options.discard !== 'boolean') {
+      return Promise.reject(new LanevisorError('INVALID_ARGUMENT', 'discard must be a boolean'));
+    }
+    this.#cleanupStarted = performance.now();
+    const outcome = deferred<CleanupReport>();
+    this.#cleanup = outcome.promise;
+    this.#settleCleanup = outcome;
+    this.#ptysStopped = [...this.#ptys.values()].filter(
+      (pty) => pty.state === 'active' || pty.state === 'throttled',
+    ).length;
+    this.send({ type: 'CLEANUP', discard: options.discard === true, ...this.#correlation() });
+    return outcome.promise;
+  }
+
+  #settleCleanup: ReturnType<typeof deferred<CleanupReport>> | undefined;
+
+  // PtyOwner: the lane machine decides restarts; its verdicts arrive as emitted events.
+  generationEnded(_pty: PtyController, _outcome: PtyOutcome | undefined): void {}
+
+  terminate(pty: PtyController, graceMs: number | undefined): void {
+    this.send({
+      type: 'STOP_PTY',
+      ptyId: pty.id,
+      ...(graceMs === undefined ? {} : { graceMs }),
+      ...this.#correlation(),
+    });
+  }
+
+  #onSnapshot(snapshot: LaneSnapshot): void {
+    this.#publisher.observe(snapshot);
+    this.#attachNewGenerations(snapshot);
+    for (const execId of snapshot.context.queued.length === 0 && snapshot.matches('stopping')
+      ? this.execs.pending
+      : []) {
+      if (!snapshot.context.running.includes(execId)) this.execs.abandon(execId);
+    }
+    const state = this.#publisher.state;
+    if (ACTIVE_STATES.includes(state)) this.#ready.resolve();
+    if (
+      snapshot.matches('cleaning') &&
+      snapshot.context.failedStep !== null &&
+      snapshot.matches({ cleaning: 'stalled' })
+    ) {
+      this.#failCleanup(snapshot);
+    }
+    if (snapshot.status === 'done') this.#finish(snapshot);
+  }
+
+  #attachNewGenerations(snapshot: LaneSnapshot): void {
+    for (const [ptyId, child] of Object.entries(snapshot.context.ptys)) {
+      const pty = this.#ptys.get(ptyId);
+      const ref = snapshot.children[ptyChildId(ptyId, child.generation)] as PtyActorRef | undefined;
+      if (pty && ref && child.status === 'running' && pty.actor !== ref) pty.attach(ref);
+    }
+  }
+
+  #failCleanup(snapshot: LaneSnapshot): void {
+    const cause = this.resources.lastError;
+    const failure = new LanevisorError(
+      cause?.code ?? 'GIT_ERROR',
+      `cleanup of lane ${this.id} stopped at ${snapshot.context.failedStep} (ask for it again to resume): ${cause?.message ?? snapshot.context.failure}`,
+      { cause },
+    );
+    this.#settleCleanup?.reject(failure);
+    // The next cleanup() resumes from the failed step.
+    this.#cleanup = undefined;
+  }
+
+  #finish(snapshot: LaneSnapshot): void {
+    this.#subscription?.unsubscribe();
+    const { context } = snapshot;
+    const closed = snapshot.matches('closed');
+    const provisioningFailure =
+      context.failure !== null && context.failedStep === null ? this.resources.lastError : undefined;
+    if (closed && provisioningFailure) {
+      this.ctx.bus.publishLifecycle(
+        'lane.failed',
+        { laneId: this.id, code: provisioningFailure.code, message: provisioningFailure.message },
+        { correlationId: context.correlationId },
+      );
+    }
+    if (closed) {
+      const report: CleanupReport = {
+        laneId: this.id,
+        branch: this.branch,
+        branchKept: context.branchKept,
+        salvagedRef: context.salvagedRef,
+        ptysStopped: this.#ptysStopped,
+        durationMs: Math.round(this.#cleanupStarted === 0 ? 0 : performance.now() - this.#cleanupStarted),
+      };
+      this.ctx.bus.publishLifecycle('lane.closed', report, { correlationId: context.correlationId });
+      this.#settleCleanup?.resolve(report);
+      this.#cleanup = Promise.resolve(report);
+    }
+    for (const pty of this.#ptys.values()) pty.finish();
+    this.#ready.reject(
+      provisioningFailure ?? new LanevisorError('INVALID_STATE', `lane ${this.id} was cleaned up before it was ready`),
+    );
+    this.#closed.resolve(this.#publisher.state);
+  }
+
+  #assertActive(action: string): void {
+    if (!ACTIVE_STATES.includes(this.state)) throw this.#invalidState(action);
+  }
+
+  #invalidState(action: string): LanevisorError {
+    return new LanevisorError('INVALID_STATE', `cannot ${action} lane ${this.id}: it is ${this.state}`, {
+      details: { laneId: this.id, state: this.state },
+    });
+  }
+
+  #correlation(): { correlationId: string } {
+    return { correlationId: this.ctx.bus.currentCorrelationId() ?? createCorrelationId() };
+  }
+
+  #correlationId(): string {
+    return this.#actor?.getSnapshot().context.correlationId ?? createCorrelationId();
+  }
+}

@@ -1,0 +1,82 @@
+import { fromCallback, fromPromise } from 'xstate';
+import { laneMachine } from '../../machines/lane/lane.machine.js';
+import type { RuntimeContext } from '../runtime/runtime-context.js';
+import type { LaneController } from './lane-controller.js';
+
+/**
+ * The lane machine provided once per runtime with its effects: each provided actor finds its lane
+ * by the lane id in its input and runs that lane's step. The machine stays pure; these are the
+ * only places its decisions touch git, processes and files.
+ */
+export function createLaneLogic(ctx: RuntimeContext, lookup: (laneId: string) => LaneController | undefined) {
+  const lane = (laneId: string): LaneController => {
+    const found = lookup(laneId);
+    if (found === undefined) throw new Error(`no lane ${laneId} in this runtime`);
+    return found;
+  };
+  return laneMachine.provide({
+    actors: {
+      pty: ctx.ptys.processes.machine,
+      provision: fromPromise(({ input }) => {
+        const { resources } = lane(input.laneId);
+        return resources.step(() => resources.provision());
+      }),
+      exec: fromPromise(({ input, signal }) => lane(input.laneId).execs.run(input.execId, signal)),
+      taskWatch: fromCallback(({ input, sendBack }) =>
+        watchTask(ctx, lane(input.laneId), (reason) => sendBack({ type: 'TASK_STALLED', reason })),
+      ),
+      stopTask: fromPromise(({ input }) => lane(input.laneId).resources.stopTask()),
+      salvage: fromPromise(({ input }) => {
+        const { resources } = lane(input.laneId);
+        return resources.step(() => resources.salvage(input.discard));
+      }),
+      removeWorktree: fromPromise(({ input }) => {
+        const { resources } = lane(input.laneId);
+        return resources.step(() => resources.removeWorktree());
+      }),
+      removeBranch: fromPromise(({ input }) => {
+        const { resources } = lane(input.laneId);
+        return resources.step(() => resources.removeBranch(input.discard));
+      }),
+      removeRecord: fromPromise(({ input }) => {
+        const { resources } = lane(input.laneId);
+        return resources.step(() => resources.removeRecord());
+      }),
+    },
+  });
+}
+
+/**
+ * Asks the task for its health every interval; one that stays unhealthy for the stall timeout is
+ * reported, killed, and the lane is told (it goes blocked: `task_stalled`). Stops with the lane.
+ */
+function watchTask(ctx: RuntimeContext, lane: LaneController, stalled: (reason: string) => void): () => void {
+  const { intervalMs, stallTimeoutMs } = ctx.taskHealth;
+  let unhealthySince: number | undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const check = async (): Promise<void> => {
+    const healthy = await lane.resources.taskHealthy().catch(() => false);
+    if (stopped) return;
+    const now = performance.now();
+    unhealthySince = healthy ? undefined : (unhealthySince ?? now);
+    if (unhealthySince !== undefined && now - unhealthySince >= stallTimeoutMs) {
+      ctx.bus.publishLifecycle('lane.task_stalled', {
+        laneId: lane.id,
+        unhealthyForMs: Math.round(now - unhealthySince),
+      });
+      await lane.resources.stopTask().catch(() => undefined);
+      ctx.bus.publishLifecycle('lane.task_killed', { laneId: lane.id, backend: ctx.task.name });
+      if (!stopped) stalled('task_stalled');
+      return;
+    }
+    timer = setTimeout(() => void check(), intervalMs);
+    timer.unref();
+  };
+  timer = setTimeout(() => void check(), intervalMs);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

@@ -1,0 +1,188 @@
+import { existsSync } from 'node:fs';
+import { branchExists, commitsBeyond, deleteBranch } from '../../actors/git/branches.js';
+import { withRepoLock } from '../../actors/git/repo-lock.js';
+import { resolveCommit } from '../../actors/git/repository.js';
+import { hasUncommittedWork, salvageWorktree } from '../../actors/git/salvage.js';
+import { addWorktree, removeWorktree } from '../../actors/git/worktrees.js';
+import { BUILTIN_TASK_GRACE_MS, LANE_TAG_VARIABLE, stopTaggedTree } from '../../actors/task/builtin-task.js';
+import type { TaskBinding, TaskLane } from '../../actors/task/task-backend.js';
+import { LanevisorError } from '../../bus/errors.js';
+import type { LaneId } from '../../bus/ids.js';
+import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
+import type { RuntimeContext } from '../runtime/runtime-context.js';
+import type { LaneRecord } from '../state/lane-records.js';
+
+/**
+ * The effects of one lane, each a step the lane machine invokes: provision (record, worktree,
+ * task), salvage, worktree and branch removal, record removal, stopping the task. Every step that
+ * creates or destroys something is written to the lane's record first.
+ */
+export interface LaneIdentity {
+  readonly laneId: LaneId;
+  readonly label: string | null;
+  readonly branch: string;
+  readonly baseRef: string;
+  readonly worktreePath: string;
+}
+
+export class LaneResources {
+  record: LaneRecord;
+  /** The error of the last step that failed, with its code, for the caller waiting on the lane. */
+  lastError: LanevisorError | undefined;
+  #binding: TaskBinding | null;
+  /** Only a branch this lane created is ever deleted. */
+  #createdBranch: boolean;
+
+  constructor(
+    private readonly ctx: RuntimeContext,
+    readonly identity: LaneIdentity,
+    private readonly publish: <T extends LifecycleTopic>(topic: T, payload: LifecyclePayload<T>) => void,
+    existing?: LaneRecord,
+  ) {
+    this.record = existing ?? {
+      version: 1,
+      laneId: identity.laneId,
+      label: identity.label,
+      branch: identity.branch,
+      baseRef: identity.baseRef,
+      baseSha: '',
+      worktreePath: identity.worktreePath,
+      repo: ctx.repository.topLevel,
+      runtimeId: ctx.runtimeId,
+      createdAt: Date.now(),
+      phase: 'provisioning',
+      agents: [],
+      task: null,
+      discard: false,
+    };
+    this.#binding = existing?.task ?? null;
+    // A resumed lane's branch was made by lanevisor (provisioning only records it once made).
+    this.#createdBranch = existing !== undefined && existing.baseSha !== '';
+  }
+
+  get taskLane(): TaskLane {
+    return {
+      laneId: this.identity.laneId,
+      label: this.identity.label,
+      repo: this.ctx.repository.topLevel,
+      worktreePath: this.identity.worktreePath,
+      branch: this.identity.branch,
+      baseSha: this.record.baseSha,
+      runtimeId: this.ctx.runtimeId,
+    };
+  }
+
+  async update(change: Partial<LaneRecord>): Promise<void> {
+    this.record = { ...this.record, ...change };
+    await this.ctx.records.write(this.record);
+  }
+
+  /** Runs a step, keeping its error (with its code) for the lane's caller; the machine sees the failure too. */
+  async step<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      this.lastError =
+        error instanceof LanevisorError ? error : new LanevisorError('GIT_ERROR', String(error), { cause: error });
+      throw this.lastError;
+    }
+  }
+
+  /** Record (intent) → base commit → worktree and branch (under the repository lock) → record → task. */
+  async provision(): Promise<void> {
+    const started = performance.now();
+    const { repository, worktreeRoot } = this.ctx;
+    await this.update({ phase: 'provisioning' });
+    const baseSha = await resolveCommit(repository, this.identity.baseRef);
+    await withRepoLock(repository.commonDir, async () => {
+      if (await branchExists(repository, this.identity.branch)) {
+        throw new LanevisorError(
+          'ALREADY_EXISTS',
+          `branch ${this.identity.branch} already exists; choose another label`,
+          {
+            details: { branch: this.identity.branch },
+          },
+        );
+      }
+      // Recorded before git creates anything: a crash from here on leaves a record to reconcile.
+      await this.update({ baseSha });
+      this.#createdBranch = true;
+      await addWorktree(repository, worktreeRoot, {
+        path: this.identity.worktreePath,
+        branch: this.identity.branch,
+        baseSha,
+        lockReason: `lanevisor lane ${this.identity.laneId}`,
+      });
+    });
+    this.publish('lane.worktree_provisioned', {
+      laneId: this.identity.laneId,
+      worktreePath: this.identity.worktreePath,
+      branch: this.identity.branch,
+      baseSha,
+      durationMs: Math.round(performance.now() - started),
+    });
+    this.#binding = await this.ctx.task.bind(this.taskLane);
+    await this.update({ phase: 'ready', task: this.#binding });
+    this.publish('lane.task_bound', {
+      laneId: this.identity.laneId,
+      backend: this.#binding.backend,
+      facts: this.#binding.facts,
+    });
+  }
+
+  async taskHealthy(): Promise<boolean> {
+    return this.#binding === null ? true : this.ctx.task.health(this.#binding, this.taskLane);
+  }
+
+  /** Ends the task, then every process still carrying the lane's tag (setsid escapees included). */
+  async stopTask(): Promise<void> {
+    try {
+      if (this.#binding !== null) await this.ctx.task.terminate(this.#binding, this.taskLane);
+    } finally {
+      if (this.ctx.task.name !== 'builtin')
+        await stopTaggedTree(LANE_TAG_VARIABLE, this.identity.laneId, BUILTIN_TASK_GRACE_MS);
+    }
+  }
+
+  /** Saves uncommitted and untracked work to a ref, unless discarding; the record says cleaning first. */
+  async salvage(discard: boolean): Promise<{ salvagedRef: string | null }> {
+    await this.update({ phase: 'cleaning', discard });
+    const path = this.identity.worktreePath;
+    if (discard || !existsSync(path) || !(await hasUncommittedWork(path))) return { salvagedRef: null };
+    const ref = await withRepoLock(this.ctx.repository.commonDir, () =>
+      salvageWorktree(
+        this.ctx.repository,
+        path,
+        this.identity.laneId,
+        `lanevisor: salvage of lane ${this.identity.laneId} (${this.identity.branch})`,
+      ),
+    );
+    this.publish('lane.salvaged', { laneId: this.identity.laneId, ref });
+    return { salvagedRef: ref };
+  }
+
+  async removeWorktree(): Promise<void> {
+    await withRepoLock(this.ctx.repository.commonDir, () =>
+      removeWorktree(this.ctx.repository, this.ctx.worktreeRoot, this.identity.worktreePath),
+    );
+    this.publish('lane.worktree_removed', { laneId: this.identity.laneId, worktreePath: this.identity.worktreePath });
+  }
+
+  /** Deletes the lane's branch, unless it holds commits the base does not (then it stays, and says so). */
+  async removeBranch(discard: boolean): Promise<{ branchKept: boolean }> {
+    if (!this.#createdBranch) return { branchKept: false };
+    const { repository } = this.ctx;
+    const commits =
+      this.record.baseSha === '' ? 0 : await commitsBeyond(repository, this.record.baseSha, this.identity.branch);
+    if (commits > 0 && !discard) {
+      this.publish('lane.branch_kept', { laneId: this.identity.laneId, branch: this.identity.branch, commits });
+      return { branchKept: true };
+    }
+    await withRepoLock(repository.commonDir, () => deleteBranch(repository, this.identity.branch));
+    return { branchKept: false };
+  }
+
+  async removeRecord(): Promise<void> {
+    await this.ctx.records.remove(this.identity.laneId);
+  }
+}

@@ -1,0 +1,63 @@
+import type { LaneId } from '../../bus/ids.js';
+import type { LANE_STATES } from '../../bus/lifecycle.js';
+import type { Pty, SpawnPtyOptions } from '../pty/types.js';
+
+export type LaneState = (typeof LANE_STATES)[number];
+
+export interface CreateLaneOptions {
+  /** `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`, no `..`, not ending in `.lock` or `.`; the branch is `lane/<label>`. */
+  readonly label?: string;
+  /** What the lane's branch starts from. Default `HEAD`. */
+  readonly baseRef?: string;
+  /** The lane's first attached agent. */
+  readonly agent?: string;
+}
+
+export interface ExecOptions {
+  /** The command's whole process tree is killed after this long; the result says `timedOut`. */
+  readonly timeoutMs?: number;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface ExecResult {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+  readonly timedOut: boolean;
+}
+
+export interface CleanupOptions {
+  /** Remove uncommitted work and a branch with unique commits instead of keeping them. */
+  readonly discard?: boolean;
+}
+
+export interface CleanupReport {
+  readonly laneId: LaneId;
+  readonly branch: string;
+  readonly branchKept: boolean;
+  readonly salvagedRef: string | null;
+  readonly ptysStopped: number;
+  readonly durationMs: number;
+}
+
+/** An isolated track of work: a worktree and branch, a task, terminals and agents (the contract's `Lane`). */
+export interface Lane {
+  readonly id: LaneId;
+  readonly label: string | null;
+  readonly branch: string;
+  readonly baseRef: string;
+  readonly worktreePath: string;
+  readonly state: LaneState;
+  readonly agents: readonly string[];
+  spawnPty(options?: SpawnPtyOptions): Promise<Pty>;
+  ptys(): Pty[];
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  share(): Promise<void>;
+  attach(agentId: string): Promise<void>;
+  detach(agentId: string): Promise<void>;
+  block(reason: string): Promise<void>;
+  unblock(): Promise<void>;
+  cleanup(options?: CleanupOptions): Promise<CleanupReport>;
+}

@@ -1,0 +1,58 @@
+import type { TaskBackend } from '../../actors/task/task-backend.js';
+import type { LaneId } from '../../bus/ids.js';
+import type { Bus } from '../../bus/types.js';
+import type { CreateLaneOptions, Lane } from '../lane/types.js';
+
+export interface RuntimeOptions {
+  /** Any path inside a git repository. */
+  readonly repo: string;
+  /** Where records live; default `<git common dir>/lanevisor`. Created 0700. */
+  readonly stateDir?: string;
+  /** Where lane worktrees go; default a sibling of the main working tree: `<repo>.lanes`. */
+  readonly worktreeRoot?: string;
+  /** Default 64; createLane beyond it rejects with CAPACITY. */
+  readonly maxLanes?: number;
+  /** Default 1024. */
+  readonly maxPtys?: number;
+  readonly pty?: {
+    readonly outputBufferBytes?: number;
+    readonly idleTimeoutMs?: number;
+    readonly terminateGraceMs?: number;
+    readonly maxPendingInputBytes?: number;
+  };
+  /** Passed to XState's createActor for the root actor: it sees every lane, PTY and exec actor. */
+  readonly inspect?: ((event: unknown) => void) | { next(event: unknown): void };
+  readonly task?: 'builtin' | 'par' | TaskBackend;
+  /** How often a lane's task health is asked, and how long it may fail before the task is killed. */
+  readonly taskHealth?: { readonly intervalMs?: number; readonly stallTimeoutMs?: number };
+  /** PTY restarts allowed within a period before the lane escalates (default 3 in 5 s). */
+  readonly restartIntensity?: { readonly maxRestarts?: number; readonly periodMs?: number };
+  /** Grace between SIGTERM and SIGKILL for commands that time out or are stopped. Default 2 s. */
+  readonly execGraceMs?: number;
+  /** A bus made with createBus(), so subscribers exist before startup. */
+  readonly bus?: Bus;
+}
+
+/** What a runtime's startup found and did with the lanes it found recorded. */
+export interface ReconciliationReport {
+  readonly durationMs: number;
+  readonly lanes: { readonly resumed: number; readonly cleaned: number; readonly salvaged: number };
+  readonly branches: { readonly removed: number; readonly kept: number };
+  readonly salvagedRefs: readonly string[];
+  readonly unreadableRecords: readonly string[];
+}
+
+export interface Runtime {
+  readonly id: string;
+  readonly bus: Bus;
+  readonly reconciliation: ReconciliationReport;
+  /** Where lane worktrees are made. */
+  readonly worktreeRoot: string;
+  readonly stateDir: string;
+  /** Every lane not yet closed, provisioning ones included. */
+  lanes(): Lane[];
+  getLane(id: LaneId | string): Lane | undefined;
+  createLane(options?: CreateLaneOptions): Promise<Lane>;
+  /** Stops every PTY and task; keeps lanes (or cleans them with `cleanupLanes`). */
+  shutdown(options?: { readonly cleanupLanes?: boolean }): Promise<void>;
+}
