@@ -45,6 +45,8 @@ export async function runCommand(request: CommandRequest): Promise<CommandResult
     detached: true,
     cleanup: true,
     maxBuffer: MAX_COMMAND_OUTPUT_BYTES,
+    // The caller gets the output exactly as written.
+    stripFinalNewline: false,
   });
   let timedOut = false;
   let stopping: Promise<void> | undefined;

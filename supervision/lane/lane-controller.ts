@@ -43,7 +43,9 @@ export class LaneController implements Lane, PtyOwner {
     private readonly ctx: RuntimeContext,
     readonly identity: LaneIdentity,
     initialAgents: readonly string[],
-    existing?: LaneRecord,
+    existing: LaneRecord | undefined,
+    /** Called as the lane actor ends, before anyone waiting on the lane is told. */
+    private readonly onDone: (lane: LaneController) => void,
   ) {
     const publish: Publish = (topic, payload, correlationId) =>
       ctx.bus.publishLifecycle(topic, payload, { correlationId: correlationId ?? this.#correlationId() });
@@ -267,6 +269,7 @@ export class LaneController implements Lane, PtyOwner {
 
   #finish(snapshot: LaneSnapshot): void {
     this.#subscription?.unsubscribe();
+    this.onDone(this);
     const { context } = snapshot;
     const closed = snapshot.matches('closed');
     const provisioningFailure =

@@ -263,7 +263,7 @@ class LanevisorRuntime implements Runtime {
     resumeAs?: 'ready' | 'cleaning',
     record?: LaneRecord,
   ): LaneController {
-    const lane = new LaneController(this.ctx, identity, agents, record);
+    const lane = new LaneController(this.ctx, identity, agents, record, (done) => this.#lanes.delete(done.id));
     this.#lanes.set(identity.laneId, lane);
     this.#root.send({
       type: 'START_LANE',
@@ -277,7 +277,6 @@ class LanevisorRuntime implements Runtime {
       },
     });
     lane.bind(this.#root.getSnapshot().children[identity.laneId] as LaneActorRef);
-    void lane.done.then(() => this.#lanes.delete(identity.laneId));
     return lane;
   }
 }
