@@ -142,11 +142,9 @@ export class LaneController implements Lane, PtyOwner {
   }
 
   async exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
-    const { execId, result } = this.execs.register(argv, options);
-    if (!ACTIVE_STATES.includes(this.state) || this.state === 'blocked') {
-      this.execs.abandon(execId);
-      throw this.#invalidState('run a command in');
-    }
+    const request = this.execs.validate(argv, options);
+    if (!ACTIVE_STATES.includes(this.state) || this.state === 'blocked') throw this.#invalidState('run a command in');
+    const { execId, result } = this.execs.register(request);
     this.send({ type: 'EXEC', execId, correlationId: this.ctx.bus.currentCorrelationId() ?? createCorrelationId() });
     return result;
   }
@@ -230,11 +228,7 @@ export class LaneController implements Lane, PtyOwner {
   #onSnapshot(snapshot: LaneSnapshot): void {
     this.#publisher.observe(snapshot);
     this.#attachNewGenerations(snapshot);
-    for (const execId of snapshot.context.queued.length === 0 && snapshot.matches('stopping')
-      ? this.execs.pending
-      : []) {
-      if (!snapshot.context.running.includes(execId)) this.execs.abandon(execId);
-    }
+    if (snapshot.matches('stopping')) this.execs.abandonWaiting();
     const state = this.#publisher.state;
     if (ACTIVE_STATES.includes(state)) this.#ready.resolve();
     if (

@@ -18,6 +18,7 @@ const execOptionsSchema = z.strictObject({
 });
 
 interface ExecJob {
+  started: boolean;
   readonly argv: readonly string[];
   readonly options: z.infer<typeof execOptionsSchema>;
   readonly result: Deferred<ExecResult>;
@@ -38,13 +39,19 @@ export class LaneExecs {
     private readonly publish: <T extends LifecycleTopic>(topic: T, payload: LifecyclePayload<T>) => void,
   ) {}
 
-  /** Validates a request and registers it; the returned id goes to the lane machine. */
-  register(argv: readonly string[], options: ExecOptions = {}): { execId: string; result: Promise<ExecResult> } {
-    const command = parseOrThrow(argvSchema, argv, 'argv', 'INVALID_ARGUMENT');
-    const parsed = parseOrThrow(execOptionsSchema, options, 'options', 'INVALID_ARGUMENT');
+  /** Validates a request (INVALID_ARGUMENT naming the field). */
+  validate(argv: readonly string[], options: ExecOptions = {}): Pick<ExecJob, 'argv' | 'options'> {
+    return {
+      argv: parseOrThrow(argvSchema, argv, 'argv', 'INVALID_ARGUMENT'),
+      options: parseOrThrow(execOptionsSchema, options, 'options', 'INVALID_ARGUMENT'),
+    };
+  }
+
+  /** Registers a validated request; the returned id goes to the lane machine. */
+  register(request: Pick<ExecJob, 'argv' | 'options'>): { execId: string; result: Promise<ExecResult> } {
     const execId = `exec_${++this.#counter}`;
     const result = deferred<ExecResult>();
-    this.#jobs.set(execId, { argv: command, options: parsed, result });
+    this.#jobs.set(execId, { ...request, started: false, result });
     return { execId, result: result.promise };
   }
 
@@ -52,6 +59,7 @@ export class LaneExecs {
   async run(execId: string, signal: AbortSignal): Promise<void> {
     const job = this.#jobs.get(execId);
     if (job === undefined) return;
+    job.started = true;
     this.publish('lane.command_started', { laneId: this.laneId, execId, argv: [...job.argv] });
     try {
       const result = await runCommand({
@@ -85,17 +93,17 @@ export class LaneExecs {
     }
   }
 
-  /** A request the lane will never run (it is being cleaned): its caller is told. */
-  abandon(execId: string): void {
+  /** Requests the lane will never run (it is being cleaned): their callers are told. Started ones end on their own. */
+  abandonWaiting(): void {
+    for (const [execId, job] of this.#jobs) if (!job.started) this.#abandon(execId);
+  }
+
+  #abandon(execId: string): void {
     const job = this.#jobs.get(execId);
     if (job === undefined) return;
     this.#jobs.delete(execId);
     job.result.reject(
       new LanevisorError('INVALID_STATE', `lane ${this.laneId} was cleaned up before this command could run`),
     );
-  }
-
-  get pending(): string[] {
-    return [...this.#jobs.keys()];
   }
 }

@@ -2,10 +2,16 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLanevisorError } from '../../../bus/errors.js';
-import { eventEnvelopeSchema } from '../../../bus/schemas.js';
 import { LIFECYCLE_PAYLOAD_SCHEMAS } from '../../../bus/lifecycle.js';
+import { eventEnvelopeSchema } from '../../../bus/schemas.js';
 import { gitIn } from '../../support/git-repo.js';
-import { BASH_PTY, createRuntimeFixture, leftovers, NOTHING_LEFT, type RuntimeFixture } from '../../support/runtime-fixture.js';
+import {
+  BASH_PTY,
+  createRuntimeFixture,
+  leftovers,
+  NOTHING_LEFT,
+  type RuntimeFixture,
+} from '../../support/runtime-fixture.js';
 import { settle } from '../../support/wait.js';
 
 let fixture: RuntimeFixture;
@@ -21,7 +27,13 @@ describe('a lane', () => {
     fixture = await createRuntimeFixture();
     const { rt } = fixture;
     const lane = await rt.createLane({ label: 'cycle', agent: 'agent-1' });
-    expect(lane).toMatchObject({ state: 'ready', label: 'cycle', branch: 'lane/cycle', baseRef: 'HEAD', agents: ['agent-1'] });
+    expect(lane).toMatchObject({
+      state: 'ready',
+      label: 'cycle',
+      branch: 'lane/cycle',
+      baseRef: 'HEAD',
+      agents: ['agent-1'],
+    });
     expect(existsSync(join(lane.worktreePath, 'dir1', 'file1.txt'))).toBe(true);
     expect(gitIn(lane.worktreePath, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('lane/cycle');
     const first = await lane.spawnPty(BASH_PTY);
@@ -33,7 +45,13 @@ describe('a lane', () => {
     expect(lane.state).toBe('ready');
 
     const report = await lane.cleanup();
-    expect(report).toMatchObject({ laneId: lane.id, branch: 'lane/cycle', branchKept: false, salvagedRef: null, ptysStopped: 2 });
+    expect(report).toMatchObject({
+      laneId: lane.id,
+      branch: 'lane/cycle',
+      branchKept: false,
+      salvagedRef: null,
+      ptysStopped: 2,
+    });
     expect(lane.state).toBe('closed');
     expect([first.state, second.state]).toEqual(['stopped', 'stopped']);
     expect(rt.lanes()).toEqual([]);
@@ -56,7 +74,9 @@ describe('a lane', () => {
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     // PTYs stop in reverse start order, all before the worktree goes.
-    const stopped = fixture.events.filter((e) => e.topic === 'pty.stopped').map((e) => (e.payload as { ptyId: string }).ptyId);
+    const stopped = fixture.events
+      .filter((e) => e.topic === 'pty.stopped')
+      .map((e) => (e.payload as { ptyId: string }).ptyId);
     expect(stopped).toEqual([second.id, first.id]);
     expect(topics.lastIndexOf('pty.stopped')).toBeLessThan(topics.indexOf('lane.worktree_removed'));
     const states = fixture.events
@@ -111,7 +131,22 @@ describe('a lane', () => {
 
   it('rejects unsafe labels with INVALID_ARGUMENT, never rewriting them, before touching anything', async () => {
     fixture = await createRuntimeFixture();
-    const attacks = ['../x', 'a b', '-rf', ';rm', '', 'x'.repeat(300), 'ünï', 'a..b', 'x.lock', 'a.', '.hidden', 'a/b', 'a\nb', 42];
+    const attacks = [
+      '../x',
+      'a b',
+      '-rf',
+      ';rm',
+      '',
+      'x'.repeat(300),
+      'ünï',
+      'a..b',
+      'x.lock',
+      'a.',
+      '.hidden',
+      'a/b',
+      'a\nb',
+      42,
+    ];
     for (const label of attacks) {
       const error = await fixture.rt.createLane({ label: label as string }).catch((e: unknown) => e);
       expect(isLanevisorError(error, 'INVALID_ARGUMENT'), JSON.stringify(label)).toBe(true);
@@ -160,7 +195,10 @@ describe('a lane', () => {
     expect(report.branchKept).toBe(true);
     expect(gitIn(fixture.repo.path, 'show', 'lane/work:feature.txt')).toBe('feature');
     await settle();
-    expect(fixture.events.find((e) => e.topic === 'lane.branch_kept')?.payload).toMatchObject({ branch: 'lane/work', commits: 1 });
+    expect(fixture.events.find((e) => e.topic === 'lane.branch_kept')?.payload).toMatchObject({
+      branch: 'lane/work',
+      commits: 1,
+    });
 
     const dropped = await fixture.rt.createLane({ label: 'drop' });
     writeFileSync(join(dropped.worktreePath, 'x.txt'), 'x\n');
@@ -182,8 +220,12 @@ describe('a lane', () => {
     const { createRuntime } = await import('../../../supervision/runtime/runtime.js');
     await expect(createRuntime({ repo: '/nonexistent' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(createRuntime({ repo: fixture.repo.base })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(createRuntime({ repo: fixture.repo.path, maxLanes: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(createRuntime({ repo: fixture.repo.path, bus: {} as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(createRuntime({ repo: fixture.repo.path, maxLanes: 0 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(createRuntime({ repo: fixture.repo.path, bus: {} as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     await expect(fixture.rt.createLane({ baseRef: '' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(fixture.rt.createLane({ bogus: 1 } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });

@@ -1,0 +1,160 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isAlive, livePidsTagged } from '../../support/proc-scan.js';
+import { createRuntimeFixture, type RuntimeFixture } from '../../support/runtime-fixture.js';
+import { settle, waitUntil } from '../../support/wait.js';
+
+let fixture: RuntimeFixture;
+afterEach(async () => {
+  await fixture?.dispose();
+});
+
+describe('lane.exec', () => {
+  it('returns a non-zero exit as a result, and rejects a missing binary with SPAWN_ERROR', async () => {
+    fixture = await createRuntimeFixture();
+    const lane = await fixture.rt.createLane();
+    expect(await lane.exec(['sh', '-c', 'echo out; echo err >&2; exit 7'], { env: { EXTRA: '1' } })).toMatchObject({
+      exitCode: 7,
+      signal: null,
+      stdout: 'out\n',
+      stderr: 'err\n',
+      timedOut: false,
+    });
+    await expect(lane.exec(['no-such-binary-xyz'])).rejects.toMatchObject({ code: 'SPAWN_ERROR' });
+    await expect(lane.exec([])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(lane.exec(['true'], { timeoutMs: -5 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(lane.state).toBe('ready');
+  });
+
+  it('kills the whole process tree on timeout and says timedOut', async () => {
+    fixture = await createRuntimeFixture();
+    const lane = await fixture.rt.createLane();
+    const started = Date.now();
+    const result = await lane.exec(['sh', '-c', 'sleep 300 & setsid sleep 301 & echo started; wait'], {
+      timeoutMs: 300,
+    });
+    expect(result.timedOut).toBe(true);
+    expect(result.stdout).toBe('started\n');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(livePidsTagged('LANEVISOR_LANE_ID', lane.id)).toEqual([]);
+    await settle();
+    expect(fixture.events.find((e) => e.topic === 'lane.command_completed')?.payload).toMatchObject({ timedOut: true });
+  });
+
+  it('queues a second exec on an unshared lane, and runs them side by side on a shared one', async () => {
+    fixture = await createRuntimeFixture();
+    const lane = await fixture.rt.createLane();
+    const script = ['sh', '-c', 'date +%s%N; sleep 0.3; date +%s%N'];
+    const spans = async () => {
+      const results = await Promise.all([lane.exec(script), lane.exec(script)]);
+      return results.map((r) =>
+        r.stdout
+          .trim()
+          .split('\n')
+          .map((n) => Number(n) / 1e6),
+      ) as [number, number][];
+    };
+    const [a, b] = (await spans()) as [[number, number], [number, number]];
+    expect(b[0]).toBeGreaterThanOrEqual(a[1] - 1); // the second began after the first ended
+    await lane.share();
+    const [c, d] = (await spans()) as [[number, number], [number, number]];
+    expect(d[0]).toBeLessThan(c[1]); // overlapping
+    expect(lane.state).toBe('shared');
+  });
+
+  it('is running meanwhile and returns to the state it came from', async () => {
+    fixture = await createRuntimeFixture();
+    const lane = await fixture.rt.createLane();
+    const running = lane.exec(['sleep', '0.2']);
+    await waitUntil(() => lane.state === 'running', 'running');
+    await running;
+    expect(lane.state).toBe('ready');
+    await lane.share();
+    const again = lane.exec(['sleep', '0.2']);
+    await waitUntil(() => lane.state === 'running', 'running again');
+    await again;
+    expect(lane.state).toBe('shared');
+  });
+
+  it('is refused on a blocked, cleaning or closed lane with INVALID_STATE; a running one is stopped by cleanup', async () => {
+    fixture = await createRuntimeFixture();
+    const lane = await fixture.rt.createLane();
+    await lane.block('waiting for review');
+    expect(lane.state).toBe('blocked');
+    await expect(lane.exec(['true'])).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await lane.unblock();
+    expect(lane.state).toBe('ready');
+    const long = lane.exec(['sleep', '300']);
+    await waitUntil(() => lane.state === 'running', 'running');
+    const pid = livePidsTagged('LANEVISOR_LANE_ID', lane.id)[0] as number;
+    const cleaning = lane.cleanup();
+    await expect(lane.exec(['true'])).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    expect((await long).signal).toBe('SIGTERM');
+    await cleaning;
+    expect(isAlive(pid)).toBe(false);
+    await expect(lane.exec(['true'])).rejects.toMatchObject({ code: 'INVALID_STATE' });
+  });
+});
+
+describe('sharing', () => {
+  it('holds one agent until shared; the last detach of a shared lane returns it to ready', async () => {
+    fixture = await createRuntimeFixture();
+    const lane = await fixture.rt.createLane({ agent: 'alice' });
+    await expect(lane.attach('bob')).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+      message: expect.stringMatching(/share the lane first/),
+    });
+    await lane.attach('alice'); // already attached: nothing to do
+    await lane.share();
+    expect(lane.state).toBe('shared');
+    await lane.attach('bob');
+    expect(lane.agents).toEqual(['alice', 'bob']);
+    await expect(lane.detach('carol')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(lane.attach('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await lane.detach('alice');
+    expect(lane.state).toBe('shared');
+    await lane.detach('bob');
+    expect(lane.state).toBe('ready');
+    expect(lane.agents).toEqual([]);
+    await settle();
+    expect(fixture.topics((e) => e.topic.startsWith('lane.agent') || e.topic === 'lane.shared')).toEqual([
+      'lane.shared',
+      'lane.agent_attached',
+      'lane.agent_detached',
+      'lane.agent_detached',
+    ]);
+  });
+
+  it('cleanup of a shared lane detaches its agents first, one event each', async () => {
+    fixture = await createRuntimeFixture();
+    const lane = await fixture.rt.createLane({ agent: 'alice' });
+    await lane.share();
+    await lane.attach('bob');
+    await lane.cleanup();
+    await settle();
+    const detached = fixture.events.filter((e) => e.topic === 'lane.agent_detached').map((e) => e.payload);
+    expect(detached).toEqual([
+      expect.objectContaining({ agentId: 'alice', reason: 'cleanup' }),
+      expect.objectContaining({ agentId: 'bob', reason: 'cleanup' }),
+    ]);
+    const topics = fixture.topics();
+    expect(topics.lastIndexOf('lane.agent_detached')).toBeLessThan(topics.indexOf('lane.worktree_removed'));
+  });
+
+  it('blocks with a reason (published) and unblocks to where it was', async () => {
+    fixture = await createRuntimeFixture();
+    const lane = await fixture.rt.createLane();
+    await lane.share();
+    await lane.block('needs a human');
+    expect(lane.state).toBe('blocked');
+    await expect(lane.block('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await lane.unblock();
+    expect(lane.state).toBe('shared');
+    await settle();
+    expect(
+      fixture.events.find((e) => e.topic === 'lane.state_changed' && (e.payload as { to: string }).to === 'blocked')
+        ?.payload,
+    ).toMatchObject({
+      reason: 'needs a human',
+    });
+  });
+});
