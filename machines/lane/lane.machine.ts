@@ -323,6 +323,7 @@ export const laneMachine = setup({
         },
         task: {
           invoke: {
+            id: 'stopTask',
             src: 'stopTask',
             input: ({ context }) => ({ laneId: context.laneId }),
             // A task that fails to stop does not keep the lane's files from being saved and removed.
@@ -346,6 +347,7 @@ export const laneMachine = setup({
       states: {
         salvaging: {
           invoke: {
+            id: 'salvage',
             src: 'salvage',
             input: ({ context }) => ({ laneId: context.laneId, discard: context.discard }),
             onDone: {
@@ -357,6 +359,7 @@ export const laneMachine = setup({
         },
         removingWorktree: {
           invoke: {
+            id: 'removeWorktree',
             src: 'removeWorktree',
             input: ({ context }) => ({ laneId: context.laneId }),
             onDone: 'removingBranch',
@@ -365,6 +368,7 @@ export const laneMachine = setup({
         },
         removingBranch: {
           invoke: {
+            id: 'removeBranch',
             src: 'removeBranch',
             input: ({ context }) => ({ laneId: context.laneId, discard: context.discard }),
             onDone: {
@@ -376,6 +380,7 @@ export const laneMachine = setup({
         },
         removingRecord: {
           invoke: {
+            id: 'removeRecord',
             src: 'removeRecord',
             input: ({ context }) => ({ laneId: context.laneId }),
             onDone: '#lane.closed',

@@ -2,8 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitIn } from '../../support/git-repo.js';
-import { BASH_PTY, createRuntimeFixture, leftovers, NOTHING_LEFT, type RuntimeFixture } from '../../support/runtime-fixture.js';
 import { livePidsTagged } from '../../support/proc-scan.js';
+import {
+  BASH_PTY,
+  createRuntimeFixture,
+  leftovers,
+  NOTHING_LEFT,
+  type RuntimeFixture,
+} from '../../support/runtime-fixture.js';
 import { settle } from '../../support/wait.js';
 
 let fixture: RuntimeFixture;
@@ -15,7 +21,9 @@ describe('a runtime', () => {
   it('creates 50 lanes concurrently, runs a command in each, cleans them concurrently: no failure, nothing left', async () => {
     fixture = await createRuntimeFixture({ maxLanes: 50 }, 200);
     const { rt } = fixture;
-    const created = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => rt.createLane({ label: `many-${i}` })));
+    const created = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => rt.createLane({ label: `many-${i}` })),
+    );
     expect(created.filter((r) => r.status === 'rejected')).toEqual([]);
     const lanes = created.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof rt.createLane>>>).value);
     await expect(rt.createLane({ label: 'one-too-many' })).rejects.toMatchObject({ code: 'CAPACITY' });
@@ -43,10 +51,18 @@ describe('a runtime', () => {
     expect(next.id).not.toBe(fixture.rt.id);
     expect(next.reconciliation.lanes).toEqual({ resumed: 1, cleaned: 0, salvaged: 0 });
     const back = next.getLane(lane.id);
-    expect(back).toMatchObject({ state: 'ready', label: 'kept', branch: 'lane/kept', worktreePath: lane.worktreePath, agents: ['alice'] });
+    expect(back).toMatchObject({
+      state: 'ready',
+      label: 'kept',
+      branch: 'lane/kept',
+      worktreePath: lane.worktreePath,
+      agents: ['alice'],
+    });
     expect(back?.ptys()).toEqual([]); // PTYs do not come back
     await settle();
-    expect(fixture.events.some((e) => e.topic === 'lane.resumed' && (e.payload as { laneId: string }).laneId === lane.id)).toBe(true);
+    expect(
+      fixture.events.some((e) => e.topic === 'lane.resumed' && (e.payload as { laneId: string }).laneId === lane.id),
+    ).toBe(true);
     expect((await back?.spawnPty(BASH_PTY))?.state).toBe('active');
     const report = await back?.cleanup();
     expect(report?.salvagedRef).toBe(`refs/lanevisor/salvage/${lane.id}`);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pty } from '../../../supervision/pty/types.js';
-import { BASH_PTY, createRuntimeFixture, type RuntimeFixture } from '../../support/runtime-fixture.js';
 import { recordOutput } from '../../support/pty-fixture.js';
+import { BASH_PTY, createRuntimeFixture, type RuntimeFixture } from '../../support/runtime-fixture.js';
 import { settle, waitUntil } from '../../support/wait.js';
 
 let fixture: RuntimeFixture;
@@ -75,11 +75,15 @@ describe('the lane supervises its PTYs', () => {
     await settle();
     expect(flaky.restarts).toBe(2);
     expect(lane.state).toBe('blocked');
-    const escalated = fixture.events.find((e) => e.topic === 'supervisor.escalated');
-    expect(escalated?.payload).toMatchObject({ laneId: lane.id, ptyId: flaky.id });
-    expect((escalated?.payload as { reason: string }).reason).toMatch(/restarted 2 times/);
+    const escalated = fixture.events.find((e) => e.topic === 'supervisor.escalated')?.payload;
+    expect(escalated).toMatchObject({
+      laneId: lane.id,
+      ptyId: flaky.id,
+      reason: expect.stringMatching(/restarted 2 times/),
+    });
     expect(
-      fixture.events.find((e) => e.topic === 'lane.state_changed' && (e.payload as { to: string }).to === 'blocked')?.payload,
+      fixture.events.find((e) => e.topic === 'lane.state_changed' && (e.payload as { to: string }).to === 'blocked')
+        ?.payload,
     ).toMatchObject({ laneId: lane.id, reason: expect.stringContaining(flaky.id) });
     expect([sibling.state, neighbour.state, other.state]).toEqual(['active', 'active', 'ready']);
     const out = recordOutput(neighbour);

@@ -36,7 +36,11 @@ describe('task binding', () => {
     fixture = await createRuntimeFixture();
     const lane = await fixture.rt.createLane();
     await settle();
-    expect(fixture.events.find((e) => e.topic === 'lane.task_bound')?.payload).toEqual({ laneId: lane.id, backend: 'builtin', facts: {} });
+    expect(fixture.events.find((e) => e.topic === 'lane.task_bound')?.payload).toEqual({
+      laneId: lane.id,
+      backend: 'builtin',
+      facts: {},
+    });
   });
 
   it('drives par (stand-in): start on provisioning with the base SHA, facts from its state file, rm at cleanup', async () => {
@@ -87,9 +91,18 @@ describe('task binding', () => {
     await waitUntil(() => lane.state === 'blocked', 'the stall');
     expect(killed).toEqual([lane.id]);
     await settle();
-    expect(fixture.topics((e) => e.topic.startsWith('lane.task_'))).toEqual(['lane.task_bound', 'lane.task_stalled', 'lane.task_killed']);
-    expect((fixture.events.find((e) => e.topic === 'lane.task_stalled')?.payload as { unhealthyForMs: number }).unhealthyForMs).toBeGreaterThanOrEqual(150);
-    expect(fixture.events.find((e) => e.topic === 'lane.state_changed' && (e.payload as { to: string }).to === 'blocked')?.payload).toMatchObject({
+    expect(fixture.topics((e) => e.topic.startsWith('lane.task_'))).toEqual([
+      'lane.task_bound',
+      'lane.task_stalled',
+      'lane.task_killed',
+    ]);
+    const stalled = fixture.events.find((e) => e.topic === 'lane.task_stalled')?.payload;
+    expect(stalled).toMatchObject({ unhealthyForMs: expect.any(Number) });
+    expect((stalled as { unhealthyForMs: number }).unhealthyForMs).toBeGreaterThanOrEqual(150);
+    expect(
+      fixture.events.find((e) => e.topic === 'lane.state_changed' && (e.payload as { to: string }).to === 'blocked')
+        ?.payload,
+    ).toMatchObject({
       reason: 'task_stalled',
     });
   });
@@ -98,7 +111,7 @@ describe('task binding', () => {
     fixture = await createRuntimeFixture();
     const lane = await fixture.rt.createLane();
     // A command that leaves a daemon behind: nothing but the lane's tag ties it to the lane.
-    await lane.exec(['sh', '-c', "setsid sh -c 'trap \"\" HUP; sleep 1000' > /dev/null 2>&1 &"]);
+    await lane.exec(['sh', '-c', 'setsid sh -c \'trap "" HUP; sleep 1000\' > /dev/null 2>&1 &']);
     await waitUntil(() => leftovers(fixture as RuntimeFixture).processes.length >= 1, 'the daemon');
     await lane.cleanup();
     expect(leftovers(fixture).processes).toEqual([]);
