@@ -17,6 +17,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['index.ts', 'actors/**/*.ts', 'machines/**/*.ts', 'supervision/**/*.ts', 'bus/**/*.ts', 'cli/**/*.ts'],
+      exclude: ['test/**', 'bench/**', 'dist/**', 'scripts/**'],
       reporter: ['text-summary', 'text'],
       thresholds: {
         lines: 85,

@@ -1,5 +1,5 @@
 import type { ActorRefFrom, Subscription } from 'xstate';
-import { LanevisorError } from '../../bus/errors.js';
+import { errorMessage, LanevisorError } from '../../bus/errors.js';
 import { createCorrelationId, type LaneId } from '../../bus/ids.js';
 import type { LaneSnapshot, laneMachine } from '../../machines/lane/lane.machine.js';
 import type { LaneEvent } from '../../machines/lane/lane-protocol.js';
@@ -239,6 +239,20 @@ export class LaneController implements Lane, PtyOwner {
       this.#failCleanup(snapshot);
     }
     if (snapshot.status === 'done') this.#finish(snapshot);
+  }
+
+  /** The lane actor itself failed (a defect): the lane is reported failed and let go; its processes stay for reconciliation. */
+  crashed(error: unknown): void {
+    this.#subscription?.unsubscribe();
+    this.onDone(this);
+    const failure = new LanevisorError('INVALID_STATE', `the actor of lane ${this.id} failed: ${errorMessage(error)}`, {
+      cause: error,
+    });
+    this.ctx.bus.publishLifecycle('lane.failed', { laneId: this.id, code: failure.code, message: failure.message });
+    this.#settleCleanup?.reject(failure);
+    this.#ready.reject(failure);
+    for (const pty of this.#ptys.values()) pty.finish();
+    this.#closed.resolve(this.#publisher.state);
   }
 
   #attachNewGenerations(snapshot: LaneSnapshot): void {

@@ -135,6 +135,7 @@ class LanevisorRuntime implements Runtime {
       actors: { lane: createLaneLogic(ctx, (laneId) => this.#lanes.get(laneId)) },
     });
     this.#root = createActor(logic, { systemId: 'runtime', ...(inspect ? { inspect: inspect as never } : {}) });
+    this.#root.on('lane_crashed', ({ laneId, error }) => this.#lanes.get(laneId)?.crashed(error));
     this.#root.start();
   }
 
