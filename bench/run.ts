@@ -5,6 +5,7 @@
  */
 import { errorMessage } from '../bus/errors.js';
 import { benchThroughput as benchBusThroughput, benchRequestLatency } from './bus.js';
+import { benchCleanup, benchConcurrent, benchCreate } from './lanes.js';
 import {
   benchEcho,
   benchFullRss,
@@ -29,6 +30,13 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'pty.loop_delay.50_flooding': () => benchLoopDelay(50, 3),
   'pty.throughput': () => benchThroughput(100_000_000, 3),
   'pty.terminate': () => benchTerminate(50),
+  'lanes.create.tmpfs': () => benchCreate(2_000, 30, 'tmpfs'),
+  'lanes.create.disk': () => benchCreate(2_000, 30, 'disk'),
+  'lanes.cleanup.tmpfs': () => benchCleanup(2_000, 20, 'tmpfs'),
+  'lanes.cleanup.disk': () => benchCleanup(2_000, 20, 'disk'),
+  'lanes.concurrent.50.tmpfs': () => benchConcurrent(2_000, 50, 'tmpfs'),
+  'lanes.concurrent.200.tmpfs': () => benchConcurrent(2_000, 200, 'tmpfs'),
+  'lanes.concurrent.50.disk': () => benchConcurrent(2_000, 50, 'disk'),
 };
 
 const filters = process.argv.slice(2);

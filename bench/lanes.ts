@@ -1,0 +1,182 @@
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { createRuntime } from '../supervision/runtime/runtime.js';
+import type { Runtime } from '../supervision/runtime/types.js';
+import { type BenchResult, nowNs, round, summarize } from './stats.js';
+
+const CREATE_P95_RATIO_GOAL = 1.3;
+const CLEANUP_P95_GOAL_MS = 300;
+const CONCURRENT_RATIO_GOAL = 1.2;
+const BASH = { command: 'bash', args: ['--norc', '--noprofile', '-i'], env: { PS1: '$ ' } };
+
+const ms = (since: bigint) => Number(nowNs() - since) / 1e6;
+const git = (cwd: string, ...args: string[]) => execa('git', args, { cwd });
+
+/**
+ * Where the benchmark repositories live: the disk (the default temp dir), or tmpfs. On this kind of
+ * machine the disk's write-back makes `git worktree add` take anywhere from 90 to 700 ms depending
+ * on what was written before; tmpfs gives a clean comparison of lanevisor's overhead over git.
+ */
+export type BenchFs = 'disk' | 'tmpfs';
+const TMPFS = '/dev/shm';
+
+/** A repository of `files` small files in 40 directories, one commit. */
+async function makeRepo(files: number, fs: BenchFs): Promise<{ base: string; repo: string; dispose: () => void }> {
+  const base = realpathSync(mkdtempSync(join(fs === 'tmpfs' ? TMPFS : tmpdir(), 'lanevisor-bench-lanes-')));
+  const repo = join(base, 'repo');
+  mkdirSync(repo);
+  await git(repo, 'init', '-q', '-b', 'main');
+  for (let i = 0; i < files; i++) {
+    const dir = join(repo, `dir${i % 40}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `file${i}.txt`), `content ${i}\n`.repeat(4));
+  }
+  await git(repo, 'add', '-A');
+  await git(repo, '-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-q', '-m', 'init');
+  return { base, repo, dispose: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+/** The raw baseline: one `git worktree add -b` and its removal (only the add is timed). */
+async function rawAdd(repo: string, root: string, name: string): Promise<number> {
+  const path = join(root, name);
+  const started = nowNs();
+  await git(repo, 'worktree', 'add', '-q', '-b', `raw/${name}`, path, 'HEAD');
+  const took = ms(started);
+  return took;
+}
+
+async function rawRemove(repo: string, root: string, name: string): Promise<void> {
+  await git(repo, 'worktree', 'remove', '--force', join(root, name));
+  await git(repo, 'branch', '-D', `raw/${name}`);
+}
+
+/** createLane → ready against raw `git worktree add` on the same repository, alternating. */
+export async function benchCreate(files: number, samples: number, fs: BenchFs): Promise<BenchResult> {
+  const { base, repo, dispose } = await makeRepo(files, fs);
+  const rawRoot = join(base, 'raw');
+  mkdirSync(rawRoot);
+  const rt = await createRuntime({ repo });
+  const ours: number[] = [];
+  const raw: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      const started = nowNs();
+      const lane = await rt.createLane();
+      ours.push(ms(started));
+      await lane.cleanup({ discard: true });
+      raw.push(await rawAdd(repo, rawRoot, `w${i}`));
+      await rawRemove(repo, rawRoot, `w${i}`);
+    }
+  } finally {
+    await rt.shutdown({ cleanupLanes: true });
+    dispose();
+  }
+  const o = summarize(ours);
+  const r = summarize(raw);
+  return {
+    bench: 'lanes.create_to_ready',
+    fs,
+    files,
+    samples,
+    oursP50Ms: round(o.p50, 1),
+    oursP95Ms: round(o.p95, 1),
+    rawWorktreeAddP50Ms: round(r.p50, 1),
+    rawWorktreeAddP95Ms: round(r.p95, 1),
+    p95Ratio: round(o.p95 / r.p95),
+    goal: `p95 <= ${CREATE_P95_RATIO_GOAL}x raw`,
+    met: o.p95 <= CREATE_P95_RATIO_GOAL * r.p95,
+  };
+}
+
+/** lane.cleanup() of a lane with 4 interactive shells, against raw `worktree remove` + `branch -D`. */
+export async function benchCleanup(files: number, samples: number, fs: BenchFs): Promise<BenchResult> {
+  const { base, repo, dispose } = await makeRepo(files, fs);
+  const rawRoot = join(base, 'raw');
+  mkdirSync(rawRoot);
+  const rt = await createRuntime({ repo });
+  const ours: number[] = [];
+  const raw: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      const lane = await rt.createLane();
+      for (let p = 0; p < 4; p++) await lane.spawnPty(BASH);
+      let started = nowNs();
+      await lane.cleanup();
+      ours.push(ms(started));
+      await rawAdd(repo, rawRoot, `c${i}`);
+      started = nowNs();
+      await rawRemove(repo, rawRoot, `c${i}`);
+      raw.push(ms(started));
+    }
+  } finally {
+    await rt.shutdown({ cleanupLanes: true });
+    dispose();
+  }
+  const o = summarize(ours);
+  const r = summarize(raw);
+  return {
+    bench: 'lanes.cleanup_4_ptys',
+    fs,
+    files,
+    samples,
+    oursP50Ms: round(o.p50, 1),
+    oursP95Ms: round(o.p95, 1),
+    rawRemoveP50Ms: round(r.p50, 1),
+    rawRemoveP95Ms: round(r.p95, 1),
+    goal: `p95 <= ${CLEANUP_P95_GOAL_MS} ms`,
+    met: o.p95 <= CLEANUP_P95_GOAL_MS,
+  };
+}
+
+/**
+ * N lanes created at once (until all are ready) against N raw `worktree add` one after the other,
+ * the raw run measured before and after ours (their mean is the baseline: write-back from one run
+ * slows the next).
+ */
+export async function benchConcurrent(files: number, lanes: number, fs: BenchFs): Promise<BenchResult> {
+  const { base, repo, dispose } = await makeRepo(files, fs);
+  const rawRoot = join(base, 'raw');
+  mkdirSync(rawRoot);
+  const rawSerial = async (tag: string) => {
+    const started = nowNs();
+    for (let i = 0; i < lanes; i++) await rawAdd(repo, rawRoot, `${tag}${i}`);
+    const took = ms(started);
+    for (let i = 0; i < lanes; i++) await rawRemove(repo, rawRoot, `${tag}${i}`);
+    return took;
+  };
+  let rt: Runtime | undefined;
+  try {
+    const rawBefore = await rawSerial('a');
+    rt = await createRuntime({ repo, maxLanes: lanes });
+    const runtime = rt;
+    const started = nowNs();
+    const created = await Promise.allSettled(Array.from({ length: lanes }, () => runtime.createLane()));
+    const oursMs = ms(started);
+    const failures = created.filter((r) => r.status === 'rejected').length;
+    const cleanupStarted = nowNs();
+    const cleaned = await Promise.allSettled(runtime.lanes().map((lane) => lane.cleanup({ discard: true })));
+    const cleanupMs = ms(cleanupStarted);
+    const rawAfter = await rawSerial('b');
+    const rawSerialMs = (rawBefore + rawAfter) / 2;
+    return {
+      bench: 'lanes.concurrent_create',
+      fs,
+      files,
+      lanes,
+      oursWallMs: Math.round(oursMs),
+      rawSerializedMs: Math.round(rawSerialMs),
+      rawRunsMs: [Math.round(rawBefore), Math.round(rawAfter)],
+      ratio: round(oursMs / rawSerialMs),
+      failures,
+      cleanupWallMs: Math.round(cleanupMs),
+      cleanupFailures: cleaned.filter((r) => r.status === 'rejected').length,
+      goal: `wall <= ${CONCURRENT_RATIO_GOAL}x serialized raw git, 0 failures`,
+      met: oursMs <= CONCURRENT_RATIO_GOAL * rawSerialMs && failures === 0,
+    };
+  } finally {
+    await rt?.shutdown({ cleanupLanes: true });
+    dispose();
+  }
+}
