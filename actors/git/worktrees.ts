@@ -1,5 +1,6 @@
 import { rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { LanevisorError } from '../../bus/errors.js';
 import { type GitResult, git, gitError, gitOrThrow } from './git.js';
 import { assertInside } from './paths.js';
 import type { Repository } from './repository.js';
@@ -18,6 +19,8 @@ export interface WorktreeEntry {
 export const RETRYABLE_GIT_RACE =
   /failed to read .*commondir|could not lock|Invalid path '.*worktrees\/|cannot lock ref|index\.lock/;
 export const WORKTREE_ADD_ATTEMPTS = 3;
+/** git's refusal to create a branch that exists: git made nothing, so nothing is rolled back. */
+const BRANCH_EXISTS = /a branch named '.*' already exists/;
 
 export function parseWorktreeList(output: string): WorktreeEntry[] {
   const entries: WorktreeEntry[] = [];
@@ -54,8 +57,10 @@ export interface AddWorktreeRequest {
 
 /**
  * `git worktree add --lock -b <branch> --no-track <path> <sha>`, retried on git's known races
- * after rolling back what the failed attempt left (every failed `add -b` had created the branch).
- * Call it under the repository lock; on final failure everything it made is rolled back.
+ * after rolling back what the failed attempt left (a failed `add -b` may have created the branch).
+ * Call it under the repository lock; on final failure everything it made is rolled back. A branch
+ * that already exists is ALREADY_EXISTS and is left alone: git's own ref creation is the check, so
+ * no other process can slip the branch in between a check and the add.
  */
 export async function addWorktree(repository: Repository, root: string, request: AddWorktreeRequest): Promise<void> {
   assertInside(root, request.path);
@@ -76,6 +81,11 @@ export async function addWorktree(repository: Repository, root: string, request:
   for (let attempt = 1; attempt <= WORKTREE_ADD_ATTEMPTS; attempt++) {
     last = await git(args, { cwd: repository.topLevel });
     if (last.exitCode === 0) return;
+    if (BRANCH_EXISTS.test(last.stderr)) {
+      throw new LanevisorError('ALREADY_EXISTS', `branch ${request.branch} already exists; choose another label`, {
+        details: { branch: request.branch },
+      });
+    }
     await rollBackWorktree(repository, root, request.path, request.branch);
     if (!RETRYABLE_GIT_RACE.test(last.stderr)) break;
     await new Promise((done) => setTimeout(done, 20 * attempt));

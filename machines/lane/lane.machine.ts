@@ -96,7 +96,7 @@ export const laneMachine = setup({
     restartPty: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'RESTART_PTY') return;
       const child = context.ptys[event.ptyId];
-      if (!child || child.status !== 'restarting' || child.generation !== event.generation) return;
+      if (child?.status !== 'restarting' || child.generation !== event.generation) return;
       const generation = child.generation + 1;
       enqueue.assign({ ptys: withPty(context, event.ptyId, { generation, status: 'running' }) });
       enqueue.spawnChild('pty', {

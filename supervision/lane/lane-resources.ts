@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { branchExists, commitsBeyond, deleteBranch } from '../../actors/git/branches.js';
+import { commitsBeyond, deleteBranch } from '../../actors/git/branches.js';
 import { withRepoLock } from '../../actors/git/repo-lock.js';
 import { resolveCommit } from '../../actors/git/repository.js';
 import { hasUncommittedWork, salvageWorktree } from '../../actors/git/salvage.js';
 import { addWorktree, removeWorktree } from '../../actors/git/worktrees.js';
 import { BUILTIN_TASK_GRACE_MS, LANE_TAG_VARIABLE, stopTaggedTree } from '../../actors/task/builtin-task.js';
 import type { TaskBinding, TaskLane } from '../../actors/task/task-backend.js';
-import { LanevisorError } from '../../bus/errors.js';
+import { isLanevisorError, LanevisorError } from '../../bus/errors.js';
 import type { LaneId } from '../../bus/ids.js';
 import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
 import type { RuntimeContext } from '../runtime/runtime-context.js';
@@ -88,32 +88,35 @@ export class LaneResources {
     }
   }
 
-  /** Record (intent) → base commit → worktree and branch (under the repository lock) → record → task. */
+  /**
+   * Base commit → record (intent, with the base: "the branch may exist from now on") → worktree
+   * and branch (under the repository lock) → task → record (ready). The record is written outside
+   * the lock: its fsync would otherwise hold every other lane's `worktree add` up on a disk.
+   */
   async provision(): Promise<void> {
     const started = performance.now();
     const { repository, worktreeRoot } = this.ctx;
-    await this.update({ phase: 'provisioning' });
     const baseSha = await resolveCommit(repository, this.identity.baseRef);
-    await withRepoLock(repository.commonDir, async () => {
-      if (await branchExists(repository, this.identity.branch)) {
-        throw new LanevisorError(
-          'ALREADY_EXISTS',
-          `branch ${this.identity.branch} already exists; choose another label`,
-          {
-            details: { branch: this.identity.branch },
-          },
-        );
+    // Recorded before git creates anything: a crash from here on leaves a record to reconcile.
+    await this.update({ phase: 'provisioning', baseSha });
+    this.#createdBranch = true;
+    try {
+      await withRepoLock(repository.commonDir, () =>
+        addWorktree(repository, worktreeRoot, {
+          path: this.identity.worktreePath,
+          branch: this.identity.branch,
+          baseSha,
+          lockReason: `lanevisor lane ${this.identity.laneId}`,
+        }),
+      );
+    } catch (error) {
+      if (isLanevisorError(error, 'ALREADY_EXISTS')) {
+        // Someone else's branch: never ours to delete, and the record must not claim it.
+        this.#createdBranch = false;
+        await this.update({ baseSha: '' });
       }
-      // Recorded before git creates anything: a crash from here on leaves a record to reconcile.
-      await this.update({ baseSha });
-      this.#createdBranch = true;
-      await addWorktree(repository, worktreeRoot, {
-        path: this.identity.worktreePath,
-        branch: this.identity.branch,
-        baseSha,
-        lockReason: `lanevisor lane ${this.identity.laneId}`,
-      });
-    });
+      throw error;
+    }
     this.publish('lane.worktree_provisioned', {
       laneId: this.identity.laneId,
       worktreePath: this.identity.worktreePath,

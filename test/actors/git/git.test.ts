@@ -74,6 +74,27 @@ describe('git actors', () => {
     expect(await listWorktrees(repository)).toHaveLength(1);
   });
 
+  it('refuses a branch that exists as ALREADY_EXISTS and leaves that branch alone', async () => {
+    const { repository, root, base } = await setup();
+    gitIn(repo.path, 'checkout', '-q', '-b', 'lane/taken');
+    writeFileSync(join(repo.path, 'theirs.txt'), 'their work\n');
+    gitIn(repo.path, 'add', 'theirs.txt');
+    gitIn(repo.path, 'commit', '-q', '-m', 'their commit');
+    const theirs = gitIn(repo.path, 'rev-parse', 'lane/taken');
+    gitIn(repo.path, 'checkout', '-q', 'main');
+    const path = join(root, 'lane_c');
+    const error = await addWorktree(repository, root, {
+      path,
+      branch: 'lane/taken',
+      baseSha: base,
+      lockReason: 'x',
+    }).catch((e: unknown) => e);
+    expect(isLanevisorError(error, 'ALREADY_EXISTS')).toBe(true);
+    expect(gitIn(repo.path, 'rev-parse', 'lane/taken')).toBe(theirs);
+    expect(existsSync(path)).toBe(false);
+    expect(await listWorktrees(repository)).toHaveLength(1);
+  });
+
   it('removes a worktree whose directory vanished, and one git refuses to remove', async () => {
     const { repository, root, base } = await setup();
     const gone = join(root, 'gone');
