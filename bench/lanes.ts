@@ -52,7 +52,7 @@ async function rawRemove(repo: string, root: string, name: string): Promise<void
   await git(repo, 'branch', '-D', `raw/${name}`);
 }
 
-/** createLane → ready against raw `git worktree add` on the same repository, alternating. */
+/** createLane → ready against raw `git worktree add -b` on the same repository, interleaved. */
 export async function benchCreate(files: number, samples: number, fs: BenchFs): Promise<BenchResult> {
   const { base, repo, dispose } = await makeRepo(files, fs);
   const rawRoot = join(base, 'raw');
@@ -61,13 +61,25 @@ export async function benchCreate(files: number, samples: number, fs: BenchFs): 
   const ours: number[] = [];
   const raw: number[] = [];
   try {
-    for (let i = 0; i < samples; i++) {
+    const sampleOurs = async () => {
       const started = nowNs();
       const lane = await rt.createLane();
       ours.push(ms(started));
       await lane.cleanup({ discard: true });
+    };
+    const sampleRaw = async (i: number) => {
       raw.push(await rawAdd(repo, rawRoot, `w${i}`));
       await rawRemove(repo, rawRoot, `w${i}`);
+    };
+    // Which one goes first alternates: each follows the other's removal equally often.
+    for (let i = 0; i < samples; i++) {
+      if (i % 2 === 0) {
+        await sampleOurs();
+        await sampleRaw(i);
+      } else {
+        await sampleRaw(i);
+        await sampleOurs();
+      }
     }
   } finally {
     await rt.shutdown({ cleanupLanes: true });

@@ -30,7 +30,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'pty.loop_delay.50_flooding': () => benchLoopDelay(50, 3),
   'pty.throughput': () => benchThroughput(100_000_000, 3),
   'pty.terminate': () => benchTerminate(50),
-  'lanes.create.tmpfs': () => benchCreate(2_000, 30, 'tmpfs'),
+  'lanes.create.tmpfs': () => benchCreate(2_000, 60, 'tmpfs'),
   'lanes.create.disk': () => benchCreate(2_000, 30, 'disk'),
   'lanes.cleanup.tmpfs': () => benchCleanup(2_000, 20, 'tmpfs'),
   'lanes.cleanup.disk': () => benchCleanup(2_000, 20, 'disk'),
