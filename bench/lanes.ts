@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { createRuntime } from '../supervision/runtime/runtime.js';
 import type { Runtime } from '../supervision/runtime/types.js';
-import { type BenchResult, nowNs, round, summarize } from './stats.js';
+import { type BenchResult, childCpuMs, elapsedMs, nowNs, round, summarize } from './stats.js';
 
 const CREATE_P95_RATIO_GOAL = 1.3;
 const CLEANUP_P95_GOAL_MS = 300;
 const CONCURRENT_RATIO_GOAL = 1.2;
 const BASH = { command: 'bash', args: ['--norc', '--noprofile', '-i'], env: { PS1: '$ ' } };
 
-const ms = (since: bigint) => Number(nowNs() - since) / 1e6;
 const git = (cwd: string, ...args: string[]) => execa('git', args, { cwd });
 
 /**
@@ -43,7 +42,7 @@ async function rawAdd(repo: string, root: string, name: string): Promise<number>
   const path = join(root, name);
   const started = nowNs();
   await git(repo, 'worktree', 'add', '-q', '-b', `raw/${name}`, path, 'HEAD');
-  const took = ms(started);
+  const took = elapsedMs(started);
   return took;
 }
 
@@ -64,7 +63,7 @@ export async function benchCreate(files: number, samples: number, fs: BenchFs): 
     const sampleOurs = async () => {
       const started = nowNs();
       const lane = await rt.createLane();
-      ours.push(ms(started));
+      ours.push(elapsedMs(started));
       await lane.cleanup({ discard: true });
     };
     const sampleRaw = async (i: number) => {
@@ -116,11 +115,11 @@ export async function benchCleanup(files: number, samples: number, fs: BenchFs):
       for (let p = 0; p < 4; p++) await lane.spawnPty(BASH);
       let started = nowNs();
       await lane.cleanup();
-      ours.push(ms(started));
+      ours.push(elapsedMs(started));
       await rawAdd(repo, rawRoot, `c${i}`);
       started = nowNs();
       await rawRemove(repo, rawRoot, `c${i}`);
-      raw.push(ms(started));
+      raw.push(elapsedMs(started));
     }
   } finally {
     await rt.shutdown({ cleanupLanes: true });
@@ -145,16 +144,18 @@ export async function benchCleanup(files: number, samples: number, fs: BenchFs):
 /**
  * N lanes created at once (until all are ready) against N raw `worktree add` one after the other,
  * the raw run measured before and after ours (their mean is the baseline: write-back from one run
- * slows the next).
+ * slows the next). The CPU time of git's processes is reported beside each: on a disk, how long a
+ * `worktree add` takes is mostly git's own kernel time, which drifts between runs.
  */
 export async function benchConcurrent(files: number, lanes: number, fs: BenchFs): Promise<BenchResult> {
   const { base, repo, dispose } = await makeRepo(files, fs);
   const rawRoot = join(base, 'raw');
   mkdirSync(rawRoot);
   const rawSerial = async (tag: string) => {
+    const cpu = childCpuMs();
     const started = nowNs();
     for (let i = 0; i < lanes; i++) await rawAdd(repo, rawRoot, `${tag}${i}`);
-    const took = ms(started);
+    const took = { wallMs: elapsedMs(started), gitCpuMs: childCpuMs() - cpu };
     for (let i = 0; i < lanes; i++) await rawRemove(repo, rawRoot, `${tag}${i}`);
     return took;
   };
@@ -163,15 +164,17 @@ export async function benchConcurrent(files: number, lanes: number, fs: BenchFs)
     const rawBefore = await rawSerial('a');
     rt = await createRuntime({ repo, maxLanes: lanes });
     const runtime = rt;
+    const cpu = childCpuMs();
     const started = nowNs();
     const created = await Promise.allSettled(Array.from({ length: lanes }, () => runtime.createLane()));
-    const oursMs = ms(started);
+    const oursMs = elapsedMs(started);
+    const oursGitCpuMs = childCpuMs() - cpu;
     const failures = created.filter((r) => r.status === 'rejected').length;
     const cleanupStarted = nowNs();
     const cleaned = await Promise.allSettled(runtime.lanes().map((lane) => lane.cleanup({ discard: true })));
-    const cleanupMs = ms(cleanupStarted);
+    const cleanupMs = elapsedMs(cleanupStarted);
     const rawAfter = await rawSerial('b');
-    const rawSerialMs = (rawBefore + rawAfter) / 2;
+    const rawSerialMs = (rawBefore.wallMs + rawAfter.wallMs) / 2;
     return {
       bench: 'lanes.concurrent_create',
       fs,
@@ -179,7 +182,9 @@ export async function benchConcurrent(files: number, lanes: number, fs: BenchFs)
       lanes,
       oursWallMs: Math.round(oursMs),
       rawSerializedMs: Math.round(rawSerialMs),
-      rawRunsMs: [Math.round(rawBefore), Math.round(rawAfter)],
+      rawRunsMs: [Math.round(rawBefore.wallMs), Math.round(rawAfter.wallMs)],
+      oursGitCpuMs: Math.round(oursGitCpuMs),
+      rawGitCpuMs: [Math.round(rawBefore.gitCpuMs), Math.round(rawAfter.gitCpuMs)],
       ratio: round(oursMs / rawSerialMs),
       failures,
       cleanupWallMs: Math.round(cleanupMs),

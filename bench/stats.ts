@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Small helpers shared by the benchmarks: percentiles, timing and the one-line JSON result. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -28,5 +30,16 @@ export interface BenchResult {
 export function report(result: BenchResult): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
+
+/**
+ * CPU time (user + system) of this process's children that have ended, in milliseconds: for the git
+ * benchmarks, how much work git itself did, whoever ran it (`/proc/self/stat` fields 16 and 17, in
+ * clock ticks of 10 ms).
+ */
+export function childCpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[13]) + Number(fields[14])) * CLOCK_TICK_MS;
+}
+const CLOCK_TICK_MS = 10;
 
 export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
