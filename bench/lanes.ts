@@ -22,7 +22,7 @@ export type BenchFs = 'disk' | 'tmpfs';
 const TMPFS = '/dev/shm';
 
 /** A repository of `files` small files in 40 directories, one commit. */
-async function makeRepo(files: number, fs: BenchFs): Promise<{ base: string; repo: string; dispose: () => void }> {
+async function makeRepo(files: number, fs: BenchFs): Promise<{ repo: string; dispose: () => void }> {
   const base = realpathSync(mkdtempSync(join(fs === 'tmpfs' ? TMPFS : tmpdir(), 'lanevisor-bench-lanes-')));
   const repo = join(base, 'repo');
   mkdirSync(repo);
@@ -34,7 +34,17 @@ async function makeRepo(files: number, fs: BenchFs): Promise<{ base: string; rep
   }
   await git(repo, 'add', '-A');
   await git(repo, '-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-q', '-m', 'init');
-  return { base, repo, dispose: () => rmSync(base, { recursive: true, force: true }) };
+  return { repo, dispose: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+/**
+ * Raw git adds its worktrees in the same directory as the runtime (its default `<repo>.lanes`): on
+ * a disk, where a directory sits changes how long `worktree add` takes (up to 2x on this machine).
+ */
+function worktreeRootOf(repo: string): string {
+  const root = `${repo}.lanes`;
+  mkdirSync(root, { recursive: true });
+  return root;
 }
 
 /** The raw baseline: one `git worktree add -b` and its removal (only the add is timed). */
@@ -53,9 +63,8 @@ async function rawRemove(repo: string, root: string, name: string): Promise<void
 
 /** createLane → ready against raw `git worktree add -b` on the same repository, interleaved. */
 export async function benchCreate(files: number, samples: number, fs: BenchFs): Promise<BenchResult> {
-  const { base, repo, dispose } = await makeRepo(files, fs);
-  const rawRoot = join(base, 'raw');
-  mkdirSync(rawRoot);
+  const { repo, dispose } = await makeRepo(files, fs);
+  const rawRoot = worktreeRootOf(repo);
   const rt = await createRuntime({ repo });
   const ours: number[] = [];
   const raw: number[] = [];
@@ -103,9 +112,8 @@ export async function benchCreate(files: number, samples: number, fs: BenchFs): 
 
 /** lane.cleanup() of a lane with 4 interactive shells, against raw `worktree remove` + `branch -D`. */
 export async function benchCleanup(files: number, samples: number, fs: BenchFs): Promise<BenchResult> {
-  const { base, repo, dispose } = await makeRepo(files, fs);
-  const rawRoot = join(base, 'raw');
-  mkdirSync(rawRoot);
+  const { repo, dispose } = await makeRepo(files, fs);
+  const rawRoot = worktreeRootOf(repo);
   const rt = await createRuntime({ repo });
   const ours: number[] = [];
   const raw: number[] = [];
@@ -148,9 +156,8 @@ export async function benchCleanup(files: number, samples: number, fs: BenchFs):
  * `worktree add` takes is mostly git's own kernel time, which drifts between runs.
  */
 export async function benchConcurrent(files: number, lanes: number, fs: BenchFs): Promise<BenchResult> {
-  const { base, repo, dispose } = await makeRepo(files, fs);
-  const rawRoot = join(base, 'raw');
-  mkdirSync(rawRoot);
+  const { repo, dispose } = await makeRepo(files, fs);
+  const rawRoot = worktreeRootOf(repo);
   const rawSerial = async (tag: string) => {
     const cpu = childCpuMs();
     const started = nowNs();
