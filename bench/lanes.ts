@@ -52,8 +52,7 @@ async function rawAdd(repo: string, root: string, name: string): Promise<number>
   const path = join(root, name);
   const started = nowNs();
   await git(repo, 'worktree', 'add', '-q', '-b', `raw/${name}`, path, 'HEAD');
-  const took = elapsedMs(started);
-  return took;
+  return elapsedMs(started);
 }
 
 async function rawRemove(repo: string, root: string, name: string): Promise<void> {
@@ -61,14 +60,36 @@ async function rawRemove(repo: string, root: string, name: string): Promise<void
   await git(repo, 'branch', '-D', `raw/${name}`);
 }
 
+interface SampleSession {
+  readonly repo: string;
+  readonly rawRoot: string;
+  readonly rt: Runtime;
+  /** Milliseconds per sample, ours and raw git's. */
+  readonly ours: number[];
+  readonly raw: number[];
+}
+
+/** A repository and a runtime on it for `work` to take samples in; both are gone afterwards. */
+async function sampleLanes(
+  files: number,
+  fs: BenchFs,
+  work: (session: SampleSession) => Promise<void>,
+): Promise<{ ours: ReturnType<typeof summarize>; raw: ReturnType<typeof summarize> }> {
+  const { repo, dispose } = await makeRepo(files, fs);
+  const rt = await createRuntime({ repo });
+  const session: SampleSession = { repo, rawRoot: worktreeRootOf(repo), rt, ours: [], raw: [] };
+  try {
+    await work(session);
+  } finally {
+    await rt.shutdown({ cleanupLanes: true });
+    dispose();
+  }
+  return { ours: summarize(session.ours), raw: summarize(session.raw) };
+}
+
 /** createLane → ready against raw `git worktree add -b` on the same repository, interleaved. */
 export async function benchCreate(files: number, samples: number, fs: BenchFs): Promise<BenchResult> {
-  const { repo, dispose } = await makeRepo(files, fs);
-  const rawRoot = worktreeRootOf(repo);
-  const rt = await createRuntime({ repo });
-  const ours: number[] = [];
-  const raw: number[] = [];
-  try {
+  const { ours: o, raw: r } = await sampleLanes(files, fs, async ({ repo, rawRoot, rt, ours, raw }) => {
     const sampleOurs = async () => {
       const started = nowNs();
       const lane = await rt.createLane();
@@ -89,12 +110,7 @@ export async function benchCreate(files: number, samples: number, fs: BenchFs): 
         await sampleOurs();
       }
     }
-  } finally {
-    await rt.shutdown({ cleanupLanes: true });
-    dispose();
-  }
-  const o = summarize(ours);
-  const r = summarize(raw);
+  });
   return {
     bench: 'lanes.create_to_ready',
     fs,
@@ -112,12 +128,7 @@ export async function benchCreate(files: number, samples: number, fs: BenchFs): 
 
 /** lane.cleanup() of a lane with 4 interactive shells, against raw `worktree remove` + `branch -D`. */
 export async function benchCleanup(files: number, samples: number, fs: BenchFs): Promise<BenchResult> {
-  const { repo, dispose } = await makeRepo(files, fs);
-  const rawRoot = worktreeRootOf(repo);
-  const rt = await createRuntime({ repo });
-  const ours: number[] = [];
-  const raw: number[] = [];
-  try {
+  const { ours: o, raw: r } = await sampleLanes(files, fs, async ({ repo, rawRoot, rt, ours, raw }) => {
     for (let i = 0; i < samples; i++) {
       const lane = await rt.createLane();
       for (let p = 0; p < 4; p++) await lane.spawnPty(BASH);
@@ -129,12 +140,7 @@ export async function benchCleanup(files: number, samples: number, fs: BenchFs):
       await rawRemove(repo, rawRoot, `c${i}`);
       raw.push(elapsedMs(started));
     }
-  } finally {
-    await rt.shutdown({ cleanupLanes: true });
-    dispose();
-  }
-  const o = summarize(ours);
-  const r = summarize(raw);
+  });
   return {
     bench: 'lanes.cleanup_4_ptys',
     fs,

@@ -1,3 +1,4 @@
+import type { CommandResult } from '../../actors/exec/run-command.js';
 import type { LaneId } from '../../bus/ids.js';
 import type { LANE_STATES } from '../../bus/lifecycle.js';
 import type { Pty, SpawnPtyOptions } from '../pty/types.js';
@@ -19,14 +20,8 @@ export interface ExecOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-export interface ExecResult {
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly durationMs: number;
-  readonly timedOut: boolean;
-}
+/** What `lane.exec` resolves with: the command's result as the exec actor reports it. */
+export type ExecResult = CommandResult;
 
 export interface CleanupOptions {
   /** Remove uncommitted work and a branch with unique commits instead of keeping them. */

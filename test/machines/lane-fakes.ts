@@ -1,4 +1,12 @@
-import { type AnyStateNode, createActor, createMachine, fromCallback, fromPromise, SimulatedClock } from 'xstate';
+import {
+  type AnyStateMachine,
+  type AnyStateNode,
+  createActor,
+  createMachine,
+  fromCallback,
+  fromPromise,
+  SimulatedClock,
+} from 'xstate';
 import { laneMachine } from '../../machines/lane/lane.machine.js';
 import type { LaneEvent } from '../../machines/lane/lane-protocol.js';
 import type { PtyOutcome } from '../../machines/pty.machine.js';
@@ -9,19 +17,26 @@ import type { PtyOutcome } from '../../machines/pty.machine.js';
  * real git repositories and PTYs in test/supervision/lane.
  */
 const never = <T>() => new Promise<T>(() => undefined);
-export const inertLaneMachine = laneMachine.provide({
-  actors: {
-    provision: fromPromise(never<void>),
-    pty: createMachine({}) as never,
-    exec: fromPromise(never<void>),
-    taskWatch: fromCallback(() => undefined),
-    stopTask: fromPromise(never<void>),
-    salvage: fromPromise(never<{ salvagedRef?: string | null; branchKept?: boolean }>),
-    removeWorktree: fromPromise(never<void>),
-    removeBranch: fromPromise(never<{ salvagedRef?: string | null; branchKept?: boolean }>),
-    removeRecord: fromPromise(never<void>),
-  },
-});
+type CleanupOutput = { salvagedRef?: string | null; branchKept?: boolean };
+
+/** The lane machine with inert effects and the given stand-in for its PTY children. */
+export function inertLaneLogic(ptyChild: AnyStateMachine = createMachine({})) {
+  return laneMachine.provide({
+    actors: {
+      provision: fromPromise(never<void>),
+      pty: ptyChild as never,
+      exec: fromPromise(never<void>),
+      taskWatch: fromCallback(() => undefined),
+      stopTask: fromPromise(never<void>),
+      salvage: fromPromise(never<CleanupOutput>),
+      removeWorktree: fromPromise(never<void>),
+      removeBranch: fromPromise(never<CleanupOutput>),
+      removeRecord: fromPromise(never<void>),
+    },
+  });
+}
+
+export const inertLaneMachine = inertLaneLogic();
 
 export const INTENSITY = { maxRestarts: 2, periodMs: 1_000 };
 

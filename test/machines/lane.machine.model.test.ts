@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Actor, createActor, createMachine, fromCallback, fromPromise, SimulatedClock } from 'xstate';
-import { laneMachine, laneStateOf } from '../../machines/lane/lane.machine.js';
+import { type Actor, createActor, createMachine, SimulatedClock } from 'xstate';
+import { type laneMachine, laneStateOf } from '../../machines/lane/lane.machine.js';
 import type { LaneEvent } from '../../machines/lane/lane-protocol.js';
 import { RESTART_BACKOFF_BASE_MS, RESTART_BACKOFF_MAX_MS, type RestartType } from '../../machines/restart-policy.js';
-import { done, failed, INTENSITY, outcome } from './lane-fakes.js';
+import { done, failed, INTENSITY, inertLaneLogic, outcome } from './lane-fakes.js';
 
 /**
  * A fast-check model of the lane machine: random sequences of provisioning, PTY spawns and
@@ -341,20 +341,7 @@ function setup(provisioned: boolean): { model: Model; real: Real } {
   const ptyChild = createMachine({
     on: { TERMINATE: { actions: ({ self }) => terminated.push(self.id) } },
   });
-  const never = <T>() => new Promise<T>(() => undefined);
-  const logic = laneMachine.provide({
-    actors: {
-      provision: fromPromise(never<void>),
-      pty: ptyChild as never,
-      exec: fromPromise(never<void>),
-      taskWatch: fromCallback(() => undefined),
-      stopTask: fromPromise(never<void>),
-      salvage: fromPromise(never<{ salvagedRef?: string | null; branchKept?: boolean }>),
-      removeWorktree: fromPromise(never<void>),
-      removeBranch: fromPromise(never<{ salvagedRef?: string | null; branchKept?: boolean }>),
-      removeRecord: fromPromise(never<void>),
-    },
-  });
+  const logic = inertLaneLogic(ptyChild);
   const actor = createActor(logic, {
     input: { laneId: 'lane_model0000000000', correlationId: 'cor_model', restartIntensity: INTENSITY },
     clock,
