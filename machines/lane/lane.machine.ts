@@ -30,7 +30,8 @@ import {
  * the record. Every effect is a provided actor; this machine only decides.
  */
 type LaneInput = { readonly laneId: string };
-type PlaceholderOutput = { readonly salvagedRef?: string | null; readonly branchKept?: boolean };
+/** What the salvage and branch-removal steps report back to the machine. */
+export type CleanupStepOutput = { readonly salvagedRef?: string | null; readonly branchKept?: boolean };
 
 const unprovided = (name: string) => () => {
   throw new Error(`the ${name} actor must be provided`);
@@ -49,9 +50,9 @@ export const laneMachine = setup({
     exec: fromPromise<void, LaneInput & { readonly execId: string }>(unprovided('exec')),
     taskWatch: fromCallback<{ type: 'never' }, LaneInput>(unprovided('taskWatch')),
     stopTask: fromPromise<void, LaneInput>(unprovided('stopTask')),
-    salvage: fromPromise<PlaceholderOutput, LaneInput & { readonly discard: boolean }>(unprovided('salvage')),
+    salvage: fromPromise<CleanupStepOutput, LaneInput & { readonly discard: boolean }>(unprovided('salvage')),
     removeWorktree: fromPromise<void, LaneInput>(unprovided('removeWorktree')),
-    removeBranch: fromPromise<PlaceholderOutput, LaneInput & { readonly discard: boolean }>(unprovided('removeBranch')),
+    removeBranch: fromPromise<CleanupStepOutput, LaneInput & { readonly discard: boolean }>(unprovided('removeBranch')),
     removeRecord: fromPromise<void, LaneInput>(unprovided('removeRecord')),
   },
   guards: {

@@ -1,7 +1,10 @@
 import { fromCallback, fromPromise } from 'xstate';
-import { laneMachine } from '../../machines/lane/lane.machine.js';
+import { type CleanupStepOutput, laneMachine } from '../../machines/lane/lane.machine.js';
 import type { RuntimeContext } from '../runtime/runtime-context.js';
 import type { LaneController } from './lane-controller.js';
+import type { LaneResources } from './lane-resources.js';
+
+type DiscardInput = { readonly laneId: string; readonly discard: boolean };
 
 /**
  * The lane machine provided once per runtime with its effects: each provided actor finds its lane
@@ -14,34 +17,27 @@ export function createLaneLogic(ctx: RuntimeContext, lookup: (laneId: string) =>
     if (found === undefined) throw new Error(`no lane ${laneId} in this runtime`);
     return found;
   };
+  /** One effect of a lane, run as a step of its resources (so its error keeps its code for the caller). */
+  const laneStep = <I extends { laneId: string }, T>(run: (resources: LaneResources, input: I) => Promise<T>) =>
+    fromPromise<T, I>(({ input }) => {
+      const { resources } = lane(input.laneId);
+      return resources.step(() => run(resources, input));
+    });
   return laneMachine.provide({
     actors: {
       pty: ctx.ptys.processes.machine,
-      provision: fromPromise(({ input }) => {
-        const { resources } = lane(input.laneId);
-        return resources.step(() => resources.provision());
-      }),
+      provision: laneStep((resources) => resources.provision()),
       exec: fromPromise(({ input, signal }) => lane(input.laneId).execs.run(input.execId, signal)),
       taskWatch: fromCallback(({ input, sendBack }) =>
         watchTask(ctx, lane(input.laneId), (reason) => sendBack({ type: 'TASK_STALLED', reason })),
       ),
       stopTask: fromPromise(({ input }) => lane(input.laneId).resources.stopTask()),
-      salvage: fromPromise(({ input }) => {
-        const { resources } = lane(input.laneId);
-        return resources.step(() => resources.salvage(input.discard));
-      }),
-      removeWorktree: fromPromise(({ input }) => {
-        const { resources } = lane(input.laneId);
-        return resources.step(() => resources.removeWorktree());
-      }),
-      removeBranch: fromPromise(({ input }) => {
-        const { resources } = lane(input.laneId);
-        return resources.step(() => resources.removeBranch(input.discard));
-      }),
-      removeRecord: fromPromise(({ input }) => {
-        const { resources } = lane(input.laneId);
-        return resources.step(() => resources.removeRecord());
-      }),
+      salvage: laneStep<DiscardInput, CleanupStepOutput>((resources, input) => resources.salvage(input.discard)),
+      removeWorktree: laneStep((resources) => resources.removeWorktree()),
+      removeBranch: laneStep<DiscardInput, CleanupStepOutput>((resources, input) =>
+        resources.removeBranch(input.discard),
+      ),
+      removeRecord: laneStep((resources) => resources.removeRecord()),
     },
   });
 }

@@ -7,7 +7,7 @@ import {
   fromPromise,
   SimulatedClock,
 } from 'xstate';
-import { laneMachine } from '../../machines/lane/lane.machine.js';
+import { type CleanupStepOutput, laneMachine } from '../../machines/lane/lane.machine.js';
 import type { LaneEvent } from '../../machines/lane/lane-protocol.js';
 import type { PtyOutcome } from '../../machines/pty.machine.js';
 
@@ -17,7 +17,6 @@ import type { PtyOutcome } from '../../machines/pty.machine.js';
  * real git repositories and PTYs in test/supervision/lane.
  */
 const never = <T>() => new Promise<T>(() => undefined);
-type CleanupOutput = { salvagedRef?: string | null; branchKept?: boolean };
 
 /** The lane machine with inert effects and the given stand-in for its PTY children. */
 export function inertLaneLogic(ptyChild: AnyStateMachine = createMachine({})) {
@@ -28,9 +27,9 @@ export function inertLaneLogic(ptyChild: AnyStateMachine = createMachine({})) {
       exec: fromPromise(never<void>),
       taskWatch: fromCallback(() => undefined),
       stopTask: fromPromise(never<void>),
-      salvage: fromPromise(never<CleanupOutput>),
+      salvage: fromPromise(never<CleanupStepOutput>),
       removeWorktree: fromPromise(never<void>),
-      removeBranch: fromPromise(never<CleanupOutput>),
+      removeBranch: fromPromise(never<CleanupStepOutput>),
       removeRecord: fromPromise(never<void>),
     },
   });
