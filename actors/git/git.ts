@@ -23,7 +23,7 @@ export const DEFAULT_GIT_TIMEOUT_MS = 10 * 60 * 1000;
 
 const GIT_ENV = { LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' };
 
-/** Runs git; a non-zero exit is a result, not an exception. */
+/** Runs git; a non-zero exit, or death by a signal, is a result, not an exception. */
 export async function git(args: readonly string[], options: GitOptions): Promise<GitResult> {
   const result = await execa('git', args, {
     cwd: options.cwd,
@@ -32,12 +32,15 @@ export async function git(args: readonly string[], options: GitOptions): Promise
     stdin: 'ignore',
     timeout: options.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS,
   });
-  if (result.failed && result.exitCode === undefined) {
-    throw new LanevisorError('GIT_ERROR', `git ${args[0] ?? ''} could not run: ${result.shortMessage}`, {
-      details: { args: [...args] },
-    });
+  if (result.exitCode !== undefined) return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
+  // Killed (a timeout, the OOM killer, someone else): a failed result the caller rolls back.
+  if (result.signal !== undefined) {
+    const killed = `git was killed by ${result.signal}${result.timedOut ? ' after its timeout' : ''}`;
+    return { stdout: result.stdout, stderr: `${result.stderr}\n${killed}`.trim(), exitCode: -1 };
   }
-  return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? -1 };
+  throw new LanevisorError('GIT_ERROR', `git ${args[0] ?? ''} could not run: ${result.shortMessage}`, {
+    details: { args: [...args] },
+  });
 }
 
 /** Runs git and returns its stdout, throwing GIT_ERROR with git's own message on a non-zero exit. */

@@ -79,7 +79,12 @@ export async function addWorktree(repository: Repository, root: string, request:
   ];
   let last: GitResult | undefined;
   for (let attempt = 1; attempt <= WORKTREE_ADD_ATTEMPTS; attempt++) {
-    last = await git(args, { cwd: repository.topLevel });
+    try {
+      last = await git(args, { cwd: repository.topLevel });
+    } catch (error) {
+      await rollBackWorktree(repository, root, request.path, request.branch);
+      throw error;
+    }
     if (last.exitCode === 0) return;
     if (BRANCH_EXISTS.test(last.stderr)) {
       throw new LanevisorError('ALREADY_EXISTS', `branch ${request.branch} already exists; choose another label`, {

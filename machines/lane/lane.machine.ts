@@ -235,7 +235,8 @@ export const laneMachine = setup({
         src: 'provision',
         input: ({ context }) => ({ laneId: context.laneId }),
         onDone: [{ guard: 'cleanupRequested', target: 'stopping' }, { target: 'active' }],
-        onError: { target: 'stopping', actions: { type: 'recordFailure', params: null } },
+        // A lane that never became ready holds nobody's work: what a failed checkout left is discarded.
+        onError: { target: 'stopping', actions: [{ type: 'recordFailure', params: null }, assign({ discard: true })] },
       },
       on: {
         CLEANUP: { actions: ['track', assign(({ event }) => ({ cleanupRequested: true, discard: event.discard }))] },

@@ -5,7 +5,6 @@ import type { LaneSnapshot, laneMachine } from '../../machines/lane/lane.machine
 import type { LaneEvent } from '../../machines/lane/lane-protocol.js';
 import { ptyChildId } from '../../machines/lane/lane-protocol.js';
 import type { PtyOutcome } from '../../machines/pty.machine.js';
-import { deferred } from '../deferred.js';
 import type { PtyController, PtyOwner } from '../pty/pty-controller.js';
 import type { PtyActorRef } from '../pty/pty-process-directory.js';
 import type { Pty, SpawnPtyOptions } from '../pty/types.js';
@@ -13,6 +12,7 @@ import type { RuntimeContext } from '../runtime/runtime-context.js';
 import type { LaneRecord } from '../state/lane-records.js';
 import { LaneEventPublisher, type Publish } from './lane-events.js';
 import { LaneExecs } from './lane-exec.js';
+import { LaneOutcome } from './lane-outcome.js';
 import { type LaneIdentity, LaneResources } from './lane-resources.js';
 import type { CleanupOptions, CleanupReport, ExecOptions, ExecResult, Lane, LaneState } from './types.js';
 
@@ -31,11 +31,9 @@ export class LaneController implements Lane, PtyOwner {
   readonly execs: LaneExecs;
   readonly #publisher: LaneEventPublisher;
   readonly #ptys = new Map<string, PtyController>();
-  readonly #ready = deferred<void>();
-  readonly #closed = deferred<LaneState>();
+  readonly #outcome: LaneOutcome;
   #actor: LaneActorRef | undefined;
   #subscription: Subscription | undefined;
-  #cleanup: Promise<CleanupReport> | undefined;
   #cleanupStarted = 0;
   #ptysStopped = 0;
 
@@ -55,7 +53,9 @@ export class LaneController implements Lane, PtyOwner {
     );
     // The first agents are part of lane.created (or of the record), not attached later.
     this.#publisher = new LaneEventPublisher(identity.laneId, publish, initialAgents);
-    this.#ready.promise.catch(() => undefined);
+    this.#outcome = new LaneOutcome(identity.laneId, (failure) =>
+      publish('lane.failed', { laneId: this.id, code: failure.code, message: failure.message }),
+    );
   }
 
   get id(): LaneId {
@@ -81,11 +81,11 @@ export class LaneController implements Lane, PtyOwner {
   }
   /** Resolves when the lane is first active; rejects with the provisioning failure (after its rollback). */
   get ready(): Promise<void> {
-    return this.#ready.promise;
+    return this.#outcome.ready;
   }
   /** Resolves when the lane actor is done: `closed`, or its last state when suspended by a shutdown. */
   get done(): Promise<LaneState> {
-    return this.#closed.promise;
+    return this.#outcome.done;
   }
 
   /** Takes over the lane actor the root spawned for this lane. */
@@ -196,22 +196,19 @@ export class LaneController implements Lane, PtyOwner {
 
   /** Idempotent: concurrent and later calls share the outcome; after a failed step, a new call resumes. */
   cleanup(options: CleanupOptions = {}): Promise<CleanupReport> {
-    if (this.#cleanup !== undefined) return this.#cleanup;
+    const pending = this.#outcome.cleanup;
+    if (pending !== undefined) return pending;
     if (typeof options.discard !== 'undefined' && typeof options.discard !== 'boolean') {
       return Promise.reject(new LanevisorError('INVALID_ARGUMENT', 'discard must be a boolean'));
     }
     this.#cleanupStarted = performance.now();
-    const outcome = deferred<CleanupReport>();
-    this.#cleanup = outcome.promise;
-    this.#settleCleanup = outcome;
+    const report = this.#outcome.startCleanup();
     this.#ptysStopped = [...this.#ptys.values()].filter(
       (pty) => pty.state === 'active' || pty.state === 'throttled',
     ).length;
     this.send({ type: 'CLEANUP', discard: options.discard === true, ...this.#correlation() });
-    return outcome.promise;
+    return report;
   }
-
-  #settleCleanup: ReturnType<typeof deferred<CleanupReport>> | undefined;
 
   // PtyOwner: the lane machine decides restarts; its verdicts arrive as emitted events.
   generationEnded(_pty: PtyController, _outcome: PtyOutcome | undefined): void {}
@@ -230,7 +227,11 @@ export class LaneController implements Lane, PtyOwner {
     this.#attachNewGenerations(snapshot);
     if (snapshot.matches('stopping')) this.execs.abandonWaiting();
     const state = this.#publisher.state;
-    if (ACTIVE_STATES.includes(state)) this.#ready.resolve();
+    if (ACTIVE_STATES.includes(state)) this.#outcome.becameActive();
+    const { failure, failedStep } = snapshot.context;
+    if (failure !== null && failedStep === null) {
+      this.#outcome.provisioningFailed(this.resources.lastError ?? new LanevisorError('GIT_ERROR', failure));
+    }
     if (
       snapshot.matches('cleaning') &&
       snapshot.context.failedStep !== null &&
@@ -248,11 +249,8 @@ export class LaneController implements Lane, PtyOwner {
     const failure = new LanevisorError('INVALID_STATE', `the actor of lane ${this.id} failed: ${errorMessage(error)}`, {
       cause: error,
     });
-    this.ctx.bus.publishLifecycle('lane.failed', { laneId: this.id, code: failure.code, message: failure.message });
-    this.#settleCleanup?.reject(failure);
-    this.#ready.reject(failure);
     for (const pty of this.#ptys.values()) pty.finish();
-    this.#closed.resolve(this.#publisher.state);
+    this.#outcome.crashed(failure, this.#publisher.state);
   }
 
   #attachNewGenerations(snapshot: LaneSnapshot): void {
@@ -265,32 +263,23 @@ export class LaneController implements Lane, PtyOwner {
 
   #failCleanup(snapshot: LaneSnapshot): void {
     const cause = this.resources.lastError;
-    const failure = new LanevisorError(
-      cause?.code ?? 'GIT_ERROR',
-      `cleanup of lane ${this.id} stopped at ${snapshot.context.failedStep} (ask for it again to resume): ${cause?.message ?? snapshot.context.failure}`,
-      { cause },
+    this.#outcome.cleanupStalled(
+      new LanevisorError(
+        cause?.code ?? 'GIT_ERROR',
+        `cleanup of lane ${this.id} stopped at ${snapshot.context.failedStep} (ask for it again to resume): ${cause?.message ?? snapshot.context.failure}`,
+        { cause },
+      ),
     );
-    this.#settleCleanup?.reject(failure);
-    // The next cleanup() resumes from the failed step.
-    this.#cleanup = undefined;
   }
 
   #finish(snapshot: LaneSnapshot): void {
     this.#subscription?.unsubscribe();
     this.onDone(this);
     const { context } = snapshot;
-    const closed = snapshot.matches('closed');
-    const provisioningFailure =
-      context.failure !== null && context.failedStep === null ? this.resources.lastError : undefined;
-    if (closed && provisioningFailure) {
-      this.ctx.bus.publishLifecycle(
-        'lane.failed',
-        { laneId: this.id, code: provisioningFailure.code, message: provisioningFailure.message },
-        { correlationId: context.correlationId },
-      );
-    }
-    if (closed) {
-      const report: CleanupReport = {
+    let report: CleanupReport | null = null;
+    if (snapshot.matches('closed')) {
+      this.#outcome.announceProvisioningFailure();
+      report = {
         laneId: this.id,
         branch: this.branch,
         branchKept: context.branchKept,
@@ -299,14 +288,9 @@ export class LaneController implements Lane, PtyOwner {
         durationMs: Math.round(this.#cleanupStarted === 0 ? 0 : performance.now() - this.#cleanupStarted),
       };
       this.ctx.bus.publishLifecycle('lane.closed', report, { correlationId: context.correlationId });
-      this.#settleCleanup?.resolve(report);
-      this.#cleanup = Promise.resolve(report);
     }
     for (const pty of this.#ptys.values()) pty.finish();
-    this.#ready.reject(
-      provisioningFailure ?? new LanevisorError('INVALID_STATE', `lane ${this.id} was cleaned up before it was ready`),
-    );
-    this.#closed.resolve(this.#publisher.state);
+    this.#outcome.finished(this.#publisher.state, report);
   }
 
   #assertActive(action: string): void {

@@ -188,4 +188,16 @@ describe('the lane machine graph', () => {
     ]);
     expect([...endings].sort()).toEqual(['"closed"', '"suspended"']);
   });
+
+  it('a failed provisioning is cleaned up with discard (nobody worked in it), whatever cleanup asked for', () => {
+    for (const cleanupFirst of [false, true]) {
+      const actor = startLane();
+      actor.send({ type: 'PROVISION', correlationId: 'cor_a' });
+      if (cleanupFirst) actor.send({ type: 'CLEANUP', discard: false, correlationId: 'cor_b' });
+      actor.send(failed('provision'));
+      expect(actor.getSnapshot().matches('stopping') || actor.getSnapshot().matches('cleaning')).toBe(true);
+      expect(actor.getSnapshot().context.discard).toBe(true);
+      actor.stop();
+    }
+  });
 });

@@ -27,6 +27,8 @@ export function createTempRepo(files = 5): TempRepo {
   gitIn(path, 'config', 'user.name', 'Test');
   gitIn(path, 'config', 'user.email', 'test@example.invalid');
   gitIn(path, 'config', 'commit.gpgsign', 'false');
+  // git's detached auto-gc would still be writing into the repository when a test deletes it.
+  gitIn(path, 'config', 'gc.auto', '0');
   writeFileSync(join(path, '.gitignore'), 'node_modules/\n*.log\n');
   for (let i = 0; i < files; i++) {
     const dir = join(path, `dir${i % 10}`);

@@ -10,6 +10,7 @@ import { hasUncommittedWork, SALVAGE_REF_PREFIX, salvageWorktree } from '../../.
 import { addWorktree, listWorktrees, parseWorktreeList, removeWorktree } from '../../../actors/git/worktrees.js';
 import { isLanevisorError } from '../../../bus/errors.js';
 import { createTempRepo, gitIn, type TempRepo } from '../../support/git-repo.js';
+import { killCheckoutMidway } from '../../support/kill-checkout.js';
 
 let repo: TempRepo;
 afterEach(() => repo?.dispose());
@@ -73,6 +74,36 @@ describe('git actors', () => {
     expect(await branchExists(repository, 'lane/b')).toBe(false);
     expect(await listWorktrees(repository)).toHaveLength(1);
   });
+
+  it('rolls back a checkout that was killed mid-way', async () => {
+    repo = createTempRepo(6_000);
+    const repository = await resolveRepository(repo.path);
+    const root = join(repo.base, 'lanes');
+    mkdirSync(root);
+    const path = join(root, 'lane_k');
+    let settled = false;
+    const adding = addWorktree(repository, root, {
+      path,
+      branch: 'lane/k',
+      baseSha: await resolveCommit(repository, 'HEAD'),
+      lockReason: 'x',
+    })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+      .finally(() => {
+        settled = true;
+      });
+    const killed = await killCheckoutMidway(path, 'dir0', () => settled);
+    const error = await adding;
+    expect(killed.length).toBeGreaterThan(0);
+    expect(isLanevisorError(error, 'GIT_ERROR')).toBe(true);
+    expect((error as Error).message).toMatch(/killed by SIGKILL/);
+    expect(existsSync(path)).toBe(false);
+    expect(await branchExists(repository, 'lane/k')).toBe(false);
+    expect(await listWorktrees(repository)).toHaveLength(1);
+  }, 60_000);
 
   it('refuses a branch that exists as ALREADY_EXISTS and leaves that branch alone', async () => {
     const { repository, root, base } = await setup();

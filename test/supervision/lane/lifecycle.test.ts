@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLanevisorError } from '../../../bus/errors.js';
+import { createCorrelationId } from '../../../bus/ids.js';
 import { LIFECYCLE_PAYLOAD_SCHEMAS } from '../../../bus/lifecycle.js';
 import { eventEnvelopeSchema } from '../../../bus/schemas.js';
 import { gitIn } from '../../support/git-repo.js';
@@ -87,10 +88,33 @@ describe('a lane', () => {
       eventEnvelopeSchema.parse(event);
       LIFECYCLE_PAYLOAD_SCHEMAS[event.topic as keyof typeof LIFECYCLE_PAYLOAD_SCHEMAS]?.parse(event.payload);
     }
-    // createLane's events carry its correlation id; cleanup's carry cleanup's.
-    const created = fixture.events.find((e) => e.topic === 'lane.created');
-    const provisioned = fixture.events.find((e) => e.topic === 'lane.worktree_provisioned');
-    expect(provisioned?.correlationId).toBe(created?.correlationId);
+    // createLane's events carry its correlation id; exec's and cleanup's carry their own.
+    const correlationOf = (topic: string, to?: string) =>
+      fixture.events.find((e) => e.topic === topic && (to === undefined || (e.payload as { to: string }).to === to))
+        ?.correlationId;
+    const creating = correlationOf('lane.created');
+    expect(correlationOf('lane.worktree_provisioned')).toBe(creating);
+    expect(correlationOf('lane.state_changed', 'provisioning')).toBe(creating);
+    expect(correlationOf('lane.state_changed', 'ready')).toBe(creating);
+    const executing = correlationOf('lane.command_started');
+    expect(correlationOf('lane.state_changed', 'running')).toBe(executing);
+    const cleaning = correlationOf('lane.cleaning');
+    expect(correlationOf('lane.state_changed', 'cleaning')).toBe(cleaning);
+    expect(correlationOf('lane.worktree_removed')).toBe(cleaning);
+    expect(correlationOf('lane.closed')).toBe(cleaning);
+    expect(new Set([creating, executing, cleaning]).size).toBe(3);
+  });
+
+  it("publishes a lane's events under the caller's correlation id", async () => {
+    fixture = await createRuntimeFixture();
+    const { rt } = fixture;
+    const id = createCorrelationId();
+    const lane = await rt.bus.withCorrelation(id, () => rt.createLane());
+    await rt.bus.withCorrelation(id, () => lane.cleanup());
+    await settle();
+    const ofLane = fixture.events.filter((e) => (e.payload as { laneId?: string }).laneId === lane.id);
+    expect(ofLane.map((e) => e.topic)).toContain('lane.closed');
+    expect(ofLane.every((e) => e.correlationId === id)).toBe(true);
   });
 
   it('cleanup is idempotent: concurrent and later calls get the same report', async () => {

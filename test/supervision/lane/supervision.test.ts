@@ -124,4 +124,18 @@ describe('the lane supervises its PTYs', () => {
     await out.waitFor(`${lane.worktreePath}|${lane.id}|${fixture.rt.id}`);
     expect(lane.ptys()[0]?.laneId).toBe(lane.id);
   });
+
+  it('a PTY that ends by itself during cleanup costs its own time, not the grace', async () => {
+    fixture = await createRuntimeFixture({ pty: { terminateGraceMs: 20_000 } });
+    const lane = await fixture.rt.createLane();
+    // Ignores SIGTERM and SIGHUP (so does its sleep), and ends on its own half a second later.
+    const stubborn = await lane.spawnPty({ command: 'sh', args: ['-c', 'trap "" TERM HUP; echo up; sleep 0.5'] });
+    await waitUntil(() => stubborn.scrollback().includes('up'), 'the child to start');
+    const report = await lane.cleanup();
+    expect(report.ptysStopped).toBe(1);
+    expect(report.durationMs).toBeLessThan(10_000);
+    await settle();
+    const stopped = fixture.events.find((e) => e.topic === 'pty.stopped');
+    expect(stopped?.payload).toMatchObject({ ptyId: stubborn.id, escalated: false });
+  });
 });
