@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IPty } from 'node-pty';
 import type { Pty } from '../supervision/pty/types.js';
 import { createHarness, firstOutput, killRaw, rawOutput, settledRss, spawnRaw } from './pty-harness.js';
-import { type BenchResult, nowNs, round, summarize } from './stats.js';
+import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js';
 
 const SPAWN_P95_GOAL_MS = 25;
 const SPAWN_RATIO_GOAL = 1.25;
@@ -12,8 +12,6 @@ const RSS_PER_PTY_GOAL_KB = 100;
 const LOOP_DELAY_P99_GOAL_MS = 20;
 const THROUGHPUT_RATIO_GOAL = 0.8;
 const RAW_ECHO_SCRIPT = 'stty raw -echo; echo ready; exec cat';
-
-const ms = (since: bigint) => Number(nowNs() - since) / 1e6;
 
 async function background(count: number) {
   const harness = createHarness({ maxPtys: count + 100 });
@@ -31,13 +29,13 @@ export async function benchSpawn(samples: number, alive: number): Promise<BenchR
     let started = nowNs();
     const pty = await harness.spawn();
     await firstOutput(pty);
-    ours.push(ms(started));
+    ours.push(elapsedMs(started));
     await pty.terminate({ graceMs: 1_000 });
 
     started = nowNs();
     const rawPty = spawnRaw();
     await rawOutput(rawPty);
-    raw.push(ms(started));
+    raw.push(elapsedMs(started));
     await killRaw([rawPty]);
   }
   await harness.dispose();
@@ -76,7 +74,7 @@ async function echoRoundTrips(
       });
       write(token);
     });
-    samples.push(ms(started));
+    samples.push(elapsedMs(started));
   }
   return summarize(samples);
 }
@@ -104,7 +102,7 @@ export async function benchEcho(trips: number, alive: number): Promise<BenchResu
       });
       pty.write('z');
     });
-    busSamples.push(ms(started));
+    busSamples.push(elapsedMs(started));
   }
   const raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);
   await rawOutput(raw, 'ready');
@@ -271,7 +269,7 @@ export async function benchThroughput(bytes: number, rounds: number): Promise<Be
       count += chunk.length;
     });
     await pty.exited;
-    oursMBps.push(bytes / 1e6 / (ms(started) / 1000));
+    oursMBps.push(bytes / 1e6 / (elapsedMs(started) / 1000));
     await harness.dispose();
 
     started = nowNs();
@@ -281,7 +279,7 @@ export async function benchThroughput(bytes: number, rounds: number): Promise<Be
       rawCount += chunk.length;
     });
     await new Promise<void>((resolve) => raw.onExit(() => resolve()));
-    rawMBps.push(rawCount / 1e6 / (ms(started) / 1000));
+    rawMBps.push(rawCount / 1e6 / (elapsedMs(started) / 1000));
     void count;
   }
   const ours = summarize(oursMBps).p50;
@@ -308,7 +306,7 @@ export async function benchTerminate(samples: number): Promise<BenchResult> {
     await firstOutput(pty);
     let started = nowNs();
     await pty.terminate();
-    ours.push(ms(started));
+    ours.push(elapsedMs(started));
 
     const rawPty = spawnRaw();
     await rawOutput(rawPty);
@@ -317,7 +315,7 @@ export async function benchTerminate(samples: number): Promise<BenchResult> {
       rawPty.onExit(() => resolve());
       rawPty.kill();
     });
-    raw.push(ms(started));
+    raw.push(elapsedMs(started));
   }
   await harness.dispose();
   const o = summarize(ours);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readProcStat } from '../actors/process/proc.js';
 
 /** Small helpers shared by the benchmarks: percentiles, timing and the one-line JSON result. */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -33,13 +33,12 @@ export function report(result: BenchResult): void {
 
 /**
  * CPU time (user + system) of this process's children that have ended, in milliseconds: for the git
- * benchmarks, how much work git itself did, whoever ran it (`/proc/self/stat` fields 16 and 17, in
- * clock ticks of 10 ms).
+ * benchmarks, how much work git itself did, whoever ran it.
  */
 export function childCpuMs(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[13]) + Number(fields[14])) * CLOCK_TICK_MS;
+  return (readProcStat(process.pid)?.childCpuTicks ?? Number.NaN) * CLOCK_TICK_MS;
 }
+/** Linux's USER_HZ is 100 on every architecture Node runs on. */
 const CLOCK_TICK_MS = 10;
 
 export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

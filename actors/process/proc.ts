@@ -17,6 +17,8 @@ export interface ProcStat {
   readonly startTime: number;
   /** User plus system CPU time, in clock ticks. */
   readonly cpuTicks: number;
+  /** The same for its children that ended and were waited for. */
+  readonly childCpuTicks: number;
   /** Resident set size in pages. */
   readonly rssPages: number;
 }
@@ -50,6 +52,7 @@ export function parseProcStat(text: string): ProcStat | undefined {
     pgid: field(5),
     sid: field(6),
     cpuTicks: field(14) + field(15),
+    childCpuTicks: field(16) + field(17),
     startTime: field(22),
     rssPages: field(24),
   };

@@ -47,7 +47,13 @@ export class LaneController implements Lane, PtyOwner {
   ) {
     const publish: Publish = (topic, payload, correlationId) =>
       ctx.bus.publishLifecycle(topic, payload, { correlationId: correlationId ?? this.#correlationId() });
-    this.resources = new LaneResources(ctx, identity, (topic, payload) => publish(topic, payload), existing);
+    this.resources = new LaneResources(
+      ctx,
+      identity,
+      (topic, payload) => publish(topic, payload),
+      initialAgents,
+      existing,
+    );
     this.execs = new LaneExecs(ctx, identity.laneId, identity.worktreePath, (topic, payload) =>
       publish(topic, payload),
     );
@@ -230,15 +236,9 @@ export class LaneController implements Lane, PtyOwner {
     if (ACTIVE_STATES.includes(state)) this.#outcome.becameActive();
     const { failure, failedStep } = snapshot.context;
     if (failure !== null && failedStep === null) {
-      this.#outcome.provisioningFailed(this.resources.lastError ?? new LanevisorError('GIT_ERROR', failure));
+      this.#outcome.provisioningFailed(() => this.resources.lastError ?? new LanevisorError('GIT_ERROR', failure));
     }
-    if (
-      snapshot.matches('cleaning') &&
-      snapshot.context.failedStep !== null &&
-      snapshot.matches({ cleaning: 'stalled' })
-    ) {
-      this.#failCleanup(snapshot);
-    }
+    if (snapshot.matches({ cleaning: 'stalled' })) this.#failCleanup(snapshot);
     if (snapshot.status === 'done') this.#finish(snapshot);
   }
 

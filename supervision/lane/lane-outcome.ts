@@ -46,8 +46,9 @@ export class LaneOutcome {
     this.#ready.resolve();
   }
 
-  provisioningFailed(failure: LanevisorError): void {
-    this.#provisioningFailure ??= failure;
+  /** The first failure is kept; `failure` is only asked for then. */
+  provisioningFailed(failure: () => LanevisorError): void {
+    this.#provisioningFailure ??= failure();
   }
 
   /** A cleanup step failed: this cleanup rejects, and the next `cleanup()` resumes from the step. */

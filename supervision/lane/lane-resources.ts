@@ -30,13 +30,12 @@ export class LaneResources {
   /** The error of the last step that failed, with its code, for the caller waiting on the lane. */
   lastError: LanevisorError | undefined;
   #binding: TaskBinding | null;
-  /** Only a branch this lane created is ever deleted. */
-  #createdBranch: boolean;
 
   constructor(
     private readonly ctx: RuntimeContext,
     readonly identity: LaneIdentity,
     private readonly publish: <T extends LifecycleTopic>(topic: T, payload: LifecyclePayload<T>) => void,
+    initialAgents: readonly string[],
     existing?: LaneRecord,
   ) {
     this.record = existing ?? {
@@ -51,13 +50,16 @@ export class LaneResources {
       runtimeId: ctx.runtimeId,
       createdAt: Date.now(),
       phase: 'provisioning',
-      agents: [],
+      agents: [...initialAgents],
       task: null,
       discard: false,
     };
     this.#binding = existing?.task ?? null;
-    // A resumed lane's branch was made by lanevisor (provisioning only records it once made).
-    this.#createdBranch = existing !== undefined && existing.baseSha !== '';
+  }
+
+  /** Only a branch this lane created is ever deleted: the record holds a base once the branch may exist. */
+  get #createdBranch(): boolean {
+    return this.record.baseSha !== '';
   }
 
   get taskLane(): TaskLane {
@@ -99,7 +101,6 @@ export class LaneResources {
     const baseSha = await resolveCommit(repository, this.identity.baseRef);
     // Recorded before git creates anything: a crash from here on leaves a record to reconcile.
     await this.update({ phase: 'provisioning', baseSha });
-    this.#createdBranch = true;
     try {
       await withRepoLock(repository.commonDir, () =>
         addWorktree(repository, worktreeRoot, {
@@ -112,7 +113,6 @@ export class LaneResources {
     } catch (error) {
       if (isLanevisorError(error, 'ALREADY_EXISTS')) {
         // Someone else's branch: never ours to delete, and the record must not claim it.
-        this.#createdBranch = false;
         await this.update({ baseSha: '' });
       }
       throw error;
@@ -175,8 +175,7 @@ export class LaneResources {
   async removeBranch(discard: boolean): Promise<{ branchKept: boolean }> {
     if (!this.#createdBranch) return { branchKept: false };
     const { repository } = this.ctx;
-    const commits =
-      this.record.baseSha === '' ? 0 : await commitsBeyond(repository, this.record.baseSha, this.identity.branch);
+    const commits = await commitsBeyond(repository, this.record.baseSha, this.identity.branch);
     if (commits > 0 && !discard) {
       this.publish('lane.branch_kept', { laneId: this.identity.laneId, branch: this.identity.branch, commits });
       return { branchKept: true };

@@ -176,7 +176,6 @@ class LanevisorRuntime implements Runtime {
       correlationId,
       parsed.agent === undefined ? [] : [parsed.agent],
     );
-    lane.resources.record = { ...lane.resources.record, agents: parsed.agent === undefined ? [] : [parsed.agent] };
     this.ctx.bus.publishLifecycle(
       'lane.created',
       { laneId, label, branch: lane.branch, baseRef, worktreePath: lane.worktreePath, agents: [...lane.agents] },

@@ -1,12 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { listPids, readProcStat } from '../../actors/process/proc.js';
 import { cmdlineOf } from './proc-scan.js';
 
 /** The `git worktree add` that creates `worktreePath`, if it runs now. */
 function worktreeAddOf(worktreePath: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
+  for (const pid of listPids()) {
     const cmdline = cmdlineOf(pid);
     if (cmdline.includes('\0worktree\0add\0') && cmdline.includes(`\0${worktreePath}\0`)) return pid;
   }
@@ -16,15 +15,9 @@ function worktreeAddOf(worktreePath: string): number | undefined {
 /** `pid` and every process below it, parents first. */
 function treeOf(pid: number): number[] {
   const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    const child = Number(entry);
-    if (!Number.isInteger(child)) continue;
-    try {
-      const stat = readFileSync(`/proc/${child}/stat`, 'latin1');
-      parents.set(child, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // Gone meanwhile.
-    }
+  for (const child of listPids()) {
+    const stat = readProcStat(child);
+    if (stat) parents.set(child, stat.ppid);
   }
   const tree = [pid];
   for (let i = 0; i < tree.length; i++) {

@@ -35,7 +35,7 @@ function startSession(env: Record<string, string> = {}): ChildProcess {
 describe('/proc reading', () => {
   it('parses a stat line whose command holds spaces and parentheses', () => {
     const stat = parseProcStat(
-      '4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 123456 1000 25 ...',
+      '4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 7 3 2 1 20 0 1 0 123456 1000 25 ...',
     );
     expect(stat).toMatchObject({
       pid: 4242,
@@ -45,6 +45,7 @@ describe('/proc reading', () => {
       pgid: 4242,
       sid: 4242,
       cpuTicks: 10,
+      childCpuTicks: 3,
       startTime: 123456,
       rssPages: 25,
     });
