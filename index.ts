@@ -83,5 +83,5 @@ export type {
   RestartType,
   SpawnPtyOptions,
 } from './supervision/pty/types.js';
-export { createRuntime } from './supervision/runtime/runtime.js';
+export { createRuntime, reconcile } from './supervision/runtime/runtime.js';
 export type { ReconciliationReport, Runtime, RuntimeOptions } from './supervision/runtime/types.js';

@@ -12,6 +12,29 @@ const ptyIdSchema = z.string().regex(idPattern('pty'));
 const pidSchema = z.number().int().positive();
 const countSchema = z.number().int().nonnegative();
 
+/**
+ * What a runtime's startup reconciliation found and did (or, in a dry run, would do) with what an
+ * earlier runtime left: `rt.reconciliation`, and the payload of `runtime.reconciled`.
+ */
+export const reconciliationReportSchema = z.strictObject({
+  durationMs: countSchema,
+  /** True when nothing was changed: the counts say what would have been done. */
+  dryRun: z.boolean(),
+  /** `found`: left running by a dead runtime (journaled or carrying its tag); `notOurs`: journaled pids that now name another process, never signalled; `survived`: would not die. */
+  processes: z.strictObject({ found: countSchema, killed: countSchema, notOurs: countSchema, survived: countSchema }),
+  /** PTYs that were running in lanes that came back: they do not come back. */
+  ptys: z.strictObject({ lost: countSchema }),
+  /** `stalled`: cleanups that failed; the lane stays `cleaning` and `lane.cleanup()` retries. */
+  lanes: z.strictObject({ resumed: countSchema, cleaned: countSchema, salvaged: countSchema, stalled: countSchema }),
+  /** Worktrees without a lane record, under the worktree root: `pruned` (directory gone), `removed` (a killed checkout, or a directory git did not know), `kept` (healthy, left for a person). */
+  worktrees: z.strictObject({ pruned: countSchema, removed: countSchema, kept: countSchema }),
+  /** Lane branches deleted, or kept because they hold commits nothing else reaches. */
+  branches: z.strictObject({ removed: countSchema, kept: countSchema }),
+  salvagedRefs: z.array(z.string()),
+  /** Record files that could not be read: kept as they are, for a person to look at. */
+  unreadableRecords: z.array(z.string()),
+});
+
 /** The public states of a PTY (machines/pty-protocol.ts has the same list; supervision checks they agree). */
 export const PTY_STATES = ['idle', 'spawning', 'active', 'throttled', 'errored', 'stopped'] as const;
 const ptyStateSchema = z.enum(PTY_STATES);
@@ -142,7 +165,13 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
     durationMs: countSchema,
   }),
   'lane.task_bound': z.strictObject({ ...laneRef, backend: z.string(), facts: z.record(z.string(), z.unknown()) }),
-  'lane.resumed': z.strictObject({ ...laneRef, worktreePath: z.string(), branch: z.string() }),
+  'lane.resumed': z.strictObject({
+    ...laneRef,
+    worktreePath: z.string(),
+    branch: z.string(),
+    /** PTYs that ran in the lane when its runtime died: stopped by the reconciliation, not restarted. */
+    lostPtys: z.array(z.string()),
+  }),
   'lane.shared': z.strictObject({ ...laneRef }),
   'lane.agent_attached': z.strictObject({ ...laneRef, agentId: z.string() }),
   'lane.agent_detached': z.strictObject({ ...laneRef, agentId: z.string(), reason: z.enum(['detached', 'cleanup']) }),
@@ -170,15 +199,7 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
     durationMs: countSchema,
   }),
   'lane.failed': z.strictObject({ ...laneRef, code: errorCodeSchema, message: z.string() }),
-  'runtime.reconciled': z.strictObject({
-    runtimeId: z.string(),
-    durationMs: countSchema,
-    lanes: z.strictObject({ resumed: countSchema, cleaned: countSchema, salvaged: countSchema }),
-    branches: z.strictObject({ removed: countSchema, kept: countSchema }),
-    salvagedRefs: z.array(z.string()),
-    /** Record files that could not be read: kept as they are, for a person to look at. */
-    unreadableRecords: z.array(z.string()),
-  }),
+  'runtime.reconciled': reconciliationReportSchema.extend({ runtimeId: z.string() }),
   'supervisor.restarted': z.strictObject({
     ...ptyRef,
     /** The generation being started. */

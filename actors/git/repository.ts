@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { LanevisorError } from '../../bus/errors.js';
-import { git } from './git.js';
+import { type GitOptions, git } from './git.js';
 
 /** Where a repository lives: its main working tree and the git directory every worktree shares. */
 export interface Repository {
@@ -8,6 +8,20 @@ export interface Repository {
   readonly topLevel: string;
   /** The shared git directory (`.git` of the main working tree): one per repository. */
   readonly commonDir: string;
+  /**
+   * Variables every git process run for this repository carries: a runtime's tag, so a git it
+   * started is found (and stopped) if the runtime dies while git runs.
+   */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Options for a git command on this repository: in `cwd` (default its top level), with its variables. */
+export function inRepository(
+  repository: Repository,
+  cwd: string = repository.topLevel,
+  env: Readonly<Record<string, string>> = {},
+): GitOptions {
+  return { cwd, env: { ...repository.env, ...env } };
 }
 
 /** Resolves any path inside a git repository; INVALID_ARGUMENT when it is not in one. */
@@ -31,9 +45,10 @@ export async function resolveRepository(path: string): Promise<Repository> {
 /** The full SHA of a commit-ish; INVALID_ARGUMENT naming the ref when it does not name a commit. */
 export async function resolveCommit(repository: Repository, ref: string): Promise<string> {
   if (ref.startsWith('-')) throw new LanevisorError('INVALID_ARGUMENT', `baseRef may not start with "-": ${ref}`);
-  const result = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
-    cwd: repository.topLevel,
-  });
+  const result = await git(
+    ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`],
+    inRepository(repository),
+  );
   const sha = result.stdout.trim();
   if (result.exitCode !== 0 || !/^[0-9a-f]{40,64}$/.test(sha)) {
     throw new LanevisorError(

@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { git, gitOrThrow } from './git.js';
-import type { Repository } from './repository.js';
+import { inRepository, type Repository } from './repository.js';
 
 /**
  * Saving a worktree's uncommitted work before it is removed: a commit whose tree is the worktree's
@@ -38,33 +38,92 @@ export async function salvageWorktree(
   name: string,
   message: string,
 ): Promise<string> {
-  const gitDir = (await gitOrThrow(['rev-parse', '--absolute-git-dir'], { cwd: worktreePath })).trim();
+  const gitDir = (await gitOrThrow(['rev-parse', '--absolute-git-dir'], inRepository(repository, worktreePath))).trim();
+  const head = (
+    await git(['rev-parse', '--verify', '--quiet', 'HEAD'], inRepository(repository, worktreePath))
+  ).stdout.trim();
+  // Starting from the worktree's own index makes `add -A` only hash what changed.
+  const ref = await commitSnapshot(repository, {
+    cwd: worktreePath,
+    seedIndex: join(gitDir, 'index'),
+    parent: head || null,
+    name,
+    message,
+    env: {},
+  });
+  return ref as string;
+}
+
+/**
+ * Saves a directory git no longer knows as a worktree (its record lost, its checkout half done)
+ * the same way: a commit of every file in it (`.git` aside) on top of `parent` when one is known.
+ * Returns null, creating nothing, when there is nothing to save: no file, or exactly `parent`'s tree.
+ */
+export async function salvageDirectory(
+  repository: Repository,
+  directory: string,
+  name: string,
+  message: string,
+  parent: string | null,
+): Promise<string | null> {
+  return commitSnapshot(repository, {
+    cwd: directory,
+    seedIndex: null,
+    parent,
+    name,
+    message,
+    onlyIfChanged: true,
+    env: { GIT_DIR: repository.commonDir, GIT_WORK_TREE: directory },
+  });
+}
+
+interface SnapshotRequest {
+  readonly cwd: string;
+  /** An index to start from (only what differs is hashed again), or null for an empty one. */
+  readonly seedIndex: string | null;
+  readonly parent: string | null;
+  readonly name: string;
+  readonly message: string;
+  /** Skip the commit when the tree is the parent's (or empty without a parent). */
+  readonly onlyIfChanged?: boolean;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** Commits the full state of a tree of files through a temporary index; the working files and git's own index stay untouched. */
+async function commitSnapshot(repository: Repository, request: SnapshotRequest): Promise<string | null> {
   const scratch = await mkdtemp(join(tmpdir(), 'lanevisor-salvage-'));
   const index = join(scratch, 'index');
   try {
-    // Starting from the worktree's own index makes `add -A` only hash what changed.
-    await copyFile(join(gitDir, 'index'), index).catch(() => undefined);
-    const env = { ...SALVAGE_IDENTITY, GIT_INDEX_FILE: index };
-    await gitOrThrow(['add', '--all', '--', '.'], { cwd: worktreePath, env });
-    const tree = (await gitOrThrow(['write-tree'], { cwd: worktreePath, env })).trim();
-    const head = (await git(['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd: worktreePath })).stdout.trim();
-    const parents = head ? ['-p', head] : [];
-    const commit = (
-      await gitOrThrow(['commit-tree', tree, ...parents, '-m', message], { cwd: worktreePath, env })
-    ).trim();
-    const ref = await freeRefName(repository, `${SALVAGE_REF_PREFIX}${name}`);
+    if (request.seedIndex !== null) await copyFile(request.seedIndex, index).catch(() => undefined);
+    const options = inRepository(repository, request.cwd, {
+      ...SALVAGE_IDENTITY,
+      ...request.env,
+      GIT_INDEX_FILE: index,
+    });
+    await gitOrThrow(['add', '--all', '--', '.'], options);
+    const tree = (await gitOrThrow(['write-tree'], options)).trim();
+    if (request.onlyIfChanged && tree === (await treeOf(repository, request.parent))) return null;
+    const parents = request.parent ? ['-p', request.parent] : [];
+    const commit = (await gitOrThrow(['commit-tree', tree, ...parents, '-m', request.message], options)).trim();
+    const ref = await freeRefName(repository, `${SALVAGE_REF_PREFIX}${request.name}`);
     // Creates the ref only if it does not exist (the zero old value).
-    await gitOrThrow(['update-ref', ref, commit, '0'.repeat(commit.length)], { cwd: repository.topLevel });
+    await gitOrThrow(['update-ref', ref, commit, '0'.repeat(commit.length)], inRepository(repository));
     return ref;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
 }
 
+/** The tree of a commit, or the empty tree for none (`mktree` reading nothing: git's stdin is /dev/null). */
+async function treeOf(repository: Repository, commit: string | null): Promise<string> {
+  const args = commit === null ? ['mktree'] : ['rev-parse', '--verify', `${commit}^{tree}`];
+  return (await gitOrThrow(args, inRepository(repository))).trim();
+}
+
 async function freeRefName(repository: Repository, base: string): Promise<string> {
   for (let n = 1; ; n++) {
     const candidate = n === 1 ? base : `${base}-${n}`;
-    const exists = await git(['show-ref', '--verify', '--quiet', candidate], { cwd: repository.topLevel });
+    const exists = await git(['show-ref', '--verify', '--quiet', candidate], inRepository(repository));
     if (exists.exitCode !== 0) return candidate;
   }
 }

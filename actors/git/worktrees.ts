@@ -1,9 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { LanevisorError } from '../../bus/errors.js';
 import { type GitResult, git, gitError, gitOrThrow } from './git.js';
 import { assertInside } from './paths.js';
-import type { Repository } from './repository.js';
+import { inRepository, type Repository } from './repository.js';
 
 /** One entry of `git worktree list --porcelain -z`. */
 export interface WorktreeEntry {
@@ -19,6 +20,10 @@ export interface WorktreeEntry {
 export const RETRYABLE_GIT_RACE =
   /failed to read .*commondir|could not lock|Invalid path '.*worktrees\/|cannot lock ref|index\.lock/;
 export const WORKTREE_ADD_ATTEMPTS = 3;
+/** A worktree directory git would not remove is moved aside under this name before it is deleted. */
+export const REMOVAL_ASIDE_PREFIX = '.removing-';
+/** The lock reason of a worktree whose `worktree add` has not finished (or was killed). */
+export const ADD_IN_PROGRESS_LOCK = 'initializing';
 /** git's refusal to create a branch that exists: git made nothing, so nothing is rolled back. */
 const BRANCH_EXISTS = /a branch named '.*' already exists/;
 
@@ -44,7 +49,7 @@ export function parseWorktreeList(output: string): WorktreeEntry[] {
 }
 
 export async function listWorktrees(repository: Repository): Promise<WorktreeEntry[]> {
-  return parseWorktreeList(await gitOrThrow(['worktree', 'list', '--porcelain', '-z'], { cwd: repository.topLevel }));
+  return parseWorktreeList(await gitOrThrow(['worktree', 'list', '--porcelain', '-z'], inRepository(repository)));
 }
 
 export interface AddWorktreeRequest {
@@ -80,7 +85,7 @@ export async function addWorktree(repository: Repository, root: string, request:
   let last: GitResult | undefined;
   for (let attempt = 1; attempt <= WORKTREE_ADD_ATTEMPTS; attempt++) {
     try {
-      last = await git(args, { cwd: repository.topLevel });
+      last = await git(args, inRepository(repository));
     } catch (error) {
       await rollBackWorktree(repository, root, request.path, request.branch);
       throw error;
@@ -106,7 +111,7 @@ export async function rollBackWorktree(
   branch: string,
 ): Promise<void> {
   await removeWorktree(repository, root, path).catch(() => undefined);
-  await git(['branch', '-D', '--', branch], { cwd: repository.topLevel });
+  await git(['branch', '-D', '--', branch], inRepository(repository));
 }
 
 /**
@@ -117,20 +122,19 @@ export async function rollBackWorktree(
  */
 export async function removeWorktree(repository: Repository, root: string, path: string): Promise<void> {
   assertInside(root, path);
-  const cwd = repository.topLevel;
   const registered = (await listWorktrees(repository)).some((w) => samePath(w.path, path));
   if (registered) {
-    const removed = await git(['worktree', 'remove', '--force', '--force', '--', path], { cwd });
+    const removed = await git(['worktree', 'remove', '--force', '--force', '--', path], inRepository(repository));
     if (removed.exitCode !== 0) {
-      await git(['worktree', 'unlock', '--', path], { cwd });
-      const aside = join(root, `.removing-${basename(path)}-${Date.now()}`);
+      await git(['worktree', 'unlock', '--', path], inRepository(repository));
+      const aside = join(root, `${REMOVAL_ASIDE_PREFIX}${basename(path)}-${Date.now()}`);
       await rename(path, aside).catch(() => undefined);
-      await git(['worktree', 'prune'], { cwd });
+      await git(['worktree', 'prune'], inRepository(repository));
       await rm(aside, { recursive: true, force: true });
     }
   }
   await rm(path, { recursive: true, force: true });
-  await git(['worktree', 'prune'], { cwd });
+  await git(['worktree', 'prune'], inRepository(repository));
   if ((await listWorktrees(repository)).some((w) => samePath(w.path, path))) {
     throw gitError(['worktree', 'remove', path], {
       stdout: '',
@@ -142,4 +146,17 @@ export async function removeWorktree(repository: Repository, root: string, path:
 
 function samePath(a: string, b: string): boolean {
   return resolve(a) === resolve(b);
+}
+
+/**
+ * Whether `path` is a linked worktree git still knows, read from its `.git` file (no git process):
+ * the file names git's record of it, and that record exists.
+ */
+export function isKnownWorktree(path: string): boolean {
+  try {
+    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(join(path, '.git'), 'utf8'));
+    return pointer?.[1] !== undefined && existsSync(pointer[1]);
+  } catch {
+    return false;
+  }
 }

@@ -74,15 +74,22 @@ export function listPids(): number[] {
 
 /** The value of one environment variable of a process, or undefined (absent, gone, or not readable). */
 export function readEnvironVariable(pid: number, name: string): string | undefined {
+  return readEnviron(pid).get(name);
+}
+
+/** A process's environment as it was at exec (empty when gone or not readable). */
+export function readEnviron(pid: number): Map<string, string> {
+  const variables = new Map<string, string>();
   let environ: string;
   try {
     environ = readFileSync(`${PROC}/${pid}/environ`, 'latin1');
   } catch {
-    return undefined;
+    return variables;
   }
-  const prefix = `${name}=`;
   for (const entry of environ.split('\0')) {
-    if (entry.startsWith(prefix)) return entry.slice(prefix.length);
+    const equals = entry.indexOf('=');
+    if (equals > 0 && !variables.has(entry.slice(0, equals)))
+      variables.set(entry.slice(0, equals), entry.slice(equals + 1));
   }
-  return undefined;
+  return variables;
 }

@@ -1,4 +1,4 @@
-import { isRunning, listPids, type ProcStat, readEnvironVariable, readProcStat } from './proc.js';
+import { isRunning, listPids, type ProcStat, readEnviron, readProcStat } from './proc.js';
 
 /** One process, as recorded when it was started: its pid and its start time. */
 export interface ProcessIdentity {
@@ -45,24 +45,49 @@ function leaderPidReused(leader: ProcessIdentity): boolean {
   return stat !== undefined && stat.startTime !== leader.startTime;
 }
 
-/** The running processes of a PTY (zombies count as dead). Reads every process's stat, and environ for the tag. */
-export function scanProcessTree(selector: ProcessTreeSelector): TreeMember[] {
-  const trustSession = selector.leader !== undefined && !leaderPidReused(selector.leader);
+/** One selector, or several scanned together (a reconciliation looks for many dead trees in one pass). */
+export type ProcessTreeSelection = ProcessTreeSelector | readonly ProcessTreeSelector[];
+
+export function selectorsOf(selection: ProcessTreeSelection): readonly ProcessTreeSelector[] {
+  return Array.isArray(selection) ? selection : [selection as ProcessTreeSelector];
+}
+
+/**
+ * The running processes of one or more trees (zombies count as dead), in one pass over /proc:
+ * every process's stat, and its environment only when a tag must decide.
+ */
+export function scanProcessTree(selection: ProcessTreeSelection): TreeMember[] {
+  const selectors = selectorsOf(selection).map((selector) => ({
+    selector,
+    trustSession: selector.leader !== undefined && !leaderPidReused(selector.leader),
+  }));
   const members: TreeMember[] = [];
   for (const pid of listPids()) {
     if (pid === process.pid) continue;
     const stat = readProcStat(pid);
     if (!isRunning(stat)) continue;
-    if (belongsToPty(stat, selector, trustSession)) members.push({ pid, startTime: stat.startTime, pgid: stat.pgid });
+    let environ: Map<string, string> | undefined;
+    const tagOf = (name: string) => {
+      environ ??= readEnviron(pid);
+      return environ.get(name);
+    };
+    if (selectors.some(({ selector, trustSession }) => belongsToTree(stat, selector, trustSession, tagOf))) {
+      members.push({ pid, startTime: stat.startTime, pgid: stat.pgid });
+    }
   }
   return members;
 }
 
-function belongsToPty(stat: ProcStat, selector: ProcessTreeSelector, trustSession: boolean): boolean {
+function belongsToTree(
+  stat: ProcStat,
+  selector: ProcessTreeSelector,
+  trustSession: boolean,
+  tagOf: (name: string) => string | undefined,
+): boolean {
   const { leader, tag } = selector;
   if (leader !== undefined && stat.pid === leader.pid) return stat.startTime === leader.startTime;
   if (trustSession && stat.sid === leader?.pid) return true;
-  return readEnvironVariable(stat.pid, tag.name) === tag.value;
+  return tagOf(tag.name) === tag.value;
 }
 
 /** Signals each process that is still the one recorded; a reused pid is reported `not_ours`, never signalled. */

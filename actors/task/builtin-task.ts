@@ -1,5 +1,5 @@
 import { isRunning, listPids, readEnvironVariable, readProcStat } from '../process/proc.js';
-import { TreeSignaller } from '../process/tree-signaller.js';
+import { stopProcessTrees } from '../process/tree-signaller.js';
 import type { TaskBackend, TaskBinding, TaskLane } from './task-backend.js';
 
 /**
@@ -32,17 +32,6 @@ function laneProcesses(laneId: string): number[] {
 }
 
 /** SIGTERM to every process carrying the tag, SIGKILL after the grace; resolves when none is left. */
-export function stopTaggedTree(name: string, value: string, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const signaller = new TreeSignaller(
-      { tag: { name, value } },
-      () => undefined,
-      () => {
-        clearTimeout(forced);
-        resolve();
-      },
-    );
-    const forced = setTimeout(() => signaller.kill(), graceMs);
-    signaller.signal(['SIGTERM']);
-  });
+export async function stopTaggedTree(name: string, value: string, graceMs: number): Promise<void> {
+  await stopProcessTrees({ tag: { name, value } }, { graceMs, signals: ['SIGTERM'] });
 }

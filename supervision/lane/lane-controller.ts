@@ -140,6 +140,8 @@ export class LaneController implements Lane, PtyOwner {
       correlationId,
     });
     await pty.started;
+    // The caller learns of the PTY once a runtime started after a crash would find it.
+    await this.ctx.journal.settled(pty.id);
     return pty;
   }
 
@@ -212,7 +214,13 @@ export class LaneController implements Lane, PtyOwner {
     this.#ptysStopped = [...this.#ptys.values()].filter(
       (pty) => pty.state === 'active' || pty.state === 'throttled',
     ).length;
-    this.send({ type: 'CLEANUP', discard: options.discard === true, ...this.#correlation() });
+    const discard = options.discard === true;
+    const correlation = this.#correlation();
+    // Journaled before anything stops, so a crash from here on finishes the cleanup on restart.
+    void this.resources
+      .recordCleanupStarted(discard)
+      .catch(() => undefined)
+      .then(() => this.send({ type: 'CLEANUP', discard, ...correlation }));
     return report;
   }
 
@@ -229,7 +237,12 @@ export class LaneController implements Lane, PtyOwner {
   }
 
   #onSnapshot(snapshot: LaneSnapshot): void {
+    const before = this.#publisher.state;
     this.#publisher.observe(snapshot);
+    if (this.#publisher.state === 'cleaning' && before !== 'cleaning') {
+      // A cleanup that waited for provisioning (or a suspension) to end is journaled here.
+      void this.resources.recordCleanupStarted(snapshot.context.discard).catch(() => undefined);
+    }
     this.#attachNewGenerations(snapshot);
     if (snapshot.matches('stopping')) this.execs.abandonWaiting();
     const state = this.#publisher.state;

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { commitsBeyond, deleteBranch } from '../../actors/git/branches.js';
 import { withRepoLock } from '../../actors/git/repo-lock.js';
 import { resolveCommit } from '../../actors/git/repository.js';
-import { hasUncommittedWork, salvageWorktree } from '../../actors/git/salvage.js';
-import { addWorktree, removeWorktree } from '../../actors/git/worktrees.js';
+import { hasUncommittedWork, salvageDirectory, salvageWorktree } from '../../actors/git/salvage.js';
+import { addWorktree, isKnownWorktree, removeWorktree } from '../../actors/git/worktrees.js';
 import { BUILTIN_TASK_GRACE_MS, LANE_TAG_VARIABLE, stopTaggedTree } from '../../actors/task/builtin-task.js';
 import type { TaskBinding, TaskLane } from '../../actors/task/task-backend.js';
 import { isLanevisorError, LanevisorError } from '../../bus/errors.js';
@@ -30,6 +30,7 @@ export class LaneResources {
   /** The error of the last step that failed, with its code, for the caller waiting on the lane. */
   lastError: LanevisorError | undefined;
   #binding: TaskBinding | null;
+  #lastWrite: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: RuntimeContext,
@@ -74,9 +75,17 @@ export class LaneResources {
     };
   }
 
+  /** Changes the record and writes it; writes (and the final removal) land in the order asked. */
   async update(change: Partial<LaneRecord>): Promise<void> {
     this.record = { ...this.record, ...change };
-    await this.ctx.records.write(this.record);
+    const record = this.record;
+    await this.#inOrder(() => this.ctx.records.write(record));
+  }
+
+  /** The record says cleanup started (before the PTYs are stopped), unless it already does. */
+  async recordCleanupStarted(discard: boolean): Promise<void> {
+    if (this.record.phase === 'cleaning' || this.record.phase === 'provisioning') return;
+    await this.update({ phase: 'cleaning', discard });
   }
 
   /** Runs a step, keeping its error (with its code) for the lane's caller; the machine sees the failure too. */
@@ -147,19 +156,24 @@ export class LaneResources {
     }
   }
 
-  /** Saves uncommitted and untracked work to a ref, unless discarding; the record says cleaning first. */
+  /**
+   * Saves uncommitted and untracked work to a ref, unless discarding; the record says cleaning
+   * first. A directory git no longer knows as a worktree is saved file by file on top of the base.
+   */
   async salvage(discard: boolean): Promise<{ salvagedRef: string | null }> {
     await this.update({ phase: 'cleaning', discard });
     const path = this.identity.worktreePath;
-    if (discard || !existsSync(path) || !(await hasUncommittedWork(path))) return { salvagedRef: null };
-    const ref = await withRepoLock(this.ctx.repository.commonDir, () =>
-      salvageWorktree(
-        this.ctx.repository,
-        path,
-        this.identity.laneId,
-        `lanevisor: salvage of lane ${this.identity.laneId} (${this.identity.branch})`,
-      ),
+    if (discard || !existsSync(path)) return { salvagedRef: null };
+    const known = isKnownWorktree(path);
+    if (known && !(await hasUncommittedWork(path))) return { salvagedRef: null };
+    const message = `lanevisor: salvage of lane ${this.identity.laneId} (${this.identity.branch})`;
+    const { repository } = this.ctx;
+    const ref = await withRepoLock(repository.commonDir, () =>
+      known
+        ? salvageWorktree(repository, path, this.identity.laneId, message)
+        : salvageDirectory(repository, path, this.identity.laneId, message, this.record.baseSha || null),
     );
+    if (ref === null) return { salvagedRef: null };
     this.publish('lane.salvaged', { laneId: this.identity.laneId, ref });
     return { salvagedRef: ref };
   }
@@ -185,6 +199,12 @@ export class LaneResources {
   }
 
   async removeRecord(): Promise<void> {
-    await this.ctx.records.remove(this.identity.laneId);
+    await this.#inOrder(() => this.ctx.records.remove(this.identity.laneId));
+  }
+
+  #inOrder(write: () => Promise<void>): Promise<void> {
+    const turn = this.#lastWrite.then(write, write);
+    this.#lastWrite = turn.catch(() => undefined);
+    return turn;
   }
 }

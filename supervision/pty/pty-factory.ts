@@ -9,6 +9,7 @@ import { createCorrelationId, createPtyId, isLaneId, type LaneId, type PtyId, ty
 import type { LocalBus } from '../../bus/local-bus.js';
 import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
 import { parseOrThrow } from '../../bus/validation.js';
+import type { PtyJournalRecord } from '../state/process-journal.js';
 import { PtyController, type PtyLimits, type PtyOwner } from './pty-controller.js';
 import { PtyProcessDirectory } from './pty-process-directory.js';
 import { PtyRegistry } from './pty-registry.js';
@@ -31,6 +32,13 @@ export interface PtyFactoryOptions {
   readonly backend?: PtyBackend;
   readonly pty?: z.input<typeof ptyLimitsSchema>;
   readonly maxPtys?: number;
+  /** Where running PTYs are also written down, so a runtime started after a crash finds them. */
+  readonly journal?: PtyJournal;
+}
+
+export interface PtyJournal {
+  ptySpawned(record: PtyJournalRecord): void;
+  ptyStopped(ptyId: PtyId): void;
 }
 
 /**
@@ -91,6 +99,17 @@ export class PtyFactory {
         generationEnded: (controller, outcome) => owner.generationEnded(controller, outcome),
         terminate: (controller, graceMs) => owner.terminate(controller, graceMs),
         spawned: (controller, spawned) => {
+          this.options.journal?.ptySpawned({
+            version: 1,
+            ptyId: controller.id,
+            laneId: controller.laneId,
+            runtimeId: this.options.runtimeId,
+            pid: spawned.pid,
+            pgid: spawned.pgid,
+            sid: spawned.sid,
+            startTime: spawned.startTime,
+            spawnedAt: Date.now(),
+          });
           this.registry.record({
             ptyId: controller.id,
             laneId: controller.laneId,
@@ -111,6 +130,7 @@ export class PtyFactory {
     void pty.exited.then(() => {
       this.#live.delete(ptyId);
       this.registry.remove(ptyId);
+      this.options.journal?.ptyStopped(ptyId);
     });
     return pty;
   }

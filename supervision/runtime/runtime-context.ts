@@ -5,6 +5,7 @@ import type { LocalBus } from '../../bus/local-bus.js';
 import type { RestartIntensity } from '../../machines/restart-policy.js';
 import type { PtyFactory } from '../pty/pty-factory.js';
 import type { LaneRecordStore } from '../state/lane-records.js';
+import type { ProcessJournal } from '../state/process-journal.js';
 
 /** What every lane of one runtime shares: where things live and the runtime's settings. */
 export interface RuntimeContext {
@@ -14,6 +15,8 @@ export interface RuntimeContext {
   readonly stateDir: string;
   readonly worktreeRoot: string;
   readonly records: LaneRecordStore;
+  /** Running PTYs and the runtimes that may have left processes. */
+  readonly journal: ProcessJournal;
   readonly ptys: PtyFactory;
   readonly task: TaskBackend;
   readonly taskHealth: { readonly intervalMs: number; readonly stallTimeoutMs: number };

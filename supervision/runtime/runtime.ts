@@ -1,16 +1,10 @@
-import { existsSync, mkdirSync, realpathSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type Actor, createActor } from 'xstate';
 import { z } from 'zod';
-import { resolveRepository } from '../../actors/git/repository.js';
-import { listWorktrees } from '../../actors/git/worktrees.js';
-import { builtinTask } from '../../actors/task/builtin-task.js';
-import { createParTask } from '../../actors/task/par-task.js';
-import type { TaskBackend } from '../../actors/task/task-backend.js';
+import type { HeldLock } from '../../actors/process/process-lock.js';
 import { LanevisorError } from '../../bus/errors.js';
 import { createCorrelationId, createLaneId, createRuntimeId, type LaneId } from '../../bus/ids.js';
 import { asLocalBus, createBus } from '../../bus/local-bus.js';
-import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
 import type { Bus } from '../../bus/types.js';
 import { parseOrThrow } from '../../bus/validation.js';
 import { DEFAULT_RESTART_INTENSITY } from '../../machines/restart-policy.js';
@@ -19,39 +13,20 @@ import { branchOf, validateLabel } from '../lane/labels.js';
 import { type LaneActorRef, LaneController } from '../lane/lane-controller.js';
 import { createLaneLogic } from '../lane/lane-logic.js';
 import type { CreateLaneOptions, Lane } from '../lane/types.js';
-import { PtyFactory, ptyLimitsSchema } from '../pty/pty-factory.js';
+import { PtyFactory } from '../pty/pty-factory.js';
 import { createBaseEnvironment } from '../pty/spawn-request.js';
-import { ensurePrivateDirectory } from '../state/atomic-file.js';
-import { type LaneRecord, LaneRecordStore } from '../state/lane-records.js';
+import { reconcileStartup } from '../recovery/startup-reconciliation.js';
+import type { LaneRecord } from '../state/lane-records.js';
 import type { RuntimeContext } from './runtime-context.js';
+import {
+  DEFAULT_EXEC_GRACE_MS,
+  DEFAULT_MAX_LANES,
+  DEFAULT_TASK_HEALTH,
+  openRuntimePlace,
+  taskBackendOf,
+} from './runtime-setup.js';
 import type { ReconciliationReport, Runtime, RuntimeOptions } from './types.js';
 
-export const DEFAULT_MAX_LANES = 64;
-export const DEFAULT_TASK_HEALTH = { intervalMs: 5_000, stallTimeoutMs: 30_000 };
-export const DEFAULT_EXEC_GRACE_MS = 2_000;
-
-const positiveInt = z.number().int().min(1);
-const optionsSchema = z.strictObject({
-  repo: z.string().min(1),
-  stateDir: z.string().min(1).optional(),
-  worktreeRoot: z.string().min(1).optional(),
-  maxLanes: positiveInt.optional(),
-  maxPtys: positiveInt.optional(),
-  pty: ptyLimitsSchema.optional(),
-  inspect: z.union([z.function(), z.object({ next: z.function() }).passthrough()]).optional(),
-  task: z.union([z.enum(['builtin', 'par']), z.object({ name: z.string() }).passthrough()]).optional(),
-  taskHealth: z
-    .strictObject({
-      intervalMs: positiveInt.max(MAX_TIMEOUT_MS).optional(),
-      stallTimeoutMs: positiveInt.max(MAX_TIMEOUT_MS).optional(),
-    })
-    .optional(),
-  restartIntensity: z
-    .strictObject({ maxRestarts: z.number().int().min(0).optional(), periodMs: positiveInt.optional() })
-    .optional(),
-  execGraceMs: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
-  bus: z.unknown().optional(),
-});
 const createLaneSchema = z.strictObject({
   label: z.unknown().optional(),
   baseRef: z.string().min(1).max(1024).optional(),
@@ -61,71 +36,85 @@ const createLaneSchema = z.strictObject({
     .optional(),
 });
 
-/** Starts a runtime on a repository; resolves once the lanes recorded by an earlier runtime are back or cleaned. */
+/** Starts a runtime on a repository; resolves once what an earlier runtime left is reconciled. */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const parsed = parseOrThrow(optionsSchema, options, 'options', 'INVALID_ARGUMENT');
   const bus = asLocalBus((options.bus as Bus | undefined) ?? createBus());
-  const repository = await resolveRepository(parsed.repo);
-  const stateDir = resolve(parsed.stateDir ?? join(repository.commonDir, 'lanevisor'));
-  await ensurePrivateDirectory(stateDir);
-  const worktreeRoot =
-    parsed.worktreeRoot ?? join(dirname(repository.topLevel), `${basename(repository.topLevel)}.lanes`);
-  mkdirSync(worktreeRoot, { recursive: true });
   const runtimeId = createRuntimeId();
-  const records = new LaneRecordStore(stateDir);
-  await records.init();
-  const ctx: RuntimeContext = {
-    bus,
-    runtimeId,
-    repository,
-    stateDir,
-    worktreeRoot: realpathSync(worktreeRoot),
-    records,
-    ptys: new PtyFactory({
+  const place = await openRuntimePlace(options, runtimeId);
+  const { parsed } = place;
+  try {
+    // Before anything is started: a crash from here on leaves processes tagged with this id.
+    await place.journal.addRuntime({ version: 1, runtimeId, pid: process.pid, startedAt: Date.now() });
+    const ctx: RuntimeContext = {
       bus,
       runtimeId,
-      ...(parsed.pty ? { pty: parsed.pty } : {}),
-      ...(parsed.maxPtys ? { maxPtys: parsed.maxPtys } : {}),
-    }),
-    task: taskBackendOf(options.task),
-    taskHealth: {
-      intervalMs: parsed.taskHealth?.intervalMs ?? DEFAULT_TASK_HEALTH.intervalMs,
-      stallTimeoutMs: parsed.taskHealth?.stallTimeoutMs ?? DEFAULT_TASK_HEALTH.stallTimeoutMs,
-    },
-    restartIntensity: {
-      maxRestarts: parsed.restartIntensity?.maxRestarts ?? DEFAULT_RESTART_INTENSITY.maxRestarts,
-      periodMs: parsed.restartIntensity?.periodMs ?? DEFAULT_RESTART_INTENSITY.periodMs,
-    },
-    execGraceMs: parsed.execGraceMs ?? DEFAULT_EXEC_GRACE_MS,
-    baseEnv: createBaseEnvironment(),
-  };
-  const runtime = new LanevisorRuntime(ctx, parsed.maxLanes ?? DEFAULT_MAX_LANES, options.inspect);
-  await runtime.resumeRecordedLanes();
-  return runtime;
+      repository: place.repository,
+      stateDir: place.stateDir,
+      worktreeRoot: place.worktreeRoot,
+      records: place.records,
+      journal: place.journal,
+      ptys: new PtyFactory({
+        bus,
+        runtimeId,
+        journal: place.journal,
+        ...(parsed.pty ? { pty: parsed.pty } : {}),
+        ...(parsed.maxPtys ? { maxPtys: parsed.maxPtys } : {}),
+      }),
+      task: taskBackendOf(options.task),
+      taskHealth: {
+        intervalMs: parsed.taskHealth?.intervalMs ?? DEFAULT_TASK_HEALTH.intervalMs,
+        stallTimeoutMs: parsed.taskHealth?.stallTimeoutMs ?? DEFAULT_TASK_HEALTH.stallTimeoutMs,
+      },
+      restartIntensity: {
+        maxRestarts: parsed.restartIntensity?.maxRestarts ?? DEFAULT_RESTART_INTENSITY.maxRestarts,
+        periodMs: parsed.restartIntensity?.periodMs ?? DEFAULT_RESTART_INTENSITY.periodMs,
+      },
+      execGraceMs: parsed.execGraceMs ?? DEFAULT_EXEC_GRACE_MS,
+      baseEnv: createBaseEnvironment(),
+    };
+    const runtime = new LanevisorRuntime(ctx, place.lock, parsed.maxLanes ?? DEFAULT_MAX_LANES, options.inspect);
+    await runtime.reconcile(parsed.reconcileGraceMs);
+    return runtime;
+  } catch (error) {
+    await place.lock.release();
+    throw error;
+  }
 }
 
-function taskBackendOf(task: RuntimeOptions['task']): TaskBackend {
-  if (task === undefined || task === 'builtin') return builtinTask;
-  if (task === 'par') return createParTask();
-  return task;
+/**
+ * What `lanevisor reconcile` runs: a runtime's startup reconciliation on its own. A dry run takes
+ * the state directory's lock, looks, and changes nothing; otherwise a runtime starts, reconciles
+ * and shuts down, keeping the lanes that came back.
+ */
+export async function reconcile(
+  options: RuntimeOptions & { readonly dryRun?: boolean },
+): Promise<ReconciliationReport> {
+  const { dryRun, ...runtimeOptions } = options;
+  if (!dryRun) {
+    const runtime = await createRuntime(runtimeOptions);
+    await runtime.shutdown();
+    return runtime.reconciliation;
+  }
+  const runtimeId = createRuntimeId();
+  const place = await openRuntimePlace(runtimeOptions, runtimeId);
+  try {
+    return await reconcileStartup({ ...place, runtimeId }, { lanes: null });
+  } finally {
+    await place.lock.release();
+  }
 }
 
 class LanevisorRuntime implements Runtime {
   readonly id: string;
   readonly bus: Bus;
-  reconciliation: ReconciliationReport = {
-    durationMs: 0,
-    lanes: { resumed: 0, cleaned: 0, salvaged: 0 },
-    branches: { removed: 0, kept: 0 },
-    salvagedRefs: [],
-    unreadableRecords: [],
-  };
+  reconciliation: ReconciliationReport = EMPTY_REPORT;
   readonly #lanes = new Map<string, LaneController>();
   readonly #root: Actor<typeof runtimeMachine>;
   #stopped = false;
 
   constructor(
     private readonly ctx: RuntimeContext,
+    private readonly lock: HeldLock,
     private readonly maxLanes: number,
     inspect: RuntimeOptions['inspect'],
   ) {
@@ -203,56 +192,34 @@ class LanevisorRuntime implements Runtime {
       }),
     );
     this.#root.stop();
+    await this.ctx.journal.flush();
+    await this.ctx.journal.removeRuntime(this.id);
+    await this.lock.release();
   }
 
-  /**
-   * Lanes an earlier runtime recorded: healthy ready ones come back `ready`; ones whose cleanup
-   * or provisioning was interrupted, or whose worktree is gone, are cleaned (salvage first).
-   */
-  async resumeRecordedLanes(): Promise<void> {
-    const started = performance.now();
-    const { records, problems } = await this.ctx.records.list();
-    const registered = new Set((await listWorktrees(this.ctx.repository)).map((w) => w.path));
-    const report = { resumed: 0, cleaned: 0, salvaged: 0, removed: 0, kept: 0, refs: [] as string[] };
-    await Promise.all(
-      records.map(async (record) => {
-        const healthy =
-          record.phase === 'ready' && registered.has(record.worktreePath) && existsSync(record.worktreePath);
-        const lane = this.#start(
-          identityOf(record),
-          createCorrelationId(),
-          record.agents,
-          healthy ? 'ready' : 'cleaning',
-          record,
-        );
-        if (healthy) {
-          report.resumed++;
+  /** Startup reconciliation (see supervision/recovery/), then `runtime.reconciled`. */
+  async reconcile(graceMs: number | undefined): Promise<void> {
+    this.reconciliation = await reconcileStartup(this.ctx, {
+      ...(graceMs === undefined ? {} : { graceMs }),
+      lanes: {
+        resume: (record, lostPtys) => {
+          const lane = this.#start(identityOf(record), createCorrelationId(), record.agents, 'ready', record);
           this.ctx.bus.publishLifecycle('lane.resumed', {
             laneId: lane.id,
             worktreePath: lane.worktreePath,
             branch: lane.branch,
+            lostPtys: [...lostPtys],
           });
-          return;
-        }
-        const outcome = await lane.cleanup({ discard: record.phase === 'provisioning' || record.discard });
-        report.cleaned++;
-        if (outcome.salvagedRef) report.refs.push(outcome.salvagedRef);
-        if (outcome.branchKept) report.kept++;
-        else report.removed++;
-      }),
-    );
-    this.reconciliation = {
-      durationMs: Math.round(performance.now() - started),
-      lanes: { resumed: report.resumed, cleaned: report.cleaned, salvaged: report.refs.length },
-      branches: { removed: report.removed, kept: report.kept },
-      salvagedRefs: report.refs,
-      unreadableRecords: problems.map((p) => p.file),
-    };
+        },
+        clean: (record) => {
+          const lane = this.#start(identityOf(record), createCorrelationId(), record.agents, 'cleaning', record);
+          return lane.cleanup({ discard: record.phase === 'provisioning' || record.discard });
+        },
+      },
+    });
     this.ctx.bus.publishLifecycle('runtime.reconciled', {
       runtimeId: this.id,
-      ...this.reconciliation,
-      salvagedRefs: [...report.refs],
-      unreadableRecords: [...this.reconciliation.unreadableRecords],
+      ...structuredClone(this.reconciliation),
     });
   }
 
@@ -280,6 +247,18 @@ class LanevisorRuntime implements Runtime {
     return lane;
   }
 }
+
+const EMPTY_REPORT: ReconciliationReport = {
+  durationMs: 0,
+  dryRun: false,
+  processes: { found: 0, killed: 0, notOurs: 0, survived: 0 },
+  ptys: { lost: 0 },
+  lanes: { resumed: 0, cleaned: 0, salvaged: 0, stalled: 0 },
+  worktrees: { pruned: 0, removed: 0, kept: 0 },
+  branches: { removed: 0, kept: 0 },
+  salvagedRefs: [],
+  unreadableRecords: [],
+};
 
 function identityOf(record: LaneRecord): LaneController['identity'] {
   return {

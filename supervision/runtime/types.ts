@@ -1,5 +1,7 @@
+import type { z } from 'zod';
 import type { TaskBackend } from '../../actors/task/task-backend.js';
 import type { LaneId } from '../../bus/ids.js';
+import type { reconciliationReportSchema } from '../../bus/lifecycle.js';
 import type { Bus } from '../../bus/types.js';
 import type { CreateLaneOptions, Lane } from '../lane/types.js';
 
@@ -29,18 +31,14 @@ export interface RuntimeOptions {
   readonly restartIntensity?: { readonly maxRestarts?: number; readonly periodMs?: number };
   /** Grace between SIGTERM and SIGKILL for commands that time out or are stopped. Default 2 s. */
   readonly execGraceMs?: number;
+  /** Grace between SIGTERM and SIGKILL for processes a dead runtime left. Default 500 ms. */
+  readonly reconcileGraceMs?: number;
   /** A bus made with createBus(), so subscribers exist before startup. */
   readonly bus?: Bus;
 }
 
-/** What a runtime's startup found and did with the lanes it found recorded. */
-export interface ReconciliationReport {
-  readonly durationMs: number;
-  readonly lanes: { readonly resumed: number; readonly cleaned: number; readonly salvaged: number };
-  readonly branches: { readonly removed: number; readonly kept: number };
-  readonly salvagedRefs: readonly string[];
-  readonly unreadableRecords: readonly string[];
-}
+/** What a runtime's startup found and did with what an earlier runtime left. */
+export type ReconciliationReport = z.infer<typeof reconciliationReportSchema>;
 
 export interface Runtime {
   readonly id: string;

@@ -2,18 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
+/** `durable: false` skips the fsyncs: for facts a power cut makes moot (about processes, which it ends too). */
+export interface WriteOptions {
+  readonly durable?: boolean;
+}
+
 /**
  * Writes a file so that a crash at any moment leaves either the old content or the new one, never
  * a torn file: a temporary file in the same directory, fsync, rename over the target, fsync of the
  * directory (so the rename itself survives a power cut).
  */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
+export async function writeFileAtomic(path: string, content: string, options: WriteOptions = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const dir = dirname(path);
   const temp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
   const file = await open(temp, 'w', 0o600);
   try {
     await file.writeFile(content);
-    await file.sync();
+    if (durable) await file.sync();
   } finally {
     await file.close();
   }
@@ -23,12 +29,13 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
     await rm(temp, { force: true });
     throw error;
   }
-  await syncDirectory(dir);
+  if (durable) await syncDirectory(dir);
 }
 
-export async function removeFileDurably(path: string): Promise<void> {
+/** Removes a file (gone already is fine), then fsyncs its directory unless `durable: false`. */
+export async function removeFileSafely(path: string, options: WriteOptions = {}): Promise<void> {
   await rm(path, { force: true });
-  await syncDirectory(dirname(path));
+  if (options.durable ?? true) await syncDirectory(dirname(path));
 }
 
 /** A directory only its owner can read (records name paths and processes). */

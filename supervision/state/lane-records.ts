@@ -1,8 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { idPattern } from '../../bus/ids.js';
-import { ensurePrivateDirectory, removeFileDurably, writeFileAtomic } from './atomic-file.js';
+import { ensurePrivateDirectory, removeFileSafely, writeFileAtomic } from './atomic-file.js';
+import { type RecordProblem, readRecords } from './record-files.js';
 
 /**
  * One record per lane in `<stateDir>/lanes/<laneId>.json`, written before anything is created in
@@ -28,11 +28,6 @@ export const laneRecordSchema = z.strictObject({
 
 export type LaneRecord = z.infer<typeof laneRecordSchema>;
 
-export interface RecordProblem {
-  readonly file: string;
-  readonly problem: string;
-}
-
 export class LaneRecordStore {
   readonly #dir: string;
 
@@ -53,30 +48,11 @@ export class LaneRecordStore {
   }
 
   async remove(laneId: string): Promise<void> {
-    await removeFileDurably(this.fileOf(laneId));
+    await removeFileSafely(this.fileOf(laneId));
   }
 
   /** Every readable record, and the files that are not valid records (kept, reported). */
   async list(): Promise<{ records: LaneRecord[]; problems: RecordProblem[] }> {
-    const records: LaneRecord[] = [];
-    const problems: RecordProblem[] = [];
-    let names: string[];
-    try {
-      names = await readdir(this.#dir);
-    } catch {
-      return { records, problems };
-    }
-    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
-      const file = join(this.#dir, name);
-      try {
-        records.push(laneRecordSchema.parse(JSON.parse(await readFile(file, 'utf8'))));
-      } catch (error) {
-        problems.push({
-          file,
-          problem: error instanceof Error ? (error.message.split('\n', 1)[0] ?? '') : String(error),
-        });
-      }
-    }
-    return { records, problems };
+    return readRecords(this.#dir, laneRecordSchema);
   }
 }

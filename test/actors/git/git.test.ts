@@ -1,14 +1,14 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { branchExists, commitsBeyond, deleteBranch } from '../../../actors/git/branches.js';
 import { isInside } from '../../../actors/git/paths.js';
-import { withRepoLock } from '../../../actors/git/repo-lock.js';
+import { REPO_LOCK_NAME, withRepoLock } from '../../../actors/git/repo-lock.js';
 import { resolveCommit, resolveRepository } from '../../../actors/git/repository.js';
 import { hasUncommittedWork, SALVAGE_REF_PREFIX, salvageWorktree } from '../../../actors/git/salvage.js';
 import { addWorktree, listWorktrees, parseWorktreeList, removeWorktree } from '../../../actors/git/worktrees.js';
 import { isLanevisorError } from '../../../bus/errors.js';
+import { distModule, lineFrom, spawnNodeScript } from '../../support/dist.js';
 import { createTempRepo, gitIn, type TempRepo } from '../../support/git-repo.js';
 import { killCheckoutMidway } from '../../support/kill-checkout.js';
 
@@ -212,18 +212,13 @@ describe('git actors', () => {
     expect(await withRepoLock(repository.commonDir, async () => 'next')).toBe('next');
 
     // Another process holding the lock makes us wait for it.
-    const holder = spawn(
-      process.execPath,
-      [
-        '-e',
-        `require('proper-lockfile').lock(process.argv[1], { realpath: false }).then((release) => {
-           console.log('held'); setTimeout(() => release().then(() => process.exit(0)), 400);
-         })`,
-        join(repository.commonDir, 'lanevisor-git'),
-      ],
-      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise((resolve) => holder.stdout?.once('data', resolve));
+    const holder = spawnNodeScript(`
+      import { acquireProcessLock } from ${JSON.stringify(distModule('actors/process/process-lock.js'))};
+      const held = await acquireProcessLock(${JSON.stringify(join(repository.commonDir, REPO_LOCK_NAME))}, 'holder', { waitMs: 0, what: 'x' });
+      console.log('held');
+      setTimeout(() => held.release().then(() => process.exit(0)), 400);
+    `);
+    await lineFrom(holder, (line) => line === 'held');
     const started = Date.now();
     await withRepoLock(repository.commonDir, async () => undefined);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);

@@ -49,7 +49,7 @@ describe('a runtime', () => {
 
     const next = await fixture.restart();
     expect(next.id).not.toBe(fixture.rt.id);
-    expect(next.reconciliation.lanes).toEqual({ resumed: 1, cleaned: 0, salvaged: 0 });
+    expect(next.reconciliation.lanes).toEqual({ resumed: 1, cleaned: 0, salvaged: 0, stalled: 0 });
     const back = next.getLane(lane.id);
     expect(back).toMatchObject({
       state: 'ready',

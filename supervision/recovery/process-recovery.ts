@@ -1,0 +1,63 @@
+import { isRunning, readProcStat } from '../../actors/process/proc.js';
+import { type ProcessTreeSelector, scanProcessTree, type TreeMember } from '../../actors/process/process-tree.js';
+import { stopProcessTrees } from '../../actors/process/tree-signaller.js';
+import { PTY_ID_VARIABLE, RUNTIME_ID_VARIABLE } from '../pty/spawn-request.js';
+import type { PtyJournalRecord } from '../state/process-journal.js';
+
+/**
+ * Finding and stopping what dead runtimes left running. A process is theirs when it is a
+ * journaled PTY's process (same pid *and* start time), in that PTY's session or group, or carries
+ * a dead runtime's id or a journaled PTY's id in its environment (setsid escapees, git and
+ * commands the runtime ran). Nothing else is ever signalled: a journaled pid now naming another
+ * process is counted `notOurs` and left alone.
+ */
+
+/** The orphans lost their terminal when their runtime died; they get this long after SIGTERM. */
+export const RECOVERY_GRACE_MS = 500;
+/** After SIGKILL, how long to wait for the last ones before reporting them as survivors. */
+export const RECOVERY_GIVE_UP_MS = 2_000;
+
+export interface ProcessRecoveryPlan {
+  readonly selectors: readonly ProcessTreeSelector[];
+  /** Found now: theirs and running. */
+  readonly found: readonly TreeMember[];
+  readonly notOurs: number;
+  /** Lane id → the PTYs that were running in it. */
+  readonly lostPtys: ReadonlyMap<string, readonly string[]>;
+}
+
+export function planProcessRecovery(
+  ptys: readonly PtyJournalRecord[],
+  deadRuntimeIds: Iterable<string>,
+): ProcessRecoveryPlan {
+  const selectors: ProcessTreeSelector[] = [];
+  const lostPtys = new Map<string, string[]>();
+  let notOurs = 0;
+  for (const record of ptys) {
+    lostPtys.set(record.laneId, [...(lostPtys.get(record.laneId) ?? []), record.ptyId]);
+    const tag = { name: PTY_ID_VARIABLE, value: record.ptyId };
+    const stat = readProcStat(record.pid);
+    if (isRunning(stat) && stat.startTime !== record.startTime) {
+      // The pid was reused: its session and group are somebody else's now; only the tag is trusted.
+      notOurs++;
+      selectors.push({ tag });
+      continue;
+    }
+    selectors.push({ leader: { pid: record.pid, startTime: record.startTime }, tag });
+  }
+  for (const runtimeId of new Set(deadRuntimeIds))
+    selectors.push({ tag: { name: RUNTIME_ID_VARIABLE, value: runtimeId } });
+  return { selectors, found: selectors.length === 0 ? [] : scanProcessTree(selectors), notOurs, lostPtys };
+}
+
+/** SIGTERM, the grace, SIGKILL; resolves when all are gone, or with how many would not go. */
+export async function stopOrphanProcesses(
+  plan: ProcessRecoveryPlan,
+  graceMs: number = RECOVERY_GRACE_MS,
+): Promise<{ killed: number; survived: number }> {
+  if (plan.found.length === 0) return { killed: 0, survived: 0 };
+  const { remaining } = await stopProcessTrees(plan.selectors, { graceMs, giveUpAfterMs: RECOVERY_GIVE_UP_MS });
+  const survivors = new Set(remaining.map((process) => process.pid));
+  const killed = plan.found.filter((member) => !survivors.has(member.pid)).length;
+  return { killed, survived: remaining.length };
+}
