@@ -1,65 +1,42 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { errorMessage } from '../index.js';
+import { Command, CommanderError } from 'commander';
+import { addReconcileCommand } from './commands/reconcile.js';
+import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, fail } from './io.js';
 
-/** Where the command writes; injected so the command can be run and checked in-process. */
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly env: NodeJS.ProcessEnv;
-}
+export { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 2;
-
-const HELP = `lanevisor: run many AI coding agents and humans side by side on one repository
-
-Usage:
-  lanevisor --help       show this help
-  lanevisor --version    print the version
-
-The lane commands (demo, run, ls, exec, clean, reconcile) arrive with the lanes and
-command-line issues; today lanevisor is used as a library: import { createBus } from 'lanevisor'.
-`;
+const DESCRIPTION = 'run many AI coding agents and humans side by side on one repository';
 
 /** Runs the command line and returns its exit code; errors are one line, no stack unless LANEVISOR_DEBUG=1. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
+  const program = new Command('lanevisor')
+    .description(DESCRIPTION)
+    .version(packageVersion(), '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: () => undefined, outputError: () => undefined });
+  addReconcileCommand(program, io);
+  if (argv.length === 0) {
+    io.stdout(program.helpInformation());
+    return EXIT_OK;
+  }
+  for (const command of program.commands) {
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: io.stdout, writeErr: () => undefined, outputError: () => undefined });
+  }
   try {
-    parsed = parse(argv);
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
   } catch (error) {
-    return fail(io, error, EXIT_USAGE);
+    if (error instanceof CliExit) return error.exitCode;
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return EXIT_OK;
+      return fail(io, new Error(`${error.message.replace(/^error: /, '')}; see lanevisor --help`), EXIT_USAGE);
+    }
+    return fail(io, error, EXIT_FAILURE);
   }
-  const { values, positionals } = parsed;
-  if (values.version) {
-    io.stdout(`${packageVersion()}\n`);
-    return EXIT_OK;
-  }
-  if (values.help || positionals.length === 0) {
-    io.stdout(HELP);
-    return EXIT_OK;
-  }
-  return fail(io, new Error(`unknown command "${positionals[0]}"; see lanevisor --help`), EXIT_USAGE);
-}
-
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
-    allowPositionals: true,
-    strict: true,
-  });
-}
-
-function fail(io: CliIo, error: unknown, code: number): number {
-  io.stderr(`lanevisor: ${describe(error)}\n`);
-  if (io.env.LANEVISOR_DEBUG === '1' && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
-  return code;
-}
-
-function describe(error: unknown): string {
-  const message = errorMessage(error);
-  return message.split('\n', 1)[0] ?? message;
 }
 
 function packageVersion(): string {

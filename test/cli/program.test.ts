@@ -21,15 +21,16 @@ describe('lanevisor command', () => {
     for (const argv of [[], ['--help'], ['-h']]) {
       const result = await run(argv);
       expect(result.code).toBe(EXIT_OK);
-      expect(result.stdout).toMatch(/^lanevisor: /);
+      expect(result.stdout).toMatch(/^Usage: lanevisor /);
       expect(result.stdout).toMatch(/--version/);
+      expect(result.stdout).toMatch(/reconcile/);
     }
   });
 
   it('fails with one line on stderr for unknown commands and options, with a stack only when debugging', async () => {
     const unknown = await run(['frobnicate']);
     expect(unknown).toMatchObject({ code: EXIT_USAGE, stdout: '' });
-    expect(unknown.stderr).toBe('lanevisor: unknown command "frobnicate"; see lanevisor --help\n');
+    expect(unknown.stderr).toBe("lanevisor: unknown command 'frobnicate'; see lanevisor --help\n");
     const badOption = await run(['--nope']);
     expect(badOption.code).toBe(EXIT_USAGE);
     expect(badOption.stderr.trim().split('\n')).toHaveLength(1);

@@ -1,0 +1,200 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readProcStat } from '../../../actors/process/proc.js';
+import { isLanevisorError } from '../../../bus/errors.js';
+import { createLaneId, createPtyId, createRuntimeId } from '../../../bus/ids.js';
+import { createRuntime, reconcile } from '../../../supervision/runtime/runtime.js';
+import type { Runtime } from '../../../supervision/runtime/types.js';
+import { createTempRepo, gitIn, type TempRepo } from '../../support/git-repo.js';
+import { isAlive } from '../../support/proc-scan.js';
+import { waitUntil } from '../../support/wait.js';
+
+let repo: TempRepo;
+const runtimes: Runtime[] = [];
+const children: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const runtime of runtimes.splice(0)) await runtime.shutdown({ cleanupLanes: true });
+  for (const child of children.splice(0)) {
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL');
+    } catch {
+      // Gone.
+    }
+  }
+  repo?.dispose();
+});
+
+async function start(): Promise<Runtime> {
+  const runtime = await createRuntime({ repo: repo.path });
+  runtimes.push(runtime);
+  return runtime;
+}
+
+/** A process in its own session (as a PTY's shell is), with `env` on top of ours. */
+function startSession(script: string, env: Record<string, string> = {}): ChildProcess {
+  const child = spawn('bash', ['-c', script], { detached: true, stdio: 'ignore', env: { ...process.env, ...env } });
+  children.push(child);
+  return child;
+}
+
+function startTimeOf(pid: number): number {
+  return readProcStat(pid)?.startTime ?? -1;
+}
+
+describe('startup reconciliation', () => {
+  it('refuses a second runtime on the same state directory while the first lives, naming it', async () => {
+    repo = createTempRepo();
+    const first = await start();
+    const second = await createRuntime({ repo: repo.path }).catch((error: unknown) => error);
+    expect(isLanevisorError(second, 'LOCKED')).toBe(true);
+    expect((second as Error).message).toContain(`runtime ${first.id} (pid ${process.pid}`);
+    await expect(reconcile({ repo: repo.path, dryRun: true })).rejects.toMatchObject({ code: 'LOCKED' });
+    // Another state directory is another set of lanes: allowed.
+    const elsewhere = await createRuntime({ repo: repo.path, stateDir: join(repo.base, 'other-state') });
+    runtimes.push(elsewhere);
+    await first.shutdown();
+    const third = await start();
+    expect(third.reconciliation.processes.found).toBe(0);
+  });
+
+  it("stops what a dead runtime's PTYs left, by session and by tag, and never a reused pid or anyone else's process", async () => {
+    repo = createTempRepo();
+    const first = await start();
+    await first.shutdown();
+    const stateDir = first.stateDir;
+    const dead = createRuntimeId();
+    const laneId = createLaneId();
+    // A PTY's shell (leader of its session) with a child that carries no tag.
+    const shell = startSession('sleep 300 & wait');
+    // A setsid escapee: its own session, found by the dead runtime's tag.
+    const escapee = startSession('sleep 300; exit 0', { LANEVISOR_RUNTIME_ID: dead });
+    // A pid the journal names whose process is another one now (its start time differs).
+    const reused = startSession('sleep 300; exit 0');
+    const unrelated = startSession('sleep 300; exit 0');
+    await waitUntil(() => readdirSync('/proc').some((p) => readProcStat(Number(p))?.ppid === shell.pid), 'the child');
+    const ptyRecord = (ptyId: string, pid: number, startTime: number) =>
+      JSON.stringify({
+        version: 1,
+        ptyId,
+        laneId,
+        runtimeId: dead,
+        pid,
+        pgid: pid,
+        sid: pid,
+        startTime,
+        spawnedAt: Date.now(),
+      });
+    const [shellPty, reusedPty] = [createPtyId(), createPtyId()];
+    writeFileSync(
+      join(stateDir, 'ptys', `${shellPty}.json`),
+      ptyRecord(shellPty, shell.pid as number, startTimeOf(shell.pid as number)),
+    );
+    writeFileSync(
+      join(stateDir, 'ptys', `${reusedPty}.json`),
+      ptyRecord(reusedPty, reused.pid as number, startTimeOf(reused.pid as number) - 1),
+    );
+    writeFileSync(
+      join(stateDir, 'runtimes', `${dead}.json`),
+      JSON.stringify({ version: 1, runtimeId: dead, pid: 999_999, startedAt: 1 }),
+    );
+
+    const dry = await reconcile({ repo: repo.path, dryRun: true });
+    // The shell and its sleep; the escapee's bash and its sleep (both inherit the tag).
+    expect(dry).toMatchObject({ dryRun: true, processes: { found: 4, killed: 0, notOurs: 1 }, ptys: { lost: 2 } });
+    expect(isAlive(shell.pid as number)).toBe(true);
+
+    const next = await start();
+    expect(next.reconciliation).toMatchObject({
+      dryRun: false,
+      processes: { found: 4, killed: 4, notOurs: 1, survived: 0 },
+      ptys: { lost: 2 },
+    });
+    expect(isAlive(shell.pid as number)).toBe(false);
+    expect(isAlive(escapee.pid as number)).toBe(false);
+    expect(isAlive(reused.pid as number)).toBe(true);
+    expect(isAlive(unrelated.pid as number)).toBe(true);
+    expect(readdirSync(join(stateDir, 'ptys'))).toEqual([]);
+    expect(readdirSync(join(stateDir, 'runtimes'))).toEqual([`${next.id}.json`]);
+  });
+
+  it('removes what no record accounts for, salvaging first, keeps what may hold work, and touches nothing else', async () => {
+    repo = createTempRepo();
+    const root = join(repo.base, 'repo.lanes');
+    mkdirSync(root);
+    const lanePath = () => join(root, createLaneId());
+    const pruned = lanePath();
+    gitIn(repo.path, 'worktree', 'add', '-q', '-b', 'lane/pruned', pruned);
+    rmSync(pruned, { recursive: true });
+    const unfinished = lanePath();
+    gitIn(repo.path, 'worktree', 'add', '-q', '-b', 'lane/unfinished', unfinished);
+    gitIn(repo.path, 'worktree', 'lock', '--reason', 'initializing', unfinished);
+    const healthy = lanePath();
+    gitIn(repo.path, 'worktree', 'add', '-q', '-b', 'lane/healthy', healthy);
+    const stray = lanePath();
+    mkdirSync(stray);
+    writeFileSync(join(stray, 'notes.txt'), 'somebody wrote this\n');
+    const aside = join(root, '.removing-lane_0000000000000000-1');
+    mkdirSync(aside);
+    const notOurs = join(root, 'notes');
+    mkdirSync(notOurs);
+    writeFileSync(join(notOurs, 'keep.txt'), 'mine\n');
+    gitIn(repo.path, 'branch', 'lane/orphan-same', 'main');
+    gitIn(repo.path, 'branch', 'feature/unrelated', 'main');
+    gitIn(repo.path, 'checkout', '-q', '-b', 'lane/orphan-work');
+    writeFileSync(join(repo.path, 'work.txt'), 'committed work\n');
+    gitIn(repo.path, 'add', 'work.txt');
+    gitIn(repo.path, 'commit', '-q', '-m', 'work');
+    gitIn(repo.path, 'checkout', '-q', 'main');
+    const snapshot = () => ({
+      worktrees: gitIn(repo.path, 'worktree', 'list', '--porcelain'),
+      refs: gitIn(repo.path, 'for-each-ref', '--format=%(refname)'),
+      directories: readdirSync(root).sort(),
+    });
+    const before = snapshot();
+
+    const expected = {
+      worktrees: { pruned: 1, removed: 3, kept: 1 },
+      branches: { removed: 3, kept: 1 },
+      lanes: { resumed: 0, cleaned: 0, salvaged: 0, stalled: 0 },
+    };
+    const dry = await reconcile({ repo: repo.path, dryRun: true });
+    expect(dry).toMatchObject({ ...expected, dryRun: true, salvagedRefs: [] });
+    expect(snapshot()).toEqual(before);
+
+    const next = await start();
+    const strayRef = `refs/lanevisor/salvage/${join(stray).split('/').pop()}`;
+    expect(next.reconciliation).toMatchObject({ ...expected, dryRun: false, salvagedRefs: [strayRef] });
+    expect(gitIn(repo.path, 'show', `${strayRef}:notes.txt`)).toBe('somebody wrote this');
+    expect(readdirSync(root).sort()).toEqual([healthy.split('/').pop(), 'notes'].sort());
+    expect(readFileSync(join(notOurs, 'keep.txt'), 'utf8')).toBe('mine\n');
+    expect(existsSync(healthy)).toBe(true);
+    const branches = gitIn(repo.path, 'for-each-ref', '--format=%(refname:lstrip=2)', 'refs/heads/').split('\n');
+    expect(branches.sort()).toEqual(['feature/unrelated', 'lane/healthy', 'lane/orphan-work', 'main']);
+    expect(gitIn(repo.path, 'worktree', 'list', '--porcelain')).not.toContain(pruned);
+    expect(gitIn(repo.path, 'worktree', 'list', '--porcelain')).not.toContain(unfinished);
+    // Healthy worktrees without a record are left for a person: git still has them.
+    expect(gitIn(repo.path, 'worktree', 'list', '--porcelain')).toContain(healthy);
+  });
+
+  it('cleans a lane whose worktree git forgot, saving its files on top of the base', async () => {
+    repo = createTempRepo();
+    const first = await start();
+    const lane = await first.createLane({ label: 'forgotten' });
+    writeFileSync(join(lane.worktreePath, 'draft.txt'), 'draft\n');
+    await first.shutdown();
+    // git's record of the worktree is lost; the directory and the lane record remain.
+    rmSync(join(repo.path, '.git', 'worktrees', lane.id), { recursive: true });
+
+    const next = await start();
+    expect(next.reconciliation.lanes).toMatchObject({ resumed: 0, cleaned: 1, salvaged: 1 });
+    const [ref] = next.reconciliation.salvagedRefs;
+    expect(gitIn(repo.path, 'show', `${ref}:draft.txt`)).toBe('draft');
+    // The commit's parent is the lane's base, so the files the base had are there too.
+    expect(gitIn(repo.path, 'rev-parse', `${ref}^`)).toBe(gitIn(repo.path, 'rev-parse', 'main'));
+    expect(existsSync(lane.worktreePath)).toBe(false);
+    expect(gitIn(repo.path, 'branch', '--list', 'lane/*')).toBe('');
+  });
+});
