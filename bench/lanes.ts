@@ -22,7 +22,7 @@ export type BenchFs = 'disk' | 'tmpfs';
 const TMPFS = '/dev/shm';
 
 /** A repository of `files` small files in 40 directories, one commit. */
-async function makeRepo(files: number, fs: BenchFs): Promise<{ repo: string; dispose: () => void }> {
+export async function makeRepo(files: number, fs: BenchFs): Promise<{ repo: string; dispose: () => void }> {
   const base = realpathSync(mkdtempSync(join(fs === 'tmpfs' ? TMPFS : tmpdir(), 'lanevisor-bench-lanes-')));
   const repo = join(base, 'repo');
   mkdirSync(repo);

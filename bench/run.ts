@@ -15,6 +15,7 @@ import {
   benchTerminate,
   benchThroughput,
 } from './pty.js';
+import { benchReconcile } from './recovery.js';
 import { type BenchResult, report } from './stats.js';
 
 const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
@@ -37,6 +38,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'lanes.concurrent.50.tmpfs': () => benchConcurrent(2_000, 50, 'tmpfs'),
   'lanes.concurrent.200.tmpfs': () => benchConcurrent(2_000, 200, 'tmpfs'),
   'lanes.concurrent.50.disk': () => benchConcurrent(2_000, 50, 'disk'),
+  'recovery.reconcile.50.disk': () => benchReconcile(2_000, 50, 3, 'disk'),
+  'recovery.reconcile.50.tmpfs': () => benchReconcile(2_000, 50, 3, 'tmpfs'),
 };
 
 const filters = process.argv.slice(2);

@@ -30,11 +30,12 @@ export class CrashRun {
   readonly #waiters: { match: (line: CrashLine) => boolean; resolve: (line: CrashLine) => void }[] = [];
   #exited = false;
 
-  constructor(repo: string, ops: readonly CrashOp[]) {
+  /** `options` are the child runtime's createRuntime options beyond `repo`. */
+  constructor(repo: string, ops: readonly CrashOp[], options: Record<string, unknown> = {}) {
     distModule('index.js');
     this.child = spawn(
       process.execPath,
-      [join(import.meta.dirname, '../fixtures/crash-runtime.mjs'), JSON.stringify({ repo, ops })],
+      [join(import.meta.dirname, '../fixtures/crash-runtime.mjs'), JSON.stringify({ repo, ops, options })],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
