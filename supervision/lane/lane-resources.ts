@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { commitsBeyond, deleteBranch } from '../../actors/git/branches.js';
+import { assertInside } from '../../actors/git/paths.js';
 import { withRepoLock } from '../../actors/git/repo-lock.js';
 import { resolveCommit } from '../../actors/git/repository.js';
 import { hasUncommittedWork, salvageDirectory, salvageWorktree } from '../../actors/git/salvage.js';
@@ -163,6 +164,8 @@ export class LaneResources {
   async salvage(discard: boolean): Promise<{ salvagedRef: string | null }> {
     await this.update({ phase: 'cleaning', discard });
     const path = this.identity.worktreePath;
+    // A record naming a path outside the root (edited, corrupted) is never acted on, not even read.
+    assertInside(this.ctx.worktreeRoot, path);
     if (discard || !existsSync(path)) return { salvagedRef: null };
     const known = isKnownWorktree(path);
     if (known && !(await hasUncommittedWork(path))) return { salvagedRef: null };

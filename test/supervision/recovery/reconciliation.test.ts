@@ -197,4 +197,32 @@ describe('startup reconciliation', () => {
     expect(existsSync(lane.worktreePath)).toBe(false);
     expect(gitIn(repo.path, 'branch', '--list', 'lane/*')).toBe('');
   });
+
+  it('closes a lane whose worktree is gone, and never acts on a record that points outside the worktree root', async () => {
+    repo = createTempRepo();
+    const first = await start();
+    const gone = await first.createLane({ label: 'gone' });
+    const outside = await first.createLane({ label: 'outside' });
+    await first.shutdown();
+    gitIn(repo.path, 'worktree', 'remove', '--force', '--force', gone.worktreePath);
+    // A record edited (or corrupted) to name a directory elsewhere: it must not be removed.
+    const elsewhere = join(repo.base, 'precious');
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, 'keep.txt'), 'keep\n');
+    const recordFile = join(first.stateDir, 'lanes', `${outside.id}.json`);
+    const record = JSON.parse(readFileSync(recordFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(recordFile, JSON.stringify({ ...record, phase: 'cleaning', worktreePath: elsewhere }));
+
+    const next = await start();
+    expect(next.reconciliation.lanes).toMatchObject({ resumed: 0, cleaned: 1, stalled: 1 });
+    expect(next.getLane(gone.id)).toBeUndefined();
+    expect(gitIn(repo.path, 'branch', '--list', 'lane/gone')).toBe('');
+    expect(next.getLane(outside.id)?.state).toBe('cleaning');
+    expect(readFileSync(join(elsewhere, 'keep.txt'), 'utf8')).toBe('keep\n');
+    // The lane's real worktree has no record now: a later start leaves it to a person.
+    expect(existsSync(outside.worktreePath)).toBe(true);
+    await expect(next.getLane(outside.id)?.cleanup()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    gitIn(repo.path, 'worktree', 'remove', '--force', '--force', outside.worktreePath);
+    rmSync(recordFile);
+  });
 });
