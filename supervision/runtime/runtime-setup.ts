@@ -33,6 +33,7 @@ export const runtimeOptionsSchema = z.strictObject({
   maxPtys: positiveInt.optional(),
   pty: ptyLimitsSchema.optional(),
   inspect: z.union([z.function(), z.object({ next: z.function() }).passthrough()]).optional(),
+  trace: z.string().min(1).optional(),
   task: z.union([z.enum(['builtin', 'par']), z.object({ name: z.string() }).passthrough()]).optional(),
   taskHealth: z
     .strictObject({

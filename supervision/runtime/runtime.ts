@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Actor, createActor } from 'xstate';
+import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import type { HeldLock } from '../../actors/process/process-lock.js';
 import { LanevisorError } from '../../bus/errors.js';
@@ -25,6 +25,7 @@ import {
   openRuntimePlace,
   taskBackendOf,
 } from './runtime-setup.js';
+import { combineInspectors, createTraceWriter, type TraceWriter } from './trace.js';
 import type { ReconciliationReport, Runtime, RuntimeOptions } from './types.js';
 
 const createLaneSchema = z.strictObject({
@@ -42,6 +43,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const runtimeId = createRuntimeId();
   const place = await openRuntimePlace(options, runtimeId);
   const { parsed } = place;
+  let trace: TraceWriter | undefined;
   try {
     // Before anything is started: a crash from here on leaves processes tagged with this id.
     await place.journal.addRuntime({ version: 1, runtimeId, pid: process.pid, startedAt: Date.now() });
@@ -72,10 +74,18 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       execGraceMs: parsed.execGraceMs ?? DEFAULT_EXEC_GRACE_MS,
       baseEnv: createBaseEnvironment(),
     };
-    const runtime = new LanevisorRuntime(ctx, place.lock, parsed.maxLanes ?? DEFAULT_MAX_LANES, options.inspect);
+    trace = parsed.trace === undefined ? undefined : createTraceWriter(parsed.trace);
+    const runtime = new LanevisorRuntime(
+      ctx,
+      place.lock,
+      parsed.maxLanes ?? DEFAULT_MAX_LANES,
+      combineInspectors(options.inspect, trace),
+      trace,
+    );
     await runtime.reconcile(parsed.reconcileGraceMs);
     return runtime;
   } catch (error) {
+    await trace?.close();
     await place.lock.release();
     throw error;
   }
@@ -116,14 +126,15 @@ class LanevisorRuntime implements Runtime {
     private readonly ctx: RuntimeContext,
     private readonly lock: HeldLock,
     private readonly maxLanes: number,
-    inspect: RuntimeOptions['inspect'],
+    inspect: ((event: InspectionEvent) => void) | undefined,
+    private readonly trace: TraceWriter | undefined,
   ) {
     this.id = ctx.runtimeId;
     this.bus = ctx.bus;
     const logic = runtimeMachine.provide({
       actors: { lane: createLaneLogic(ctx, (laneId) => this.#lanes.get(laneId)) },
     });
-    this.#root = createActor(logic, { systemId: 'runtime', ...(inspect ? { inspect: inspect as never } : {}) });
+    this.#root = createActor(logic, { systemId: 'runtime', ...(inspect ? { inspect } : {}) });
     this.#root.on('lane_crashed', ({ laneId, error }) => this.#lanes.get(laneId)?.crashed(error));
     this.#root.start();
   }
@@ -194,6 +205,7 @@ class LanevisorRuntime implements Runtime {
     this.#root.stop();
     await this.ctx.journal.flush();
     await this.ctx.journal.removeRuntime(this.id);
+    await this.trace?.close();
     await this.lock.release();
   }
 

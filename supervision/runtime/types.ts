@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   };
   /** Passed to XState's createActor for the root actor: it sees every lane, PTY and exec actor. */
   readonly inspect?: ((event: unknown) => void) | { next(event: unknown): void };
+  /** A file that receives every inspection event as a sanitized JSON line (appended). */
+  readonly trace?: string;
   readonly task?: 'builtin' | 'par' | TaskBackend;
   /** How often a lane's task health is asked, and how long it may fail before the task is killed. */
   readonly taskHealth?: { readonly intervalMs?: number; readonly stallTimeoutMs?: number };
