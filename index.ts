@@ -83,5 +83,6 @@ export type {
   RestartType,
   SpawnPtyOptions,
 } from './supervision/pty/types.js';
+export { type LaneListing, listLanes } from './supervision/runtime/lane-listing.js';
 export { createRuntime, reconcile } from './supervision/runtime/runtime.js';
 export type { ReconciliationReport, Runtime, RuntimeOptions } from './supervision/runtime/types.js';

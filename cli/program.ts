@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { addLaneCommands } from './commands/lanes.js';
 import { addReconcileCommand } from './commands/reconcile.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, fail } from './io.js';
 
@@ -16,6 +17,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .showSuggestionAfterError(false)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: () => undefined, outputError: () => undefined });
+  addLaneCommands(program, io);
   addReconcileCommand(program, io);
   if (argv.length === 0) {
     io.stdout(program.helpInformation());

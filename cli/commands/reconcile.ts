@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type ReconciliationReport, reconcile } from '../../index.js';
 import { CliExit, type CliIo, EXIT_FAILURE, fail } from '../io.js';
+import { addRepoOptions, type RepoFlags, runtimeOptionsOf } from '../options.js';
 
 const EXAMPLES = `
 Examples:
@@ -8,34 +9,20 @@ Examples:
   lanevisor reconcile                    do it now (lanes that come back stay, ready)
   lanevisor reconcile --repo ~/src/app --json`;
 
-interface ReconcileFlags {
-  readonly repo?: string;
-  readonly stateDir?: string;
-  readonly worktreeRoot?: string;
+interface ReconcileFlags extends RepoFlags {
   readonly dryRun?: boolean;
-  readonly json?: boolean;
 }
 
 /** `lanevisor reconcile`: what a runtime's startup does with what a dead runtime left, on its own. */
 export function addReconcileCommand(program: Command, io: CliIo): void {
-  program
-    .command('reconcile')
+  addRepoOptions(program.command('reconcile'), { trace: false })
     .description(
       'find what a killed lanevisor left (processes, worktrees, branches, records) and bring it back to a known state',
     )
-    .option('--repo <dir>', 'any path inside the repository (default: the current directory)')
-    .option('--state-dir <dir>', 'the state directory (default: <git common dir>/lanevisor)')
-    .option('--worktree-root <dir>', 'where lane worktrees live (default: <repo>.lanes)')
     .option('--dry-run', 'change nothing; report what would be done')
-    .option('--json', 'print the report as JSON')
     .addHelpText('after', EXAMPLES)
     .action(async (flags: ReconcileFlags) => {
-      const report = await reconcile({
-        repo: flags.repo ?? io.cwd ?? process.cwd(),
-        ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
-        ...(flags.worktreeRoot ? { worktreeRoot: flags.worktreeRoot } : {}),
-        dryRun: flags.dryRun === true,
-      });
+      const report = await reconcile({ ...runtimeOptionsOf(flags, io), dryRun: flags.dryRun === true });
       io.stdout(flags.json ? `${JSON.stringify(report)}\n` : describeReport(report));
       const unfinished = report.lanes.stalled + report.processes.survived;
       if (unfinished > 0) {

@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { createRuntime, type Lane, LanevisorError, type Runtime, type RuntimeOptions } from '../index.js';
+import type { CliIo } from './io.js';
+
+/** The options every command that opens a repository takes. */
+export interface RepoFlags {
+  readonly repo?: string;
+  readonly stateDir?: string;
+  readonly worktreeRoot?: string;
+  readonly json?: boolean;
+  readonly trace?: string;
+}
+
+export function addRepoOptions(command: Command, options: { readonly trace?: boolean } = {}): Command {
+  command
+    .option('--repo <dir>', 'any path inside the repository (default: the current directory)')
+    .option('--state-dir <dir>', 'the state directory (default: <git common dir>/lanevisor)')
+    .option('--worktree-root <dir>', 'where lane worktrees live (default: <repo>.lanes)')
+    .option('--json', 'machine-readable output');
+  if (options.trace !== false) command.option('--trace <file>', 'append every inspection event to FILE as JSON lines');
+  return command;
+}
+
+export function runtimeOptionsOf(flags: RepoFlags, io: CliIo): RuntimeOptions {
+  return {
+    repo: flags.repo ?? io.cwd ?? process.cwd(),
+    ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+    ...(flags.worktreeRoot ? { worktreeRoot: flags.worktreeRoot } : {}),
+    ...(flags.trace ? { trace: flags.trace } : {}),
+  };
+}
+
+/** Starts a runtime on the repository (reconciling first), runs `work`, and shuts it down keeping the lanes. */
+export async function withRuntime<T>(flags: RepoFlags, io: CliIo, work: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = await createRuntime(runtimeOptionsOf(flags, io));
+  try {
+    return await work(rt);
+  } finally {
+    await rt.shutdown();
+  }
+}
+
+/** A lane by id or label; NOT_FOUND naming what exists. */
+export function findLane(rt: Runtime, idOrLabel: string): Lane {
+  const lane = rt.lanes().find((l) => l.id === idOrLabel || l.label === idOrLabel);
+  if (lane) return lane;
+  const known = rt.lanes().map((l) => l.label ?? l.id);
+  throw new LanevisorError(
+    'NOT_FOUND',
+    `no lane ${JSON.stringify(idOrLabel)}; ${known.length === 0 ? 'there are none' : `known: ${known.join(', ')}`} (lanevisor ls)`,
+  );
+}
+
+/** "3 s", "4 min", "2 h", "5 d": how long ago, for people. */
+export function ageOf(sinceMs: number, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - sinceMs) / 1000));
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7_200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3_600)} h`;
+  return `${Math.round(seconds / 86_400)} d`;
+}
+
+/** Columns padded to their widest cell. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

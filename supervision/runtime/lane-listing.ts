@@ -1,0 +1,43 @@
+import { join, resolve } from 'node:path';
+import { resolveRepository } from '../../actors/git/repository.js';
+import { hasUncommittedWork } from '../../actors/git/salvage.js';
+import { isKnownWorktree } from '../../actors/git/worktrees.js';
+import { LaneRecordStore } from '../state/lane-records.js';
+
+/** A lane as its record in the state directory describes it (`lanevisor ls`). */
+export interface LaneListing {
+  readonly id: string;
+  readonly label: string | null;
+  /** The recorded phase: `provisioning`, `ready` (or in use by a live runtime) or `cleaning`. */
+  readonly state: 'provisioning' | 'ready' | 'cleaning';
+  readonly branch: string;
+  readonly worktreePath: string;
+  /** Uncommitted or untracked work in the worktree; null when the worktree is missing. */
+  readonly dirty: boolean | null;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  readonly agents: readonly string[];
+}
+
+/**
+ * The lanes recorded in a repository's state directory, oldest first. Reads only (no lock, no
+ * reconciliation), so it also works while a runtime holds the repository.
+ */
+export async function listLanes(options: { readonly repo: string; readonly stateDir?: string }): Promise<LaneListing[]> {
+  const repository = await resolveRepository(options.repo);
+  const store = new LaneRecordStore(resolve(options.stateDir ?? join(repository.commonDir, 'lanevisor')));
+  const { records } = await store.list();
+  const listings = await Promise.all(
+    records.map(async (record) => ({
+      id: record.laneId,
+      label: record.label,
+      state: record.phase,
+      branch: record.branch,
+      worktreePath: record.worktreePath,
+      dirty: isKnownWorktree(record.worktreePath) ? await hasUncommittedWork(record.worktreePath).catch(() => null) : null,
+      createdAt: record.createdAt,
+      agents: [...record.agents],
+    })),
+  );
+  return listings.sort((a, b) => a.createdAt - b.createdAt);
+}
