@@ -7,6 +7,8 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** The directory `--repo` defaults to. */
   readonly cwd?: string;
+  /** stdout is a terminal: live views redraw in place. */
+  readonly isTTY?: boolean;
 }
 
 export const EXIT_OK = 0;

@@ -44,7 +44,10 @@ export async function withRuntime<T>(flags: RepoFlags, io: CliIo, work: (rt: Run
 export function findLane(rt: Runtime, idOrLabel: string): Lane {
   const lane = rt.lanes().find((l) => l.id === idOrLabel || l.label === idOrLabel);
   if (lane) return lane;
-  const known = rt.lanes().map((l) => l.label ?? l.id);
+  const known = rt
+    .lanes()
+    .map((l) => l.label ?? l.id)
+    .sort();
   throw new LanevisorError(
     'NOT_FOUND',
     `no lane ${JSON.stringify(idOrLabel)}; ${known.length === 0 ? 'there are none' : `known: ${known.join(', ')}`} (lanevisor ls)`,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { addLaneCommands } from './commands/lanes.js';
 import { addReconcileCommand } from './commands/reconcile.js';
+import { addRunCommand } from './commands/run.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, fail } from './io.js';
 
 export { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
@@ -17,6 +18,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .showSuggestionAfterError(false)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: () => undefined, outputError: () => undefined });
+  addRunCommand(program, io);
   addLaneCommands(program, io);
   addReconcileCommand(program, io);
   if (argv.length === 0) {
