@@ -118,11 +118,14 @@ function visitPlainObject(value: object, walk: Walk): boolean {
   walk.lower += 2;
   walk.upper += 2;
   const record = value as Record<string, unknown>;
+  let members = 0;
   for (const key in record) {
     const item = record[key];
     if (item === undefined) continue; // JSON omits undefined properties, as optional fields expect.
-    walk.lower += key.length + 4; // quotes, colon, comma
-    walk.upper += key.length * MAX_BYTES_PER_UNIT + 4;
+    // Quotes and colon; a comma before every member but the first.
+    const punctuation = members++ === 0 ? 3 : 4;
+    walk.lower += key.length + punctuation;
+    walk.upper += key.length * MAX_BYTES_PER_UNIT + punctuation;
     walk.path.push(key);
     if (!visit(item, walk)) return false;
     walk.path.pop();

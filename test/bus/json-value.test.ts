@@ -109,6 +109,13 @@ describe('checkJsonValue', () => {
     );
   });
 
+  it('counts an object exactly at the limit as fitting (the last member has no comma)', () => {
+    // Found by the property above once in a few hundred thousand runs: {"":null} is 9 bytes.
+    expect(checkJsonValue({ '': null }, 'payload', 9)).toEqual({ ok: true });
+    expect(checkJsonValue({ a: 1, b: 2 }, 'payload', 13)).toEqual({ ok: true });
+    expect(checkJsonValue({ a: 1, b: 2 }, 'payload', 12).ok).toBe(false);
+  });
+
   it('formats field paths for identifiers, indexes and odd keys', () => {
     expect(formatFieldPath('payload', ['a', 0, 'b c', '$ok', Symbol.for('s')])).toBe(
       'payload.a[0]["b c"].$ok["Symbol(s)"]',
