@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { addDemoCommand } from './commands/demo.js';
 import { addLaneCommands } from './commands/lanes.js';
 import { addReconcileCommand } from './commands/reconcile.js';
 import { addRunCommand } from './commands/run.js';
@@ -18,6 +19,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .showSuggestionAfterError(false)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: () => undefined, outputError: () => undefined });
+  addDemoCommand(program, io);
   addRunCommand(program, io);
   addLaneCommands(program, io);
   addReconcileCommand(program, io);

@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import type { EventEnvelope, Lane } from '../../index.js';
+import { type DemoCheck, type DemoResult, runDemo } from '../demo/scenario.js';
+import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
+import { describeEvent, LiveBlock, plain, statusTable } from '../lane-view.js';
+
+const LIVE_REFRESH_MS = 250;
+/** The lifecycle events the timeline shows (state changes and output are in the live table). */
+const TIMELINE =
+  /^(lane\.(created|worktree_provisioned|shared|agent_attached|command_started|command_completed|cleaning|salvaged|worktree_removed|closed)|pty\.(spawned|stopped)|supervisor\.\w+|runtime\.reconciled)$/;
+
+/** `lanevisor demo`: the whole system on a throwaway repository, in about half a minute. */
+export function addDemoCommand(program: Command, io: CliIo): void {
+  program
+    .command('demo')
+    .description('show lanevisor at work on a throwaway repository: lanes, terminals, a crash and its restart, cleanup')
+    .option('--json', 'print the event stream as JSON lines, then a summary line')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lanevisor demo\n  lanevisor demo --json | jq -c \'select(.topic == "supervisor.restarted")\'',
+    )
+    .action(async (flags: { json?: boolean }) => {
+      const result = flags.json ? await runJson(io) : await runText(io);
+      if (!result.checks.every((c) => c.ok)) throw new CliExit(EXIT_FAILURE);
+    });
+}
+
+async function runJson(io: CliIo): Promise<DemoResult> {
+  const result = await runDemo({ event: (event) => io.stdout(`${JSON.stringify(event)}\n`), step: () => undefined });
+  const ok = result.checks.every((c) => c.ok);
+  io.stdout(`${JSON.stringify({ type: 'summary', ok, checks: result.checks, timings: result.timings })}\n`);
+  return result;
+}
+
+async function runText(io: CliIo): Promise<DemoResult> {
+  const started = Date.now();
+  let current: { title: string; lanes: readonly Lane[] } = { title: 'starting', lanes: [] };
+  const live = io.isTTY ? new LiveBlock(io.stdout) : undefined;
+  const render = () =>
+    current.lanes.length === 0
+      ? `== ${current.title}`
+      : `== ${current.title}\n${statusTable(rowsOf(current.lanes, started))}`;
+  const timer = live ? setInterval(() => live.draw(render()), LIVE_REFRESH_MS) : undefined;
+  let result: DemoResult;
+  try {
+    result = await runDemo({
+      event: () => undefined,
+      step: (title, lanes) => {
+        current = { title, lanes };
+        if (live) live.draw(render());
+        else io.stdout(`${render()}\n\n`);
+      },
+    });
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+  io.stdout(`\n${timeline(result.events, started)}\n\n${summary(result)}`);
+  return result;
+}
+
+function rowsOf(lanes: readonly Lane[], startedAt: number) {
+  return lanes.map((lane) => {
+    const output = lane.ptys()[0]?.scrollback() ?? '';
+    const lastLine =
+      output
+        .split('\n')
+        .map(plain)
+        .filter((line) => line.trim() !== '')
+        .at(-1) ?? '';
+    return { lane, lastLine, startedAt };
+  });
+}
+
+function timeline(events: readonly EventEnvelope[], started: number): string {
+  const names = new Map<string, string>();
+  for (const event of events) {
+    const payload = event.payload as { laneId?: string; label?: string | null };
+    if (event.topic === 'lane.created' && payload.laneId) names.set(payload.laneId, payload.label ?? payload.laneId);
+  }
+  const lines = events
+    .filter((event) => TIMELINE.test(event.topic))
+    .map((event) => `${`+${event.timestamp - started} ms`.padStart(10)}  ${describeEvent(event, names).slice(13)}`);
+  return ['Timeline', ...lines].join('\n');
+}
+
+function summary(result: DemoResult): string {
+  const timings = Object.entries(result.timings).map(([step, ms]) => `  ${`${ms} ms`.padStart(8)}  ${step}`);
+  const checks = result.checks.map(
+    (c: DemoCheck) => `  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}${c.detail ? ` (${c.detail})` : ''}`,
+  );
+  const passed = result.checks.filter((c) => c.ok).length;
+  return [
+    'Timings',
+    ...timings,
+    '',
+    'Checks',
+    ...checks,
+    '',
+    `${passed} of ${result.checks.length} checks passed`,
+    '',
+  ].join('\n');
+}
