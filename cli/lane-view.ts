@@ -42,6 +42,8 @@ export function laneName(lane: Pick<Lane, 'id' | 'label'>): string {
 }
 
 const LAST_LINE_WIDTH = 48;
+/** How often live tables are redrawn on a terminal. */
+export const LIVE_REFRESH_MS = 250;
 
 /** The live status table: lane, state, PTYs, last output line, elapsed. */
 export function statusTable(rows: readonly LaneRow[], now = Date.now()): string {

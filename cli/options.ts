@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createRuntime, type Lane, LanevisorError, type Runtime, type RuntimeOptions } from '../index.js';
+import { startInspectorRelay } from './inspect-relay.js';
 import type { CliIo } from './io.js';
 
 /** The options every command that opens a repository takes. */
@@ -9,6 +10,7 @@ export interface RepoFlags {
   readonly worktreeRoot?: string;
   readonly json?: boolean;
   readonly trace?: string;
+  readonly inspect?: boolean;
 }
 
 export function addRepoOptions(command: Command, options: { readonly trace?: boolean } = {}): Command {
@@ -17,8 +19,25 @@ export function addRepoOptions(command: Command, options: { readonly trace?: boo
     .option('--state-dir <dir>', 'the state directory (default: <git common dir>/lanevisor)')
     .option('--worktree-root <dir>', 'where lane worktrees live (default: <repo>.lanes)')
     .option('--json', 'machine-readable output');
-  if (options.trace !== false) command.option('--trace <file>', 'append every inspection event to FILE as JSON lines');
+  if (options.trace !== false) addInspectionOptions(command);
   return command;
+}
+
+export function addInspectionOptions(command: Command): Command {
+  return command
+    .option('--trace <file>', 'append every inspection event to FILE as JSON lines')
+    .option('--inspect', 'serve the actors to the Stately inspector on 127.0.0.1 and print the page to open');
+}
+
+/** With `--inspect`, a relay for the Stately inspector (its page printed on stderr); its `inspect` goes to createRuntime. */
+export async function startInspection(
+  flags: Pick<RepoFlags, 'inspect'>,
+  io: CliIo,
+): Promise<{ readonly options: Pick<RuntimeOptions, 'inspect'>; close(): Promise<void> }> {
+  if (!flags.inspect) return { options: {}, close: async () => undefined };
+  const relay = await startInspectorRelay();
+  io.stderr(`lanevisor: inspector page ${relay.pageUrl} (events at ${relay.socketUrl}; loopback only)\n`);
+  return { options: { inspect: relay.inspect }, close: () => relay.close() };
 }
 
 export function runtimeOptionsOf(flags: RepoFlags, io: CliIo): RuntimeOptions {
@@ -32,11 +51,16 @@ export function runtimeOptionsOf(flags: RepoFlags, io: CliIo): RuntimeOptions {
 
 /** Starts a runtime on the repository (reconciling first), runs `work`, and shuts it down keeping the lanes. */
 export async function withRuntime<T>(flags: RepoFlags, io: CliIo, work: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await createRuntime(runtimeOptionsOf(flags, io));
+  const inspection = await startInspection(flags, io);
   try {
-    return await work(rt);
+    const rt = await createRuntime({ ...runtimeOptionsOf(flags, io), ...inspection.options });
+    try {
+      return await work(rt);
+    } finally {
+      await rt.shutdown();
+    }
   } finally {
-    await rt.shutdown();
+    await inspection.close();
   }
 }
 

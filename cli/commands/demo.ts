@@ -2,37 +2,46 @@ import type { Command } from 'commander';
 import type { EventEnvelope, Lane } from '../../index.js';
 import { type DemoCheck, type DemoResult, runDemo } from '../demo/scenario.js';
 import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
-import { describeEvent, LiveBlock, plain, statusTable } from '../lane-view.js';
+import { describeEvent, LIVE_REFRESH_MS, LiveBlock, plain, statusTable } from '../lane-view.js';
+import { addInspectionOptions, startInspection } from '../options.js';
 
-const LIVE_REFRESH_MS = 250;
+type DemoOptions = Parameters<typeof runDemo>[1];
 /** The lifecycle events the timeline shows (state changes and output are in the live table). */
 const TIMELINE =
   /^(lane\.(created|worktree_provisioned|shared|agent_attached|command_started|command_completed|cleaning|salvaged|worktree_removed|closed)|pty\.(spawned|stopped)|supervisor\.\w+|runtime\.reconciled)$/;
 
 /** `lanevisor demo`: the whole system on a throwaway repository, in about half a minute. */
 export function addDemoCommand(program: Command, io: CliIo): void {
-  program
-    .command('demo')
+  addInspectionOptions(program.command('demo'))
     .description('show lanevisor at work on a throwaway repository: lanes, terminals, a crash and its restart, cleanup')
     .option('--json', 'print the event stream as JSON lines, then a summary line')
     .addHelpText(
       'after',
       '\nExamples:\n  lanevisor demo\n  lanevisor demo --json | jq -c \'select(.topic == "supervisor.restarted")\'',
     )
-    .action(async (flags: { json?: boolean }) => {
-      const result = flags.json ? await runJson(io) : await runText(io);
-      if (!result.checks.every((c) => c.ok)) throw new CliExit(EXIT_FAILURE);
+    .action(async (flags: { json?: boolean; trace?: string; inspect?: boolean }) => {
+      const inspection = await startInspection(flags, io);
+      const options = { ...inspection.options, ...(flags.trace ? { trace: flags.trace } : {}) };
+      try {
+        const result = flags.json ? await runJson(io, options) : await runText(io, options);
+        if (!result.checks.every((c) => c.ok)) throw new CliExit(EXIT_FAILURE);
+      } finally {
+        await inspection.close();
+      }
     });
 }
 
-async function runJson(io: CliIo): Promise<DemoResult> {
-  const result = await runDemo({ event: (event) => io.stdout(`${JSON.stringify(event)}\n`), step: () => undefined });
+async function runJson(io: CliIo, options: DemoOptions): Promise<DemoResult> {
+  const result = await runDemo(
+    { event: (event) => io.stdout(`${JSON.stringify(event)}\n`), step: () => undefined },
+    options,
+  );
   const ok = result.checks.every((c) => c.ok);
   io.stdout(`${JSON.stringify({ type: 'summary', ok, checks: result.checks, timings: result.timings })}\n`);
   return result;
 }
 
-async function runText(io: CliIo): Promise<DemoResult> {
+async function runText(io: CliIo, options: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
   let current: { title: string; lanes: readonly Lane[] } = { title: 'starting', lanes: [] };
   const live = io.isTTY ? new LiveBlock(io.stdout) : undefined;
@@ -43,14 +52,17 @@ async function runText(io: CliIo): Promise<DemoResult> {
   const timer = live ? setInterval(() => live.draw(render()), LIVE_REFRESH_MS) : undefined;
   let result: DemoResult;
   try {
-    result = await runDemo({
-      event: () => undefined,
-      step: (title, lanes) => {
-        current = { title, lanes };
-        if (live) live.draw(render());
-        else io.stdout(`${render()}\n\n`);
+    result = await runDemo(
+      {
+        event: () => undefined,
+        step: (title, lanes) => {
+          current = { title, lanes };
+          if (live) live.draw(render());
+          else io.stdout(`${render()}\n\n`);
+        },
       },
-    });
+      options,
+    );
   } finally {
     if (timer) clearInterval(timer);
   }

@@ -3,12 +3,18 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type CleanupReport, createBus, createRuntime, type Lane, LanevisorError, type Runtime } from '../../index.js';
 import { CliExit, type CliIo } from '../io.js';
-import { describeEvent, type LaneRow, LineSplitter, LiveBlock, laneName, statusTable } from '../lane-view.js';
-import { addRepoOptions, type RepoFlags, runtimeOptionsOf, table } from '../options.js';
+import {
+  describeEvent,
+  type LaneRow,
+  LIVE_REFRESH_MS,
+  LineSplitter,
+  LiveBlock,
+  laneName,
+  statusTable,
+} from '../lane-view.js';
+import { addRepoOptions, type RepoFlags, runtimeOptionsOf, startInspection, table } from '../options.js';
 
 const EXIT_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
-/** How often the live table is redrawn on a terminal. */
-const LIVE_REFRESH_MS = 250;
 
 interface RunFlags extends RepoFlags {
   readonly lanes?: number;
@@ -72,7 +78,16 @@ async function runLanes(argv: string[], flags: RunFlags, io: CliIo): Promise<num
     },
     { queueLimit: 1_000_000 },
   );
-  const rt = await createRuntime({ ...runtimeOptionsOf(flags, io), bus, maxLanes: Math.max(64, count) });
+  const inspection = await startInspection(flags, io);
+  const rt = await createRuntime({
+    ...runtimeOptionsOf(flags, io),
+    ...inspection.options,
+    bus,
+    maxLanes: Math.max(64, count),
+  }).catch(async (error: unknown) => {
+    await inspection.close();
+    throw error;
+  });
   let interrupted: keyof typeof EXIT_SIGNAL | undefined;
   const onSignal = (signal: keyof typeof EXIT_SIGNAL) => {
     interrupted ??= signal;
@@ -111,6 +126,7 @@ async function runLanes(argv: string[], flags: RunFlags, io: CliIo): Promise<num
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     await rt.shutdown();
+    await inspection.close();
   }
 }
 

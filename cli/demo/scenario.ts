@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createBus, createRuntime, type EventEnvelope, type Lane, type Pty } from '../../index.js';
+import { createBus, createRuntime, type EventEnvelope, type Lane, type Pty, type RuntimeOptions } from '../../index.js';
 import { createDemoRepo, DEMO_FILES } from './demo-repo.js';
 
 /**
@@ -34,7 +34,10 @@ const FLAKY_SCRIPT =
   'if [ -e .crashed-once ]; then echo "recovered after restart"; sleep 0.5; else touch .crashed-once; echo "about to crash"; kill -SEGV $$; fi';
 const OUTPUT_TIMEOUT_MS = 15_000;
 
-export async function runDemo(view: DemoView): Promise<DemoResult> {
+export async function runDemo(
+  view: DemoView,
+  options: Pick<RuntimeOptions, 'inspect' | 'trace'> = {},
+): Promise<DemoResult> {
   const checks: DemoCheck[] = [];
   const timings: Record<string, number> = {};
   const events: EventEnvelope[] = [];
@@ -60,7 +63,7 @@ export async function runDemo(view: DemoView): Promise<DemoResult> {
     },
     { queueLimit: 1_000_000 },
   );
-  const rt = await createRuntime({ repo: repo.path, bus });
+  const rt = await createRuntime({ ...options, repo: repo.path, bus });
   try {
     view.step('creating three lanes (worktree, branch, task each)', []);
     const [shell, build, flaky] = await timed('create 3 lanes at once', () =>

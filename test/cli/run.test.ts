@@ -110,3 +110,14 @@ describe('lanevisor run on a terminal', () => {
     expect(stdout).not.toContain('[live]');
   });
 });
+
+describe('lanevisor run --inspect', () => {
+  it('prints where the inspector page is, and the run still succeeds', async () => {
+    repo = createTempRepo();
+    const result = await run(['run', '--inspect', '--repo', repo.path, '--', 'true']);
+    expect(result.code).toBe(EXIT_OK);
+    expect(result.stderr).toMatch(
+      /^lanevisor: inspector page http:\/\/127\.0\.0\.1:\d+\/ \(events at ws:\/\/127\.0\.0\.1:\d+; loopback only\)\n$/,
+    );
+  });
+});
