@@ -1,4 +1,14 @@
-import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, type SnapshotFrom, setup } from 'xstate';
+import {
+  assign,
+  emit,
+  enqueueActions,
+  fromCallback,
+  fromPromise,
+  raise,
+  type SnapshotFrom,
+  setup,
+  stopChild,
+} from 'xstate';
 import type { PtyOutcome } from '../pty.machine.js';
 import { ptyMachine } from '../pty.machine.js';
 import {
@@ -30,6 +40,8 @@ import {
  * the record. Every effect is a provided actor; this machine only decides.
  */
 type LaneInput = { readonly laneId: string };
+const TASK_WATCH_ID = 'taskWatch';
+
 /** What the salvage and branch-removal steps report back to the machine. */
 export type CleanupStepOutput = { readonly salvagedRef?: string | null; readonly branchKept?: boolean };
 
@@ -243,7 +255,15 @@ export const laneMachine = setup({
       },
     },
     active: {
-      invoke: { id: 'taskWatch', src: 'taskWatch', input: ({ context }) => ({ laneId: context.laneId }) },
+      // Spawned rather than invoked so it gets a per-lane system id (an invoke's is fixed).
+      entry: enqueueActions(({ context, enqueue }) =>
+        enqueue.spawnChild('taskWatch', {
+          id: TASK_WATCH_ID,
+          systemId: `lane:${context.laneId}/task`,
+          input: { laneId: context.laneId },
+        }),
+      ),
+      exit: stopChild(TASK_WATCH_ID),
       initial: 'ready',
       states: {
         ready: {

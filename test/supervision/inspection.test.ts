@@ -48,7 +48,7 @@ describe('inspection', () => {
     const systemIds = new Set(events.map((e) => systemIdOf(e)).filter(Boolean));
     const laneActor = `lane:${lane.id}`;
     const ptyActor = `lane:${lane.id}/pty:${pty.id}`;
-    expect([...systemIds]).toEqual(expect.arrayContaining(['runtime', laneActor, ptyActor]));
+    expect([...systemIds]).toEqual(expect.arrayContaining(['runtime', laneActor, ptyActor, `${laneActor}/task`]));
     expect([...systemIds].some((id) => id?.startsWith(`lane:${lane.id}/exec_`))).toBe(true);
     const snapshotsOf = (systemId: string) =>
       events.filter((e) => e.type === '@xstate.snapshot' && systemIdOf(e) === systemId);
