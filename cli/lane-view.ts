@@ -22,6 +22,7 @@ export class LineSplitter {
 }
 
 // CSI and OSC sequences, then what a carriage return overwrote.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences begin with ESC (and OSC ends with BEL).
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
 
 export function plain(line: string): string {

@@ -23,7 +23,10 @@ export interface LaneListing {
  * The lanes recorded in a repository's state directory, oldest first. Reads only (no lock, no
  * reconciliation), so it also works while a runtime holds the repository.
  */
-export async function listLanes(options: { readonly repo: string; readonly stateDir?: string }): Promise<LaneListing[]> {
+export async function listLanes(options: {
+  readonly repo: string;
+  readonly stateDir?: string;
+}): Promise<LaneListing[]> {
   const repository = await resolveRepository(options.repo);
   const store = new LaneRecordStore(resolve(options.stateDir ?? join(repository.commonDir, 'lanevisor')));
   const { records } = await store.list();
@@ -34,7 +37,9 @@ export async function listLanes(options: { readonly repo: string; readonly state
       state: record.phase,
       branch: record.branch,
       worktreePath: record.worktreePath,
-      dirty: isKnownWorktree(record.worktreePath) ? await hasUncommittedWork(record.worktreePath).catch(() => null) : null,
+      dirty: isKnownWorktree(record.worktreePath)
+        ? await hasUncommittedWork(record.worktreePath).catch(() => null)
+        : null,
       createdAt: record.createdAt,
       agents: [...record.agents],
     })),
