@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT_OK, runCli } from '../../cli/program.js';
+import { EXIT_OK } from '../../cli/program.js';
+import { runLanevisor } from '../support/cli.js';
 
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[]) => runLanevisor(argv);
 
 describe('lanevisor demo', () => {
   it('shows lanes, a crash and its restart, exec, sharing and cleanup, and passes every check it prints', async () => {

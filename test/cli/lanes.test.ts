@@ -1,19 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli } from '../../cli/program.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../../cli/program.js';
 import { createRuntime } from '../../supervision/runtime/runtime.js';
+import { runLanevisor } from '../support/cli.js';
 import { createTempRepo, gitIn, type TempRepo } from '../support/git-repo.js';
 
 let repo: TempRepo;
 afterEach(() => repo?.dispose());
 
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[]) => runLanevisor(argv);
 
 /** Two lanes made by a runtime that then shut down (lanes kept), as an orchestrator leaves them. */
 async function twoLanes() {

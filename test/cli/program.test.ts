@@ -1,13 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EXIT_OK, EXIT_USAGE, runCli } from '../../cli/program.js';
+import { EXIT_OK, EXIT_USAGE } from '../../cli/program.js';
+import { runLanevisor } from '../support/cli.js';
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => runLanevisor(argv, { env });
 
 describe('lanevisor command', () => {
   it('prints the package version', async () => {

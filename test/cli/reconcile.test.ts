@@ -2,9 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLaneId } from '../../bus/ids.js';
-import { EXIT_FAILURE, EXIT_OK, runCli } from '../../cli/program.js';
+import { EXIT_FAILURE, EXIT_OK } from '../../cli/program.js';
 import { createRuntime } from '../../supervision/runtime/runtime.js';
 import type { Runtime } from '../../supervision/runtime/types.js';
+import { runLanevisor } from '../support/cli.js';
 import { createTempRepo, gitIn, type TempRepo } from '../support/git-repo.js';
 
 let repo: TempRepo;
@@ -15,17 +16,7 @@ afterEach(async () => {
   repo?.dispose();
 });
 
-async function run(argv: string[], cwd?: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    env: {},
-    ...(cwd ? { cwd } : {}),
-  });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], cwd?: string) => runLanevisor(argv, cwd === undefined ? {} : { cwd });
 
 describe('lanevisor reconcile', () => {
   it('reports with --dry-run without changing anything, then does it', async () => {

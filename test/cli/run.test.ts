@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT_OK, runCli } from '../../cli/program.js';
+import { EXIT_OK } from '../../cli/program.js';
+import { runLanevisor } from '../support/cli.js';
 import { distModule } from '../support/dist.js';
 import { createTempRepo, gitIn, type TempRepo } from '../support/git-repo.js';
 import { waitUntil } from '../support/wait.js';
@@ -9,12 +10,7 @@ import { waitUntil } from '../support/wait.js';
 let repo: TempRepo;
 afterEach(() => repo?.dispose());
 
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {} });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[]) => runLanevisor(argv);
 
 const nothingLeft = () => ({
   branches: gitIn(repo.path, 'branch', '--list', 'lane/*'),
@@ -74,33 +70,48 @@ describe('lanevisor run', () => {
     expect(bad.stderr).toContain('not both');
   });
 
-  it('on SIGINT stops the commands, cleans up in order and exits 130', async () => {
-    repo = createTempRepo();
+  /** `lanevisor run` in its own process, running `sleep 300` in one lane, once the command started. */
+  async function runningChild(...extra: string[]) {
     const child = spawn(
       process.execPath,
-      [distModule('cli/main.js'), 'run', '--repo', repo.path, '--', 'sleep', '300'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      [distModule('cli/main.js'), 'run', '--repo', repo.path, ...extra, '--', 'sleep', '300'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
     await waitUntil(() => stdout.includes('pty.spawned'), 'the command to start', 20_000);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return { child, exited, output: () => stdout };
+  }
+
+  it('on SIGINT stops the commands, cleans up in order and exits 130', async () => {
+    repo = createTempRepo();
+    const { child, exited, output } = await runningChild();
     child.kill('SIGINT');
     expect(await exited).toBe(130);
-    expect(stdout).toContain('lane.closed');
+    expect(output()).toContain('lane.closed');
     expect(nothingLeft()).toEqual({ branches: '', worktrees: 1 });
+  });
+
+  it('on SIGTERM with --keep stops the commands, keeps the lanes and exits 143', async () => {
+    repo = createTempRepo();
+    const { child, exited, output } = await runningChild('--keep', '--label', 'kept');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(output()).not.toContain('lane.closed');
+    expect(gitIn(repo.path, 'for-each-ref', '--format=%(refname:lstrip=2)', 'refs/heads/lane/')).toBe('lane/kept');
+    expect((await run(['clean', 'kept', '--repo', repo.path])).code).toBe(EXIT_OK);
   });
 });
 
 describe('lanevisor run on a terminal', () => {
   it('redraws a live status table in place, then prints the summary', async () => {
     repo = createTempRepo();
-    let stdout = '';
-    const code = await runCli(
+    const { code, stdout } = await runLanevisor(
       ['run', '--repo', repo.path, '--label', 'live', '--', 'bash', '-c', 'echo first; sleep 0.6; echo second'],
-      { stdout: (t) => (stdout += t), stderr: () => undefined, env: {}, isTTY: true },
+      { isTTY: true },
     );
     expect(code).toBe(EXIT_OK);
     expect(stdout).toMatch(/^LANE\s+STATE\s+PTYS\s+LAST OUTPUT\s+ELAPSED\n/);
