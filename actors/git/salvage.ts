@@ -1,5 +1,4 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { git, gitOrThrow } from './git.js';
 import { inRepository, type Repository } from './repository.js';
@@ -11,6 +10,8 @@ import { inRepository, type Repository } from './repository.js';
  * index, its branch) is left untouched; the ref is what makes the commit reachable.
  */
 export const SALVAGE_REF_PREFIX = 'refs/lanevisor/salvage/';
+/** The temporary index of a salvage in progress: `<git common dir>/lanevisor-salvage-XXXXXX/`. */
+export const SALVAGE_SCRATCH_PREFIX = 'lanevisor-salvage-';
 
 /** Who the salvage commits are by, when the repository has no identity configured. */
 const SALVAGE_IDENTITY = {
@@ -91,7 +92,8 @@ interface SnapshotRequest {
 
 /** Commits the full state of a tree of files through a temporary index; the working files and git's own index stay untouched. */
 async function commitSnapshot(repository: Repository, request: SnapshotRequest): Promise<string | null> {
-  const scratch = await mkdtemp(join(tmpdir(), 'lanevisor-salvage-'));
+  // Inside the repository's git directory, where a later reconciliation finds it if we are killed here.
+  const scratch = await mkdtemp(join(repository.commonDir, SALVAGE_SCRATCH_PREFIX));
   const index = join(scratch, 'index');
   try {
     if (request.seedIndex !== null) await copyFile(request.seedIndex, index).catch(() => undefined);
@@ -126,4 +128,14 @@ async function freeRefName(repository: Repository, base: string): Promise<string
     const exists = await git(['show-ref', '--verify', '--quiet', candidate], inRepository(repository));
     if (exists.exitCode !== 0) return candidate;
   }
+}
+
+/**
+ * Removes the scratch directories of salvages that never finished (their process was killed).
+ * Call it under the repository lock, where no salvage of this repository can be running.
+ */
+export async function removeSalvageScratch(repository: Repository): Promise<number> {
+  const names = (await readdir(repository.commonDir)).filter((name) => name.startsWith(SALVAGE_SCRATCH_PREFIX));
+  await Promise.all(names.map((name) => rm(join(repository.commonDir, name), { recursive: true, force: true })));
+  return names.length;
 }

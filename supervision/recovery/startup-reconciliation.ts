@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { withRepoLock } from '../../actors/git/repo-lock.js';
 import type { Repository } from '../../actors/git/repository.js';
-import { hasUncommittedWork } from '../../actors/git/salvage.js';
+import { hasUncommittedWork, removeSalvageScratch } from '../../actors/git/salvage.js';
 import { listWorktrees } from '../../actors/git/worktrees.js';
 import type { CleanupReport } from '../lane/types.js';
 import type { ReconciliationReport } from '../runtime/types.js';
@@ -65,6 +65,8 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     const outcome = dryRun
       ? await previewOrphans(ctx.repository, plan)
       : await removeOrphans(ctx.repository, ctx.worktreeRoot, plan);
+    // A salvage killed half way left its temporary index; the worktree it read is still there.
+    if (!dryRun) await removeSalvageScratch(ctx.repository);
     return { orphans: outcome, worktrees };
   });
 

@@ -120,7 +120,8 @@ export async function startUnrelatedProcesses(): Promise<{ pids: number[]; stop(
   return {
     pids,
     stop() {
-      for (const pid of pids) {
+      // The session's whole group (its bash and its sleep); the adopted shell's sleep is itself.
+      for (const pid of [-(session.pid as number), ...pids.slice(1)]) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {

@@ -182,6 +182,8 @@ describe('crash recovery', () => {
     const where = findWrittenFile(repo.path, next, 'last.txt', 'last\n');
     expect(where).toMatch(/^refs\/lanevisor\/salvage\/lane_/);
     expect(findWrittenFile(repo.path, next, 'many-2999', 'x\n')).toBe(where);
+    // The killed salvage's temporary index is gone too.
+    expect(readdirSync(join(repo.path, '.git')).filter((name) => name.startsWith('lanevisor-salvage-'))).toEqual([]);
     expect(strayState(repo.path, next, deadId)).toEqual(NOTHING_STRAY);
   }, 60_000);
 });
