@@ -27,7 +27,7 @@ export function addLaneCommands(program: Command, io: CliIo): void {
         lane.state,
         lane.branch,
         ageOf(lane.createdAt),
-        lane.dirty === null ? 'missing' : lane.dirty ? 'dirty' : 'clean',
+        lane.missing ? 'missing' : lane.dirty ? 'dirty' : 'clean',
         lane.worktreePath,
       ]);
       io.stdout(`${table([['ID', 'LABEL', 'STATE', 'BRANCH', 'AGE', 'WORK', 'WORKTREE'], ...rows])}\n`);

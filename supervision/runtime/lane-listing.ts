@@ -12,8 +12,10 @@ export interface LaneListing {
   readonly state: 'provisioning' | 'ready' | 'cleaning';
   readonly branch: string;
   readonly worktreePath: string;
-  /** Uncommitted or untracked work in the worktree; null when the worktree is missing. */
-  readonly dirty: boolean | null;
+  /** Uncommitted or untracked work in the worktree (false when it is missing). */
+  readonly dirty: boolean;
+  /** The worktree git knew is not there (or git no longer knows it): a reconcile cleans the lane. */
+  readonly missing: boolean;
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly agents: readonly string[];
@@ -31,18 +33,20 @@ export async function listLanes(options: {
   const store = new LaneRecordStore(resolve(options.stateDir ?? join(repository.commonDir, 'lanevisor')));
   const { records } = await store.list();
   const listings = await Promise.all(
-    records.map(async (record) => ({
-      id: record.laneId,
-      label: record.label,
-      state: record.phase,
-      branch: record.branch,
-      worktreePath: record.worktreePath,
-      dirty: isKnownWorktree(record.worktreePath)
-        ? await hasUncommittedWork(record.worktreePath).catch(() => null)
-        : null,
-      createdAt: record.createdAt,
-      agents: [...record.agents],
-    })),
+    records.map(async (record) => {
+      const missing = !isKnownWorktree(record.worktreePath);
+      return {
+        id: record.laneId,
+        label: record.label,
+        state: record.phase,
+        branch: record.branch,
+        worktreePath: record.worktreePath,
+        dirty: missing ? false : await hasUncommittedWork(record.worktreePath).catch(() => false),
+        missing,
+        createdAt: record.createdAt,
+        agents: [...record.agents],
+      };
+    }),
   );
   return listings.sort((a, b) => a.createdAt - b.createdAt);
 }

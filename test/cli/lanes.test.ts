@@ -29,7 +29,15 @@ describe('lanevisor ls, exec, clean', () => {
     expect(json.code).toBe(EXIT_OK);
     const lanes = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(lanes).toMatchObject([
-      { id: alpha.id, label: 'alpha', state: 'ready', branch: 'lane/alpha', dirty: false, agents: ['agent-1'] },
+      {
+        id: alpha.id,
+        label: 'alpha',
+        state: 'ready',
+        branch: 'lane/alpha',
+        dirty: false,
+        missing: false,
+        agents: ['agent-1'],
+      },
       { id: beta.id, label: 'beta', state: 'ready', branch: 'lane/beta', worktreePath: beta.worktreePath, dirty: true },
     ]);
     expect(typeof lanes[0]?.createdAt).toBe('number');
@@ -38,6 +46,13 @@ describe('lanevisor ls, exec, clean', () => {
     expect(header).toMatch(/^ID\s+LABEL\s+STATE\s+BRANCH\s+AGE\s+WORK\s+WORKTREE$/);
     expect(first).toMatch(new RegExp(`^${alpha.id}\\s+alpha\\s+ready\\s+lane/alpha\\s+\\d+ s\\s+clean\\s+`));
     expect(second).toContain('dirty');
+    // A worktree that is gone is shown as missing (a reconcile would clean the lane).
+    gitIn(repo.path, 'worktree', 'remove', '--force', '--force', alpha.worktreePath);
+    expect(JSON.parse((await run(['ls', '--json', '--repo', repo.path])).stdout)[0]).toMatchObject({
+      dirty: false,
+      missing: true,
+    });
+    expect((await run(['ls', '--repo', repo.path])).stdout).toMatch(new RegExp(`${alpha.id}.*missing`));
   });
 
   it("runs a command in a lane and exits with the command's exit code", async () => {
