@@ -83,6 +83,7 @@ export type {
   RestartType,
   SpawnPtyOptions,
 } from './supervision/pty/types.js';
+export { runtimeProcesses } from './supervision/recovery/process-recovery.js';
 export { type LaneListing, listLanes } from './supervision/runtime/lane-listing.js';
 export { createRuntime, reconcile } from './supervision/runtime/runtime.js';
 export type { ReconciliationReport, Runtime, RuntimeOptions } from './supervision/runtime/types.js';

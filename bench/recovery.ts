@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { execa } from 'execa';
-import { listPids, readEnvironVariable, readProcStat } from '../actors/process/proc.js';
+import { readProcStat } from '../actors/process/proc.js';
+import { runtimeProcesses as tagged } from '../supervision/recovery/process-recovery.js';
 import { createRuntime } from '../supervision/runtime/runtime.js';
 import { type BenchFs, makeRepo } from './lanes.js';
 import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js';
@@ -36,10 +37,6 @@ async function orphanLanes(repo: string, lanes: number): Promise<string> {
   const deadline = Date.now() + 10_000;
   while (tagged(runtimeId).length < lanes * 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   return runtimeId;
-}
-
-function tagged(runtimeId: string): number[] {
-  return listPids().filter((pid) => readEnvironVariable(pid, 'LANEVISOR_RUNTIME_ID') === runtimeId);
 }
 
 /**

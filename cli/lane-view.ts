@@ -73,6 +73,12 @@ export class LiveBlock {
   }
 }
 
+/** Remembers a lane's name (its label, else its id) as `lane.created` announces it. */
+export function noteLaneName(names: Map<string, string>, event: EventEnvelope): void {
+  const payload = event.payload as { laneId?: string; label?: string | null };
+  if (event.topic === 'lane.created' && payload.laneId) names.set(payload.laneId, payload.label ?? payload.laneId);
+}
+
 /** One lifecycle event as a line for people: time, topic, lane, and what matters in its payload. */
 export function describeEvent(event: EventEnvelope, names: ReadonlyMap<string, string>): string {
   const payload = event.payload as Record<string, unknown>;

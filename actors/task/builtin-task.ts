@@ -1,4 +1,5 @@
-import { isRunning, listPids, readEnvironVariable, readProcStat } from '../process/proc.js';
+import { readProcStat } from '../process/proc.js';
+import { scanProcessTree } from '../process/process-tree.js';
 import { stopProcessTrees } from '../process/tree-signaller.js';
 import type { TaskBackend, TaskBinding, TaskLane } from './task-backend.js';
 
@@ -25,10 +26,7 @@ export const builtinTask: TaskBackend = {
 };
 
 function laneProcesses(laneId: string): number[] {
-  return listPids().filter(
-    (pid) =>
-      pid !== process.pid && isRunning(readProcStat(pid)) && readEnvironVariable(pid, LANE_TAG_VARIABLE) === laneId,
-  );
+  return scanProcessTree({ tag: { name: LANE_TAG_VARIABLE, value: laneId } }).map((member) => member.pid);
 }
 
 /** SIGTERM to every process carrying the tag, SIGKILL after the grace; resolves when none is left. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { EventEnvelope, Lane } from '../../index.js';
 import { type DemoCheck, type DemoResult, runDemo } from '../demo/scenario.js';
 import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
-import { describeEvent, LIVE_REFRESH_MS, LiveBlock, plain, statusTable } from '../lane-view.js';
+import { describeEvent, LIVE_REFRESH_MS, LiveBlock, noteLaneName, plain, statusTable } from '../lane-view.js';
 import { addInspectionOptions, startInspection } from '../options.js';
 
 type DemoOptions = Parameters<typeof runDemo>[1];
@@ -85,10 +85,7 @@ function rowsOf(lanes: readonly Lane[], startedAt: number) {
 
 function timeline(events: readonly EventEnvelope[], started: number): string {
   const names = new Map<string, string>();
-  for (const event of events) {
-    const payload = event.payload as { laneId?: string; label?: string | null };
-    if (event.topic === 'lane.created' && payload.laneId) names.set(payload.laneId, payload.label ?? payload.laneId);
-  }
+  for (const event of events) noteLaneName(names, event);
   const lines = events
     .filter((event) => TIMELINE.test(event.topic))
     .map((event) => `${`+${event.timestamp - started} ms`.padStart(10)}  ${describeEvent(event, names).slice(13)}`);

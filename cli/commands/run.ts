@@ -10,6 +10,7 @@ import {
   LineSplitter,
   LiveBlock,
   laneName,
+  noteLaneName,
   statusTable,
 } from '../lane-view.js';
 import { addRepoOptions, type RepoFlags, runtimeOptionsOf, startInspection, table } from '../options.js';
@@ -71,8 +72,7 @@ async function runLanes(argv: string[], flags: RunFlags, io: CliIo): Promise<num
   bus.subscribe(
     '**',
     (event) => {
-      const payload = event.payload as { laneId?: string; label?: string | null };
-      if (event.topic === 'lane.created' && payload.laneId) names.set(payload.laneId, payload.label ?? payload.laneId);
+      noteLaneName(names, event);
       if (mode === 'json') io.stdout(`${JSON.stringify(event)}\n`);
       else if (mode === 'lines' && event.topic !== 'pty.output') io.stdout(`${describeEvent(event, names)}\n`);
     },

@@ -1,6 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { createBus, createRuntime, type EventEnvelope, type Lane, type Pty, type RuntimeOptions } from '../../index.js';
+import { readdirSync } from 'node:fs';
+import {
+  createBus,
+  createRuntime,
+  type EventEnvelope,
+  type Lane,
+  type Pty,
+  type RuntimeOptions,
+  runtimeProcesses,
+} from '../../index.js';
 import { createDemoRepo, DEMO_FILES } from './demo-repo.js';
 
 /**
@@ -166,18 +174,6 @@ function leftovers(repo: string, worktreeRoot: string, runtimeId: string) {
     .filter((line) => line.startsWith('worktree ') && line !== `worktree ${repo}`);
   const branches = git('for-each-ref', '--format=%(refname)', 'refs/heads/lane/').split('\n').filter(Boolean);
   const directories = readdirSync(worktreeRoot);
-  const processes = readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((pid) => {
-      try {
-        const state = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.[0];
-        return (
-          state !== 'Z' &&
-          readFileSync(`/proc/${pid}/environ`, 'latin1').includes(`LANEVISOR_RUNTIME_ID=${runtimeId}\0`)
-        );
-      } catch {
-        return false;
-      }
-    });
+  const processes = runtimeProcesses(runtimeId);
   return { worktrees, branches, directories, processes };
 }

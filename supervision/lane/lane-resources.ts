@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { commitsBeyond, deleteBranch } from '../../actors/git/branches.js';
 import { assertInside } from '../../actors/git/paths.js';
 import { withRepoLock } from '../../actors/git/repo-lock.js';
@@ -76,8 +77,17 @@ export class LaneResources {
     };
   }
 
-  /** Changes the record and writes it; writes (and the final removal) land in the order asked. */
+  /**
+   * Changes the record and writes it; writes (and the final removal) land in the order asked. A
+   * change the record already holds is not written again (a cleanup journals its start, then its
+   * salvage step asks for the same phase).
+   */
   async update(change: Partial<LaneRecord>): Promise<void> {
+    const current = this.record as Record<string, unknown>;
+    if (Object.entries(change).every(([key, value]) => isDeepStrictEqual(current[key], value))) {
+      await this.#lastWrite;
+      return;
+    }
     this.record = { ...this.record, ...change };
     const record = this.record;
     await this.#inOrder(() => this.ctx.records.write(record));

@@ -108,38 +108,35 @@ export async function removeOrphans(
     await rm(directory, { recursive: true, force: true });
     removed += 1;
   }
-  let branchesRemoved = 0;
-  let branchesKept = 0;
-  for (const branch of plan.branches) {
-    if (plan.keepAllBranches || (await commitsOnlyOn(repository, branch)) > 0) {
-      branchesKept++;
-      continue;
-    }
-    await deleteBranch(repository, branch);
-    branchesRemoved++;
-  }
+  const keptBranches = await branchesToKeep(repository, plan);
+  for (const branch of plan.branches) if (!keptBranches.has(branch)) await deleteBranch(repository, branch);
   return {
     pruned: plan.prune.length,
     removed: removed + plan.unfinished.length,
     kept,
-    branchesRemoved,
-    branchesKept,
+    branchesRemoved: plan.branches.length - keptBranches.size,
+    branchesKept: keptBranches.size,
     salvagedRefs,
   };
 }
 
 /** What `removeOrphans` would do, changing nothing (for `reconcile --dry-run`). */
 export async function previewOrphans(repository: Repository, plan: OrphanPlan): Promise<OrphanOutcome> {
-  let branchesKept = 0;
-  for (const branch of plan.branches) {
-    if (plan.keepAllBranches || (await commitsOnlyOn(repository, branch)) > 0) branchesKept++;
-  }
+  const keptBranches = await branchesToKeep(repository, plan);
   return {
     pruned: plan.prune.length,
     removed: plan.unfinished.length + plan.strays.length,
     kept: plan.kept.length,
-    branchesRemoved: plan.branches.length - branchesKept,
-    branchesKept,
+    branchesRemoved: plan.branches.length - keptBranches.size,
+    branchesKept: keptBranches.size,
     salvagedRefs: [],
   };
+}
+
+/** The orphan branches that hold commits nothing else reaches (all of them while a record is unreadable). */
+async function branchesToKeep(repository: Repository, plan: OrphanPlan): Promise<Set<string>> {
+  if (plan.keepAllBranches) return new Set(plan.branches);
+  const kept = new Set<string>();
+  for (const branch of plan.branches) if ((await commitsOnlyOn(repository, branch)) > 0) kept.add(branch);
+  return kept;
 }

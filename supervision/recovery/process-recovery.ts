@@ -50,6 +50,11 @@ export function planProcessRecovery(
   return { selectors, found: selectors.length === 0 ? [] : scanProcessTree(selectors), notOurs, lostPtys };
 }
 
+/** The pids of running processes (zombies aside) a runtime started: its PTYs, commands and git. */
+export function runtimeProcesses(runtimeId: string): number[] {
+  return scanProcessTree({ tag: { name: RUNTIME_ID_VARIABLE, value: runtimeId } }).map((member) => member.pid);
+}
+
 /** SIGTERM, the grace, SIGKILL; resolves when all are gone, or with how many would not go. */
 export async function stopOrphanProcesses(
   plan: ProcessRecoveryPlan,

@@ -52,10 +52,8 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     stopped = await stopOrphanProcesses(processPlan, options.graceMs ?? RECOVERY_GRACE_MS);
     // Kept while something survived: the next start looks for those processes again.
     if (stopped.survived === 0) {
-      await Promise.all([
-        ...ptys.records.map((record) => ctx.journal.removePty(record.ptyId)),
-        ...deadRuntimes.map((id) => ctx.journal.removeRuntime(id)),
-      ]);
+      for (const record of ptys.records) ctx.journal.ptyStopped(record.ptyId);
+      await Promise.all([ctx.journal.flush(), ...deadRuntimes.map((id) => ctx.journal.removeRuntime(id))]);
     }
   }
 

@@ -1,8 +1,8 @@
-import { join, resolve } from 'node:path';
 import { resolveRepository } from '../../actors/git/repository.js';
 import { hasUncommittedWork } from '../../actors/git/salvage.js';
 import { isKnownWorktree } from '../../actors/git/worktrees.js';
 import { LaneRecordStore } from '../state/lane-records.js';
+import { stateDirOf } from './runtime-setup.js';
 
 /** A lane as its record in the state directory describes it (`lanevisor ls`). */
 export interface LaneListing {
@@ -30,7 +30,7 @@ export async function listLanes(options: {
   readonly stateDir?: string;
 }): Promise<LaneListing[]> {
   const repository = await resolveRepository(options.repo);
-  const store = new LaneRecordStore(resolve(options.stateDir ?? join(repository.commonDir, 'lanevisor')));
+  const store = new LaneRecordStore(stateDirOf(repository, options.stateDir));
   const { records } = await store.list();
   const listings = await Promise.all(
     records.map(async (record) => {

@@ -73,7 +73,7 @@ export async function openRuntimePlace(options: RuntimeOptions, runtimeId: Runti
   const parsed = parseOrThrow(runtimeOptionsSchema, options, 'options', 'INVALID_ARGUMENT');
   const found = await resolveRepository(parsed.repo);
   const repository: Repository = { ...found, env: { [RUNTIME_ID_VARIABLE]: runtimeId } };
-  const stateDir = resolve(parsed.stateDir ?? join(repository.commonDir, 'lanevisor'));
+  const stateDir = stateDirOf(repository, parsed.stateDir);
   await ensurePrivateDirectory(stateDir);
   const lock = await acquireProcessLock(join(stateDir, RUNTIME_LOCK_FILE), `runtime ${runtimeId}`, {
     waitMs: 0,
@@ -91,6 +91,11 @@ export async function openRuntimePlace(options: RuntimeOptions, runtimeId: Runti
     await lock.release();
     throw error;
   }
+}
+
+/** The state directory: the one given, or `<git common dir>/lanevisor`. */
+export function stateDirOf(repository: Repository, stateDir: string | undefined): string {
+  return resolve(stateDir ?? join(repository.commonDir, 'lanevisor'));
 }
 
 export function taskBackendOf(task: RuntimeOptions['task']): TaskBackend {

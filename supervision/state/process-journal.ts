@@ -71,10 +71,6 @@ export class ProcessJournal {
     this.#queue(ptyId, () => removeFileSafely(this.#ptyFile(ptyId), { durable: false }));
   }
 
-  async removePty(ptyId: string): Promise<void> {
-    await removeFileSafely(this.#ptyFile(ptyId), { durable: false });
-  }
-
   /** Waits until what was asked for this PTY so far has landed. */
   async settled(ptyId: string): Promise<void> {
     await this.#pending.get(ptyId);
