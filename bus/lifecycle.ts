@@ -12,6 +12,26 @@ const ptyIdSchema = z.string().regex(idPattern('pty'));
 const pidSchema = z.number().int().positive();
 const countSchema = z.number().int().nonnegative();
 
+/** Why a lane branch is kept rather than deleted (see actors/git/branch-ownership.ts). */
+export const BRANCH_KEPT_REASONS = [
+  /** No marker of lanevisor's (or another lane's): lanevisor did not make it. */
+  'not_ours',
+  /** Its marker is no longer in its history (reset or rebased past where it started). */
+  'history_changed',
+  'upstream',
+  /** A git config entry names it (`branch.<name>.*`, a refspec, …). */
+  'configured',
+  /** Checked out (or being rebased or bisected) in some worktree. */
+  'checked_out',
+  /** Commits beyond where the lane started (a lane), or that nothing else reaches (an orphan). */
+  'commits',
+  /** It moved while it was being deleted. */
+  'moved',
+  /** A lane record could not be read: any orphan branch may be that lane's. */
+  'unreadable_record',
+] as const;
+const branchKeptReasonSchema = z.enum(BRANCH_KEPT_REASONS);
+
 /**
  * What a runtime's startup reconciliation found and did (or, in a dry run, would do) with what an
  * earlier runtime left: `rt.reconciliation`, and the payload of `runtime.reconciled`.
@@ -28,11 +48,25 @@ export const reconciliationReportSchema = z.strictObject({
   lanes: z.strictObject({ resumed: countSchema, cleaned: countSchema, salvaged: countSchema, stalled: countSchema }),
   /** Worktrees without a lane record, under the worktree root: `pruned` (directory gone), `removed` (a killed checkout, or a directory git did not know), `kept` (healthy, left for a person). */
   worktrees: z.strictObject({ pruned: countSchema, removed: countSchema, kept: countSchema }),
-  /** Lane branches deleted, or kept because they hold commits nothing else reaches. */
+  /** Lane branches lanevisor made that were deleted, or kept (commits nothing else reaches, an upstream, …). Branches it did not make are never counted or touched. */
   branches: z.strictObject({ removed: countSchema, kept: countSchema }),
   salvagedRefs: z.array(z.string()),
   /** Record files that could not be read: kept as they are, for a person to look at. */
   unreadableRecords: z.array(z.string()),
+  /** What the counts above count, by name: the same lists in a dry run and in the run that follows it. */
+  details: z.strictObject({
+    processes: z.array(z.strictObject({ pid: pidSchema, command: z.string() })),
+    lanes: z.strictObject({ resumed: z.array(z.string()), cleaned: z.array(z.string()) }),
+    worktrees: z.strictObject({
+      pruned: z.array(z.string()),
+      removed: z.array(z.string()),
+      kept: z.array(z.string()),
+    }),
+    branches: z.strictObject({
+      removed: z.array(z.string()),
+      kept: z.array(z.strictObject({ branch: z.string(), reason: branchKeptReasonSchema })),
+    }),
+  }),
 });
 
 /** The public states of a PTY (machines/pty-protocol.ts has the same list; supervision checks they agree). */
@@ -189,7 +223,13 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
   'lane.cleaning': z.strictObject({ ...laneRef, discard: z.boolean() }),
   'lane.salvaged': z.strictObject({ ...laneRef, ref: z.string() }),
   'lane.worktree_removed': z.strictObject({ ...laneRef, worktreePath: z.string() }),
-  'lane.branch_kept': z.strictObject({ ...laneRef, branch: z.string(), commits: countSchema }),
+  'lane.branch_kept': z.strictObject({
+    ...laneRef,
+    branch: z.string(),
+    /** Commits beyond the lane's start (0 when it is kept for another reason). */
+    commits: countSchema,
+    reason: branchKeptReasonSchema,
+  }),
   'lane.closed': z.strictObject({
     ...laneRef,
     branch: z.string(),

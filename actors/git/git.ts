@@ -16,6 +16,8 @@ export interface GitOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** A git command that takes longer is killed (a hung filter, a network remote). */
   readonly timeoutMs?: number;
+  /** What git reads on stdin (`update-ref --stdin`); otherwise stdin is closed. */
+  readonly input?: string;
 }
 
 /** Long enough for a checkout of a large repository. */
@@ -29,7 +31,7 @@ export async function git(args: readonly string[], options: GitOptions): Promise
     cwd: options.cwd,
     env: { ...GIT_ENV, ...options.env },
     reject: false,
-    stdin: 'ignore',
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
     timeout: options.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS,
   });
   if (result.exitCode !== undefined) return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };

@@ -49,8 +49,27 @@ export function describeReport(report: ReconciliationReport): string {
     `  lanes      resumed ${lanes.resumed}, cleaned ${lanes.cleaned} (salvaged ${lanes.salvaged}), stalled ${lanes.stalled}`,
     `  worktrees  pruned ${worktrees.pruned}, removed ${worktrees.removed}, kept ${worktrees.kept}`,
     `  branches   removed ${branches.removed}, kept ${branches.kept}`,
+    ...namedLines(report),
     ...report.salvagedRefs.map((ref) => `  salvaged   ${ref}`),
     ...report.unreadableRecords.map((file) => `  unreadable ${file} (left as it is)`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** One line per thing the counts count, in the future tense for a dry run. */
+function namedLines(report: ReconciliationReport): string[] {
+  const { processes, lanes, worktrees, branches } = report.details;
+  const verb = (now: string, done: string) => (report.dryRun ? now : done).padEnd(10);
+  return [
+    ...processes.map((p) => `  ${verb('stop', 'stopped')} pid ${p.pid} (${p.command})`),
+    ...lanes.resumed.map((id) => `  ${verb('resume', 'resumed')} lane ${id}`),
+    ...lanes.cleaned.map((id) => `  ${verb('clean', 'cleaned')} lane ${id}`),
+    ...worktrees.pruned.map((path) => `  ${verb('prune', 'pruned')} worktree ${path}`),
+    ...worktrees.removed.map((path) => `  ${verb('remove', 'removed')} worktree ${path}`),
+    ...worktrees.kept.map((path) => `  ${verb('keep', 'kept')} worktree ${path} (git has it; no lane record)`),
+    ...branches.removed.map((branch) => `  ${verb('remove', 'removed')} branch ${branch}`),
+    ...branches.kept.map(
+      ({ branch, reason }) => `  ${verb('keep', 'kept')} branch ${branch} (${reason.replace('_', ' ')})`,
+    ),
+  ];
 }

@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { commitsBeyond, deleteBranch } from '../../actors/git/branches.js';
+import {
+  type BranchKeptReason,
+  decideLaneBranch,
+  deleteMarkedBranch,
+  releaseBranch,
+} from '../../actors/git/branch-ownership.js';
 import { assertInside } from '../../actors/git/paths.js';
 import { withRepoLock } from '../../actors/git/repo-lock.js';
 import { resolveCommit } from '../../actors/git/repository.js';
@@ -27,8 +32,13 @@ export interface LaneIdentity {
   readonly worktreePath: string;
 }
 
+/** What the cleanup did with the lane's branch: removed, never there (or not made by this lane), or kept and why. */
+export type LaneBranchOutcome = 'removed' | 'absent' | BranchKeptReason;
+
 export class LaneResources {
   record: LaneRecord;
+  /** Set by the cleanup's branch step. */
+  branchOutcome: LaneBranchOutcome | undefined;
   /** The error of the last step that failed, with its code, for the caller waiting on the lane. */
   lastError: LanevisorError | undefined;
   #binding: TaskBinding | null;
@@ -198,17 +208,42 @@ export class LaneResources {
     this.publish('lane.worktree_removed', { laneId: this.identity.laneId, worktreePath: this.identity.worktreePath });
   }
 
-  /** Deletes the lane's branch, unless it holds commits the base does not (then it stays, and says so). */
+  /**
+   * Deletes the lane's branch when lanevisor can prove it made it (its marker, at the recorded
+   * start, still in its history) and nothing of the user's points at it, unless it holds commits
+   * beyond its start (kept unless discarding). A kept branch is handed over: its marker goes, so
+   * nothing of lanevisor's ever deletes it later. Read outside the lock; deleted by compare-and-swap.
+   */
   async removeBranch(discard: boolean): Promise<{ branchKept: boolean }> {
-    if (!this.#createdBranch) return { branchKept: false };
+    this.branchOutcome = await this.#removeBranch(discard);
+    return { branchKept: this.branchOutcome !== 'absent' && this.branchOutcome !== 'removed' };
+  }
+
+  async #removeBranch(discard: boolean): Promise<LaneBranchOutcome> {
+    if (!this.#createdBranch) return 'absent';
     const { repository } = this.ctx;
-    const commits = await commitsBeyond(repository, this.record.baseSha, this.identity.branch);
-    if (commits > 0 && !discard) {
-      this.publish('lane.branch_kept', { laneId: this.identity.laneId, branch: this.identity.branch, commits });
-      return { branchKept: true };
+    const branch = this.identity.branch;
+    const { facts, verdict, commitsBeyondStart } = await decideLaneBranch(
+      repository,
+      branch,
+      this.record.baseSha,
+      discard,
+    );
+    const outcome = await withRepoLock(repository.commonDir, async (): Promise<LaneBranchOutcome> => {
+      if (verdict === 'delete' && (await deleteMarkedBranch(repository, facts))) return 'removed';
+      // A stale marker of a branch that is gone goes too; a kept branch is handed over.
+      if (verdict !== 'not_ours') await releaseBranch(repository, facts);
+      return verdict === 'delete' ? 'moved' : verdict;
+    });
+    if (outcome !== 'removed' && outcome !== 'absent') {
+      this.publish('lane.branch_kept', {
+        laneId: this.identity.laneId,
+        branch,
+        commits: commitsBeyondStart,
+        reason: outcome,
+      });
     }
-    await withRepoLock(repository.commonDir, () => deleteBranch(repository, this.identity.branch));
-    return { branchKept: false };
+    return outcome;
   }
 
   async removeRecord(): Promise<void> {

@@ -1,6 +1,15 @@
 import { readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { commitsOnlyOn, deleteBranch, listBranches } from '../../actors/git/branches.js';
+import {
+  type BranchFacts,
+  type BranchKeptReason,
+  deleteMarkedBranch,
+  judgeOwnership,
+  readBranchFacts,
+  releaseBranch,
+  removeStaleMarkers,
+} from '../../actors/git/branch-ownership.js';
+import { commitsOnlyOn } from '../../actors/git/branches.js';
 import { isInside } from '../../actors/git/paths.js';
 import type { Repository } from '../../actors/git/repository.js';
 import { salvageDirectory } from '../../actors/git/salvage.js';
@@ -17,10 +26,13 @@ import type { LaneRecord } from '../state/lane-records.js';
 /**
  * What no lane record accounts for, under the worktree root and the lane branch prefix: git
  * records of deleted worktree directories, checkouts a killed `worktree add` left, directories git
- * does not know, lane branches without a worktree. Only names lanevisor makes are looked at (a
- * directory named by a lane id, a `.removing-…` directory, a `lane/…` branch). Anything that may
- * hold work is salvaged before it is removed; a branch with commits nothing else reaches is kept.
- * Run it under the repository lock: it reads git's records and then changes them.
+ * does not know, lane branches no record names. Only what lanevisor makes is looked at (a
+ * directory named by a lane id, a `.removing-…` directory, a branch carrying lanevisor's marker;
+ * a `lane/…` branch without one is the user's and is neither counted nor touched). Anything that
+ * may hold work is salvaged before it is removed; a branch with commits nothing else reaches, or
+ * with anything of the user's pointing at it, is kept. The plan decides everything, so a dry run
+ * and the run that follows report the same. Run it under the repository lock: it reads git's
+ * records and then changes them.
  */
 export interface OrphanPlan {
   /** Registered worktrees whose directory is gone. */
@@ -31,18 +43,20 @@ export interface OrphanPlan {
   readonly kept: readonly WorktreeEntry[];
   /** Directories git does not know. */
   readonly strays: readonly string[];
-  /** Lane branches no worktree has checked out and no record names. */
-  readonly branches: readonly string[];
-  /** With unreadable records around, a branch may be theirs: every orphan branch is kept. */
-  readonly keepAllBranches: boolean;
+  /** Branches lanevisor made that no record names, to delete. */
+  readonly branches: readonly BranchFacts[];
+  /** The same, kept, and why (with unreadable records around, every one: it may be theirs). */
+  readonly keptBranches: ReadonlyArray<{ readonly facts: BranchFacts; readonly reason: BranchKeptReason }>;
+  /** Markers whose branch is gone. */
+  readonly staleMarkers: ReadonlyArray<{ readonly branch: string; readonly sha: string }>;
 }
 
 export interface OrphanOutcome {
   readonly pruned: number;
   readonly removed: number;
   readonly kept: number;
-  readonly branchesRemoved: number;
-  readonly branchesKept: number;
+  readonly branchesRemoved: readonly string[];
+  readonly branchesKept: ReadonlyArray<{ readonly branch: string; readonly reason: BranchKeptReason }>;
   readonly salvagedRefs: readonly string[];
 }
 
@@ -68,13 +82,22 @@ export async function planOrphans(
     .filter((entry) => LANE_DIRECTORY.test(entry.name) || entry.name.startsWith(REMOVAL_ASIDE_PREFIX))
     .map((entry) => join(worktreeRoot, entry.name))
     .filter((path) => !registered.has(path) && !recorded.has(path));
-  const goingAway = new Set([...prune, ...unfinished]);
-  const checkedOut = new Set(worktrees.filter((w) => !goingAway.has(w)).map((w) => w.branch));
-  const named = new Set(records.map((record) => `refs/heads/${record.branch}`));
-  const branches = (await listBranches(repository, BRANCH_PREFIX)).filter(
-    (branch) => !checkedOut.has(`refs/heads/${branch}`) && !named.has(`refs/heads/${branch}`),
-  );
-  return { prune, unfinished, kept, strays, branches, keepAllBranches: unreadableRecords > 0 };
+  const named = new Set(records.map((record) => record.branch));
+  // A worktree about to be pruned or removed does not keep its branch checked out.
+  const goingAway = new Set([...prune, ...unfinished].map((w) => w.path));
+  const facts = await readBranchFacts(repository, BRANCH_PREFIX, goingAway);
+  const branches: BranchFacts[] = [];
+  const keptBranches: Array<{ facts: BranchFacts; reason: BranchKeptReason }> = [];
+  for (const branch of facts.branches) {
+    if (branch.marker === null || named.has(branch.branch)) continue;
+    const reason =
+      unreadableRecords > 0 ? 'unreadable_record' : ((await judgeOwnership(repository, branch)).kept ?? undefined);
+    if (reason !== undefined) keptBranches.push({ facts: branch, reason });
+    else if ((await commitsOnlyOn(repository, branch.branch)) > 0)
+      keptBranches.push({ facts: branch, reason: 'commits' });
+    else branches.push(branch);
+  }
+  return { prune, unfinished, kept, strays, branches, keptBranches, staleMarkers: facts.staleMarkers };
 }
 
 /** Carries the plan out. A directory whose salvage fails is kept (and counted kept), never deleted. */
@@ -108,35 +131,34 @@ export async function removeOrphans(
     await rm(directory, { recursive: true, force: true });
     removed += 1;
   }
-  const keptBranches = await branchesToKeep(repository, plan);
-  for (const branch of plan.branches) if (!keptBranches.has(branch)) await deleteBranch(repository, branch);
+  const branchesRemoved: string[] = [];
+  const branchesKept = plan.keptBranches.map(({ facts, reason }) => ({ branch: facts.branch, reason }));
+  for (const facts of plan.branches) {
+    if (await deleteMarkedBranch(repository, facts)) branchesRemoved.push(facts.branch);
+    else branchesKept.push({ branch: facts.branch, reason: 'moved' });
+  }
+  // Kept for good: handed over to the user (unless a record that could not be read may claim it).
+  for (const { facts, reason } of plan.keptBranches)
+    if (reason !== 'unreadable_record') await releaseBranch(repository, facts);
+  await removeStaleMarkers(repository, plan.staleMarkers);
   return {
     pruned: plan.prune.length,
     removed: removed + plan.unfinished.length,
     kept,
-    branchesRemoved: plan.branches.length - keptBranches.size,
-    branchesKept: keptBranches.size,
+    branchesRemoved,
+    branchesKept,
     salvagedRefs,
   };
 }
 
 /** What `removeOrphans` would do, changing nothing (for `reconcile --dry-run`). */
-export async function previewOrphans(repository: Repository, plan: OrphanPlan): Promise<OrphanOutcome> {
-  const keptBranches = await branchesToKeep(repository, plan);
+export function previewOrphans(plan: OrphanPlan): OrphanOutcome {
   return {
     pruned: plan.prune.length,
     removed: plan.unfinished.length + plan.strays.length,
     kept: plan.kept.length,
-    branchesRemoved: plan.branches.length - keptBranches.size,
-    branchesKept: keptBranches.size,
+    branchesRemoved: plan.branches.map((facts) => facts.branch),
+    branchesKept: plan.keptBranches.map(({ facts, reason }) => ({ branch: facts.branch, reason })),
     salvagedRefs: [],
   };
-}
-
-/** The orphan branches that hold commits nothing else reaches (all of them while a record is unreadable). */
-async function branchesToKeep(repository: Repository, plan: OrphanPlan): Promise<Set<string>> {
-  if (plan.keepAllBranches) return new Set(plan.branches);
-  const kept = new Set<string>();
-  for (const branch of plan.branches) if ((await commitsOnlyOn(repository, branch)) > 0) kept.add(branch);
-  return kept;
 }

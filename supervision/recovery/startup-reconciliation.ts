@@ -1,8 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { type BranchKeptReason, decideLaneBranch } from '../../actors/git/branch-ownership.js';
 import { withRepoLock } from '../../actors/git/repo-lock.js';
 import type { Repository } from '../../actors/git/repository.js';
 import { hasUncommittedWork, removeSalvageScratch } from '../../actors/git/salvage.js';
 import { listWorktrees } from '../../actors/git/worktrees.js';
+import { readProcStat } from '../../actors/process/proc.js';
+import type { LaneBranchOutcome } from '../lane/lane-resources.js';
 import type { CleanupReport } from '../lane/types.js';
 import type { ReconciliationReport } from '../runtime/types.js';
 import type { LaneRecord, LaneRecordStore } from '../state/lane-records.js';
@@ -28,7 +31,7 @@ export interface RecoveryContext {
 export interface LaneRecovery {
   resume(record: LaneRecord, lostPtys: readonly string[]): void;
   /** Cleans the lane (discarding when the record says so); rejects when a step failed. */
-  clean(record: LaneRecord): Promise<CleanupReport>;
+  clean(record: LaneRecord): Promise<{ readonly report: CleanupReport; readonly branch: LaneBranchOutcome }>;
 }
 
 export interface ReconcileOptions {
@@ -47,6 +50,10 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
   ]);
   const deadRuntimes = runtimes.records.map((entry) => entry.runtimeId).filter((id) => id !== ctx.runtimeId);
   const processPlan = planProcessRecovery(ptys.records, [...deadRuntimes, ...ptys.records.map((p) => p.runtimeId)]);
+  const processes = processPlan.found.map((member) => ({
+    pid: member.pid,
+    command: readProcStat(member.pid)?.comm ?? '?',
+  }));
   let stopped = { killed: 0, survived: 0 };
   if (!dryRun) {
     stopped = await stopOrphanProcesses(processPlan, options.graceMs ?? RECOVERY_GRACE_MS);
@@ -57,15 +64,13 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     }
   }
 
-  const { orphans, worktrees } = await withRepoLock(ctx.repository.commonDir, async () => {
+  const { orphans, plan, worktrees } = await withRepoLock(ctx.repository.commonDir, async () => {
     const worktrees = await listWorktrees(ctx.repository);
     const plan = await planOrphans(ctx.repository, ctx.worktreeRoot, worktrees, lanes.records, lanes.problems.length);
-    const outcome = dryRun
-      ? await previewOrphans(ctx.repository, plan)
-      : await removeOrphans(ctx.repository, ctx.worktreeRoot, plan);
+    const outcome = dryRun ? previewOrphans(plan) : await removeOrphans(ctx.repository, ctx.worktreeRoot, plan);
     // A salvage killed half way left its temporary index; the worktree it read is still there.
     if (!dryRun) await removeSalvageScratch(ctx.repository);
-    return { orphans: outcome, worktrees };
+    return { orphans: outcome, plan, worktrees };
   });
 
   const registered = new Set(worktrees.map((w) => w.path));
@@ -73,29 +78,11 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     record.phase === 'ready' && registered.has(record.worktreePath) && existsSync(record.worktreePath);
   const resumed = lanes.records.filter(healthy);
   const toClean = lanes.records.filter((record) => !healthy(record));
-  const cleaned = { count: 0, salvaged: 0, stalled: 0, branchesRemoved: 0, branchesKept: 0, refs: [] as string[] };
-  if (options.lanes === null) {
-    cleaned.count = toClean.length;
-    for (const record of toClean) if (await wouldSalvage(record, registered)) cleaned.salvaged++;
-  } else {
-    const recovery = options.lanes;
-    for (const record of resumed) recovery.resume(record, processPlan.lostPtys.get(record.laneId) ?? []);
-    await Promise.all(
-      toClean.map(async (record) => {
-        try {
-          const report = await recovery.clean(record);
-          cleaned.count++;
-          if (report.salvagedRef !== null) cleaned.refs.push(report.salvagedRef);
-          if (report.branchKept) cleaned.branchesKept++;
-          else cleaned.branchesRemoved++;
-        } catch {
-          // The lane stays `cleaning` in rt.lanes(); lane.cleanup() resumes it.
-          cleaned.stalled++;
-        }
-      }),
-    );
-    cleaned.salvaged = cleaned.refs.length;
-  }
+  const cleaned = await (options.lanes === null
+    ? predictCleanups(ctx, toClean, registered)
+    : cleanLanes(options.lanes, resumed, toClean, processPlan.lostPtys));
+  const branchesRemoved = [...orphans.branchesRemoved, ...cleaned.branchesRemoved];
+  const branchesKept = [...orphans.branchesKept, ...cleaned.branchesKept];
 
   return {
     durationMs: Math.round(performance.now() - started),
@@ -107,15 +94,95 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
       survived: stopped.survived,
     },
     ptys: { lost: ptys.records.length },
-    lanes: { resumed: resumed.length, cleaned: cleaned.count, salvaged: cleaned.salvaged, stalled: cleaned.stalled },
-    worktrees: { pruned: orphans.pruned, removed: orphans.removed, kept: orphans.kept },
-    branches: {
-      removed: orphans.branchesRemoved + cleaned.branchesRemoved,
-      kept: orphans.branchesKept + cleaned.branchesKept,
+    lanes: {
+      resumed: resumed.length,
+      cleaned: cleaned.laneIds.length,
+      salvaged: cleaned.salvaged,
+      stalled: cleaned.stalled,
     },
+    worktrees: { pruned: orphans.pruned, removed: orphans.removed, kept: orphans.kept },
+    branches: { removed: branchesRemoved.length, kept: branchesKept.length },
     salvagedRefs: [...orphans.salvagedRefs, ...cleaned.refs],
     unreadableRecords: [...lanes.problems, ...ptys.problems, ...runtimes.problems].map((problem) => problem.file),
+    details: {
+      processes,
+      lanes: { resumed: resumed.map((record) => record.laneId), cleaned: cleaned.laneIds },
+      worktrees: {
+        pruned: plan.prune.map((w) => w.path),
+        removed: [...plan.unfinished.map((w) => w.path), ...plan.strays],
+        kept: plan.kept.map((w) => w.path),
+      },
+      branches: { removed: branchesRemoved, kept: branchesKept },
+    },
   };
+}
+
+interface CleanedLanes {
+  readonly laneIds: string[];
+  salvaged: number;
+  stalled: number;
+  readonly refs: string[];
+  readonly branchesRemoved: string[];
+  readonly branchesKept: Array<{ branch: string; reason: BranchKeptReason }>;
+}
+
+function emptyCleaned(): CleanedLanes {
+  return { laneIds: [], salvaged: 0, stalled: 0, refs: [], branchesRemoved: [], branchesKept: [] };
+}
+
+/** Tallies what a lane's cleanup did with its branch. */
+function countBranch(cleaned: CleanedLanes, branch: string, outcome: LaneBranchOutcome | 'delete'): void {
+  if (outcome === 'removed' || outcome === 'delete') cleaned.branchesRemoved.push(branch);
+  else if (outcome !== 'absent') cleaned.branchesKept.push({ branch, reason: outcome });
+}
+
+async function cleanLanes(
+  recovery: LaneRecovery,
+  resumed: readonly LaneRecord[],
+  toClean: readonly LaneRecord[],
+  lostPtys: ReadonlyMap<string, readonly string[]>,
+): Promise<CleanedLanes> {
+  const cleaned = emptyCleaned();
+  for (const record of resumed) recovery.resume(record, lostPtys.get(record.laneId) ?? []);
+  await Promise.all(
+    toClean.map(async (record) => {
+      try {
+        const { report, branch } = await recovery.clean(record);
+        cleaned.laneIds.push(record.laneId);
+        if (report.salvagedRef !== null) cleaned.refs.push(report.salvagedRef);
+        countBranch(cleaned, record.branch, branch);
+      } catch {
+        // The lane stays `cleaning` in rt.lanes(); lane.cleanup() resumes it.
+        cleaned.stalled++;
+      }
+    }),
+  );
+  cleaned.salvaged = cleaned.refs.length;
+  return cleaned;
+}
+
+/** What cleaning these lanes would do: the same decisions their cleanups make, changing nothing. */
+async function predictCleanups(
+  ctx: RecoveryContext,
+  toClean: readonly LaneRecord[],
+  registered: ReadonlySet<string>,
+): Promise<CleanedLanes> {
+  const cleaned = emptyCleaned();
+  for (const record of toClean) {
+    cleaned.laneIds.push(record.laneId);
+    if (await wouldSalvage(record, registered)) cleaned.salvaged++;
+    if (record.baseSha === '') continue;
+    const discard = record.phase === 'provisioning' || record.discard;
+    const { verdict } = await decideLaneBranch(
+      ctx.repository,
+      record.branch,
+      record.baseSha,
+      discard,
+      new Set([record.worktreePath]),
+    );
+    countBranch(cleaned, record.branch, verdict);
+  }
+  return cleaned;
 }
 
 /** Whether cleaning this lane would save something: uncommitted work in a worktree, or files in a bare directory. */

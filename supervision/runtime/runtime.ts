@@ -223,9 +223,10 @@ class LanevisorRuntime implements Runtime {
             lostPtys: [...lostPtys],
           });
         },
-        clean: (record) => {
+        clean: async (record) => {
           const lane = this.#start(identityOf(record), createCorrelationId(), record.agents, 'cleaning', record);
-          return lane.cleanup({ discard: record.phase === 'provisioning' || record.discard });
+          const report = await lane.cleanup({ discard: record.phase === 'provisioning' || record.discard });
+          return { report, branch: lane.resources.branchOutcome ?? 'absent' };
         },
       },
     });
@@ -270,6 +271,12 @@ const EMPTY_REPORT: ReconciliationReport = {
   branches: { removed: 0, kept: 0 },
   salvagedRefs: [],
   unreadableRecords: [],
+  details: {
+    processes: [],
+    lanes: { resumed: [], cleaned: [] },
+    worktrees: { pruned: [], removed: [], kept: [] },
+    branches: { removed: [], kept: [] },
+  },
 };
 
 function identityOf(record: LaneRecord): LaneController['identity'] {

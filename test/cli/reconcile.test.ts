@@ -21,17 +21,31 @@ const run = (argv: string[], cwd?: string) => runLanevisor(argv, cwd === undefin
 describe('lanevisor reconcile', () => {
   it('reports with --dry-run without changing anything, then does it', async () => {
     repo = createTempRepo();
+    // A branch lanevisor made (its marker beside it) whose lane record is gone, and one of the user's.
     gitIn(repo.path, 'branch', 'lane/orphan', 'main');
+    gitIn(repo.path, 'update-ref', 'refs/lanevisor/branches/lane/orphan', 'main');
+    gitIn(repo.path, 'branch', 'lane/mine', 'main');
     const dry = await run(['reconcile', '--dry-run', '--json', '--repo', repo.path]);
     expect(dry).toMatchObject({ code: EXIT_OK, stderr: '' });
-    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, branches: { removed: 1, kept: 0 } });
-    expect(gitIn(repo.path, 'branch', '--list', 'lane/*')).toBe('lane/orphan');
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dryRun: true,
+      branches: { removed: 1, kept: 0 },
+      details: { branches: { removed: ['lane/orphan'], kept: [] } },
+    });
+    const humanDry = await run(['reconcile', '--dry-run', '--repo', repo.path]);
+    expect(humanDry.stdout).toContain('  remove     branch lane/orphan\n');
+    expect(
+      gitIn(repo.path, 'branch', '--list', 'lane/*')
+        .split('\n')
+        .map((b) => b.trim()),
+    ).toEqual(['lane/mine', 'lane/orphan']);
 
     const human = await run(['reconcile'], join(repo.path, 'dir0'));
     expect(human.code).toBe(EXIT_OK);
     expect(human.stdout).toMatch(/^reconciled in \d+ ms:\n/);
     expect(human.stdout).toContain('  branches   removed 1, kept 0\n');
-    expect(gitIn(repo.path, 'branch', '--list', 'lane/*')).toBe('');
+    expect(human.stdout).toContain('  removed    branch lane/orphan\n');
+    expect(gitIn(repo.path, 'branch', '--list', 'lane/*')).toBe('lane/mine');
   });
 
   it('names what it salvaged and what it could not read', async () => {

@@ -58,11 +58,14 @@ export function leftovers(fixture: RuntimeFixture, runtime: Runtime = fixture.rt
     .split('\n')
     .filter((line) => line.startsWith('worktree ') && line !== `worktree ${fixture.repo.path}`);
   const branches = gitIn(fixture.repo.path, 'branch', '--list', 'lane/*').split('\n').filter(Boolean);
+  const markers = gitIn(fixture.repo.path, 'for-each-ref', '--format=%(refname)', 'refs/lanevisor/branches/')
+    .split('\n')
+    .filter(Boolean);
   const directories = existsSync(runtime.worktreeRoot) ? readdirSync(runtime.worktreeRoot) : [];
   const recordsDir = join(runtime.stateDir, 'lanes');
   const records = existsSync(recordsDir) ? readdirSync(recordsDir).filter((f) => f.endsWith('.json')) : [];
   const processes = livePidsTagged('LANEVISOR_RUNTIME_ID', runtime.id);
-  return { worktrees, branches, directories, records, processes };
+  return { worktrees, branches, markers, directories, records, processes };
 }
 
-export const NOTHING_LEFT = { worktrees: [], branches: [], directories: [], records: [], processes: [] };
+export const NOTHING_LEFT = { worktrees: [], branches: [], markers: [], directories: [], records: [], processes: [] };

@@ -222,7 +222,10 @@ describe('a lane', () => {
     expect(fixture.events.find((e) => e.topic === 'lane.branch_kept')?.payload).toMatchObject({
       branch: 'lane/work',
       commits: 1,
+      reason: 'commits',
     });
+    // Kept means handed over: lanevisor's marker goes, so nothing of lanevisor's deletes it later.
+    expect(gitIn(fixture.repo.path, 'for-each-ref', 'refs/lanevisor/branches/')).toBe('');
 
     const dropped = await fixture.rt.createLane({ label: 'drop' });
     writeFileSync(join(dropped.worktreePath, 'x.txt'), 'x\n');
@@ -230,6 +233,17 @@ describe('a lane', () => {
     await dropped.exec(['git', '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'x']);
     expect((await dropped.cleanup({ discard: true })).branchKept).toBe(false);
     expect(gitIn(fixture.repo.path, 'branch', '--list', 'lane/drop')).toBe('');
+
+    // A branch the agent pushed (an upstream now points at it) is the user's too, even when discarding.
+    const pushed = await fixture.rt.createLane({ label: 'pushed' });
+    await pushed.exec(['git', 'config', 'branch.lane/pushed.remote', '.']);
+    await pushed.exec(['git', 'config', 'branch.lane/pushed.merge', 'refs/heads/main']);
+    expect((await pushed.cleanup({ discard: true })).branchKept).toBe(true);
+    expect(gitIn(fixture.repo.path, 'branch', '--list', 'lane/pushed')).toContain('lane/pushed');
+    await settle();
+    expect(fixture.events.filter((e) => e.topic === 'lane.branch_kept').map((e) => e.payload)).toContainEqual(
+      expect.objectContaining({ branch: 'lane/pushed', reason: 'upstream' }),
+    );
   });
 
   it('refuses the lane past maxLanes with CAPACITY', async () => {

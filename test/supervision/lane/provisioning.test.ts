@@ -1,3 +1,4 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TaskBackend } from '../../../actors/task/task-backend.js';
@@ -46,13 +47,20 @@ describe('provisioning that fails part-way', () => {
   }, 60_000);
 
   it('when rolling back a failed provisioning stalls too, createLane still rejects; a later cleanup finishes it', async () => {
-    let other = '';
+    let aside = '';
+    let worktree = '';
     const failingTask: TaskBackend = {
       name: 'failing',
-      // Before failing, checks the lane's branch out in a second worktree, so that it cannot be deleted.
+      // Before failing, puts a symlink to a directory outside the worktree root where the worktree
+      // was: the rollback refuses to touch it (and stalls) rather than follow it.
       async bind(lane) {
-        other = join(dirname(lane.worktreePath), 'other-checkout');
-        gitIn(lane.repo, 'worktree', 'add', '-q', '-f', other, lane.branch);
+        worktree = lane.worktreePath;
+        aside = `${worktree}-aside`;
+        const outside = join(dirname(lane.repo), 'outside');
+        mkdirSync(outside);
+        writeFileSync(join(outside, 'keep.txt'), 'keep\n');
+        renameSync(worktree, aside);
+        symlinkSync(outside, worktree);
         throw new LanevisorError('SPAWN_ERROR', 'the task could not start');
       },
       health: async () => true,
@@ -70,7 +78,9 @@ describe('provisioning that fails part-way', () => {
     const [lane] = fixture.rt.lanes();
     expect(lane?.state).toBe('cleaning');
 
-    gitIn(fixture.repo.path, 'worktree', 'remove', '--force', other);
+    expect(readFileSync(join(dirname(fixture.repo.path), 'outside', 'keep.txt'), 'utf8')).toBe('keep\n');
+    rmSync(worktree);
+    renameSync(aside, worktree);
     const report = await lane?.cleanup();
     expect(report?.branchKept).toBe(false);
     expect(lane?.state).toBe('closed');

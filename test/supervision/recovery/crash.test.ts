@@ -128,7 +128,8 @@ describe('crash recovery', () => {
 
     next = await createRuntime({ repo: repo.path });
     const report = next.reconciliation;
-    expect(report.processes.found).toBeGreaterThanOrEqual(orphans.length);
+    // The three that outlive it; the trap loop's `sleep 1` comes and goes between the two scans.
+    expect(report.processes.found).toBeGreaterThanOrEqual(3);
     expect(report.processes).toMatchObject({ killed: report.processes.found, notOurs: 0, survived: 0 });
     expect(report.ptys.lost).toBe(3);
     expect(report.lanes).toMatchObject({ resumed: 1, cleaned: 0 });

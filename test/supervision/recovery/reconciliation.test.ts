@@ -124,15 +124,21 @@ describe('startup reconciliation', () => {
     repo = createTempRepo();
     const root = join(repo.base, 'repo.lanes');
     mkdirSync(root);
+    const main = gitIn(repo.path, 'rev-parse', 'main');
+    // What lanevisor leaves when it makes a branch: the branch and its marker at the start commit.
+    const marked = (branch: string) => gitIn(repo.path, 'update-ref', `refs/lanevisor/branches/${branch}`, main);
     const lanePath = () => join(root, createLaneId());
     const pruned = lanePath();
     gitIn(repo.path, 'worktree', 'add', '-q', '-b', 'lane/pruned', pruned);
+    marked('lane/pruned');
     rmSync(pruned, { recursive: true });
     const unfinished = lanePath();
     gitIn(repo.path, 'worktree', 'add', '-q', '-b', 'lane/unfinished', unfinished);
+    marked('lane/unfinished');
     gitIn(repo.path, 'worktree', 'lock', '--reason', 'initializing', unfinished);
     const healthy = lanePath();
     gitIn(repo.path, 'worktree', 'add', '-q', '-b', 'lane/healthy', healthy);
+    marked('lane/healthy');
     const stray = lanePath();
     mkdirSync(stray);
     writeFileSync(join(stray, 'notes.txt'), 'somebody wrote this\n');
@@ -142,37 +148,84 @@ describe('startup reconciliation', () => {
     mkdirSync(notOurs);
     writeFileSync(join(notOurs, 'keep.txt'), 'mine\n');
     gitIn(repo.path, 'branch', 'lane/orphan-same', 'main');
+    marked('lane/orphan-same');
+    gitIn(repo.path, 'branch', 'lane/pushed', 'main');
+    marked('lane/pushed');
+    gitIn(repo.path, 'remote', 'add', 'origin', join(repo.base, 'nowhere.git'));
+    gitIn(repo.path, 'config', 'branch.lane/pushed.remote', 'origin');
+    gitIn(repo.path, 'config', 'branch.lane/pushed.merge', 'refs/heads/pushed');
+    // A marker whose branch the user deleted with git.
+    marked('lane/deleted-by-hand');
     gitIn(repo.path, 'branch', 'feature/unrelated', 'main');
+    // The user's own lane/ branches: no marker, so never lanevisor's, whatever they hold.
+    gitIn(repo.path, 'branch', 'lane/mine', 'main');
     gitIn(repo.path, 'checkout', '-q', '-b', 'lane/orphan-work');
+    marked('lane/orphan-work');
     writeFileSync(join(repo.path, 'work.txt'), 'committed work\n');
     gitIn(repo.path, 'add', 'work.txt');
     gitIn(repo.path, 'commit', '-q', '-m', 'work');
+    gitIn(repo.path, 'checkout', '-q', '-b', 'lane/release-1.0', 'main');
+    gitIn(repo.path, 'commit', '-q', '--allow-empty', '-m', 'release');
     gitIn(repo.path, 'checkout', '-q', 'main');
     const snapshot = () => ({
       worktrees: gitIn(repo.path, 'worktree', 'list', '--porcelain'),
-      refs: gitIn(repo.path, 'for-each-ref', '--format=%(refname)'),
+      refs: gitIn(repo.path, 'for-each-ref', '--format=%(refname) %(objectname)'),
+      config: gitIn(repo.path, 'config', '--list', '--local'),
       directories: readdirSync(root).sort(),
     });
     const before = snapshot();
 
     const expected = {
       worktrees: { pruned: 1, removed: 3, kept: 1 },
-      branches: { removed: 3, kept: 1 },
+      branches: { removed: 3, kept: 3 },
       lanes: { resumed: 0, cleaned: 0, salvaged: 0, stalled: 0 },
     };
+    const expectedBranches = {
+      removed: ['lane/orphan-same', 'lane/pruned', 'lane/unfinished'],
+      kept: [
+        { branch: 'lane/healthy', reason: 'checked_out' },
+        { branch: 'lane/orphan-work', reason: 'commits' },
+        { branch: 'lane/pushed', reason: 'upstream' },
+      ],
+    };
+    const sorted = (branches: { removed: string[]; kept: { branch: string }[] }) => ({
+      removed: [...branches.removed].sort(),
+      kept: [...branches.kept].sort((a, b) => a.branch.localeCompare(b.branch)),
+    });
     const dry = await reconcile({ repo: repo.path, dryRun: true });
     expect(dry).toMatchObject({ ...expected, dryRun: true, salvagedRefs: [] });
+    expect(sorted(dry.details.branches)).toEqual(expectedBranches);
+    expect(dry.details.worktrees).toEqual({
+      pruned: [pruned],
+      removed: expect.arrayContaining([unfinished, stray, aside]),
+      kept: [healthy],
+    });
     expect(snapshot()).toEqual(before);
 
     const next = await start();
     const strayRef = `refs/lanevisor/salvage/${join(stray).split('/').pop()}`;
     expect(next.reconciliation).toMatchObject({ ...expected, dryRun: false, salvagedRefs: [strayRef] });
+    expect(sorted(next.reconciliation.details.branches)).toEqual(expectedBranches);
+    expect(next.reconciliation.details.worktrees).toEqual(dry.details.worktrees);
     expect(gitIn(repo.path, 'show', `${strayRef}:notes.txt`)).toBe('somebody wrote this');
     expect(readdirSync(root).sort()).toEqual([healthy.split('/').pop(), 'notes'].sort());
     expect(readFileSync(join(notOurs, 'keep.txt'), 'utf8')).toBe('mine\n');
     expect(existsSync(healthy)).toBe(true);
     const branches = gitIn(repo.path, 'for-each-ref', '--format=%(refname:lstrip=2)', 'refs/heads/').split('\n');
-    expect(branches.sort()).toEqual(['feature/unrelated', 'lane/healthy', 'lane/orphan-work', 'main']);
+    expect(branches.sort()).toEqual(
+      [
+        'feature/unrelated',
+        'lane/healthy',
+        'lane/mine',
+        'lane/orphan-work',
+        'lane/pushed',
+        'lane/release-1.0',
+        'main',
+      ].sort(),
+    );
+    // Kept branches are handed over (their markers gone), and so is the stale marker: nothing of ours is left.
+    expect(gitIn(repo.path, 'for-each-ref', 'refs/lanevisor/branches/')).toBe('');
+    expect(gitIn(repo.path, 'config', '--get', 'branch.lane/pushed.remote')).toBe('origin');
     expect(gitIn(repo.path, 'worktree', 'list', '--porcelain')).not.toContain(pruned);
     expect(gitIn(repo.path, 'worktree', 'list', '--porcelain')).not.toContain(unfinished);
     // Healthy worktrees without a record are left for a person: git still has them.
