@@ -53,7 +53,13 @@ export { busJsonSchema } from './bus/json-schema.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES } from './bus/json-value.js';
 export { LIFECYCLE_PAYLOAD_SCHEMAS, type LifecyclePayload, type LifecycleTopic } from './bus/lifecycle.js';
 export { createBus, DEFAULT_QUEUE_LIMIT, DEFAULT_REQUEST_TIMEOUT_MS } from './bus/local-bus.js';
-export { commandEnvelopeSchema, envelopeSchema, eventEnvelopeSchema, responseEnvelopeSchema } from './bus/schemas.js';
+export {
+  commandEnvelopeSchema,
+  envelopeSchema,
+  eventEnvelopeSchema,
+  MAX_TIMEOUT_MS,
+  responseEnvelopeSchema,
+} from './bus/schemas.js';
 export { RESERVED_TOPIC_PREFIXES } from './bus/topics.js';
 export type {
   Bus,
@@ -66,6 +72,7 @@ export type {
   SubscribeOptions,
   SubscriptionStats,
 } from './bus/types.js';
+export { LABEL_PATTERN, validateLabel } from './supervision/lane/labels.js';
 export type {
   CleanupOptions,
   CleanupReport,
@@ -84,6 +91,13 @@ export type {
   SpawnPtyOptions,
 } from './supervision/pty/types.js';
 export { runtimeProcesses } from './supervision/recovery/process-recovery.js';
+export {
+  listSalvaged,
+  type PruneOptions,
+  type PruneReport,
+  prune,
+  type SalvageRef,
+} from './supervision/runtime/housekeeping.js';
 export { type LaneListing, listLanes } from './supervision/runtime/lane-listing.js';
 export { createRuntime, reconcile } from './supervision/runtime/runtime.js';
 export type { ReconciliationReport, Runtime, RuntimeOptions } from './supervision/runtime/types.js';

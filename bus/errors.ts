@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'LOCKED',
   'GIT_ERROR',
   'SPAWN_ERROR',
+  /** A defect of lanevisor's own: nothing the caller did; the message says what failed. */
+  'INTERNAL_ERROR',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -164,6 +164,8 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
     message: z.string(),
   }),
   'pty.idle': z.strictObject({ ...ptyRef, idleMs: countSchema }),
+  /** `working`: printing or using CPU; `waiting`: its foreground program is blocked on the terminal's input; `idle`: nothing for idleTimeoutMs. */
+  'pty.activity': z.strictObject({ ...ptyRef, activity: z.enum(['working', 'waiting', 'idle']) }),
   'pty.stopped': z.strictObject({
     ...ptyRef,
     state: z.enum(['stopped', 'errored']),

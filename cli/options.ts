@@ -87,15 +87,13 @@ export function ageOf(sinceMs: number, now = Date.now()): string {
   return `${Math.round(seconds / 86_400)} d`;
 }
 
-/** Columns padded to their widest cell. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+/**
+ * `PAGER=cat` and `GIT_PAGER=cat` unless the user set them: a command run by `run` or `exec` has
+ * no one to page for, and `git log` would otherwise wait forever in `less`.
+ */
+export function pagerDefaults(env: NodeJS.ProcessEnv): Record<string, string> {
+  const defaults: Record<string, string> = {};
+  if (env.PAGER === undefined) defaults.PAGER = 'cat';
+  if (env.GIT_PAGER === undefined) defaults.GIT_PAGER = 'cat';
+  return defaults;
 }

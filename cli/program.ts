@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { addDemoCommand } from './commands/demo.js';
 import { addLaneCommands } from './commands/lanes.js';
+import { addPruneCommand } from './commands/prune.js';
 import { addReconcileCommand } from './commands/reconcile.js';
 import { addRunCommand } from './commands/run.js';
-import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, fail } from './io.js';
+import { CliExit, type CliIo, EXIT_OK, EXIT_USAGE, exitCodeOf, fail, UsageError } from './io.js';
 
 export { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 
@@ -23,6 +24,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   addRunCommand(program, io);
   addLaneCommands(program, io);
   addReconcileCommand(program, io);
+  addPruneCommand(program, io);
   if (argv.length === 0) {
     io.stdout(program.helpInformation());
     return EXIT_OK;
@@ -37,14 +39,27 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return EXIT_OK;
   } catch (error) {
     if (error instanceof CliExit) return error.exitCode;
+    const json = wantsJson(argv);
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return EXIT_OK;
-      return fail(io, new Error(`${error.message.replace(/^error: /, '')}; see lanevisor --help`), EXIT_USAGE);
+      const message = error.message.replace(/^error: /, '').replace(/ is invalid\. /, ' is invalid: ');
+      const known = program.commands.some((command) => command.name() === argv[0]);
+      return fail(
+        io,
+        new UsageError(`${message}; see lanevisor ${known ? `${argv[0]} ` : ''}--help`),
+        EXIT_USAGE,
+        json,
+      );
     }
-    return fail(io, error, EXIT_FAILURE);
+    return fail(io, error, exitCodeOf(error), json);
   }
 }
 
+/** `--json` among the command's own arguments (not the command it runs after `--`). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
 function packageVersion(): string {
   // cli/program.ts runs compiled as dist/cli/program.js or from source under vitest.
   for (const candidate of ['../../package.json', '../package.json']) {

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { LanevisorError } from '../../bus/errors.js';
 import { readProcStat } from '../process/proc.js';
@@ -18,6 +19,11 @@ export interface CommandRequest {
   readonly tag: { readonly name: string; readonly value: string };
   readonly graceMs: number;
   readonly signal?: AbortSignal;
+  /** Piped to the command's stdin until the command ends (else its stdin is /dev/null). */
+  readonly stdin?: NodeJS.ReadableStream;
+  /** Output as it comes, besides the result's whole `stdout` and `stderr`. */
+  readonly onStdout?: (chunk: string) => void;
+  readonly onStderr?: (chunk: string) => void;
 }
 
 export interface CommandResult {
@@ -41,13 +47,16 @@ export async function runCommand(request: CommandRequest): Promise<CommandResult
     env: request.env,
     extendEnv: false,
     reject: false,
-    stdin: 'ignore',
+    stdin: request.stdin === undefined ? 'ignore' : 'pipe',
     detached: true,
     cleanup: true,
     maxBuffer: MAX_COMMAND_OUTPUT_BYTES,
     // The caller gets the output exactly as written.
     stripFinalNewline: false,
   });
+  const unpipe = forwardStdin(request.stdin, child.stdin);
+  streamText(child.stdout, request.onStdout);
+  streamText(child.stderr, request.onStderr);
   let timedOut = false;
   let stopping: Promise<void> | undefined;
   const stopTree = (): void => {
@@ -69,6 +78,7 @@ export async function runCommand(request: CommandRequest): Promise<CommandResult
         }, request.timeoutMs);
   request.signal?.addEventListener('abort', stopTree, { once: true });
   const result = await child;
+  unpipe();
   clearTimeout(timer);
   request.signal?.removeEventListener('abort', stopTree);
   await stopping;
@@ -88,4 +98,32 @@ export async function runCommand(request: CommandRequest): Promise<CommandResult
     durationMs: Math.round(performance.now() - started),
     timedOut,
   };
+}
+
+/** Pipes `source` into the child's stdin; a child that stops reading (EPIPE) is not an error. Returns the undo. */
+function forwardStdin(
+  source: NodeJS.ReadableStream | undefined,
+  target: NodeJS.WritableStream | null | undefined,
+): () => void {
+  if (source === undefined || !target) return () => undefined;
+  target.on('error', () => undefined);
+  source.pipe(target);
+  return () => {
+    source.unpipe(target);
+    source.pause();
+  };
+}
+
+/** Calls `listener` with each chunk as text; a character split between chunks is held until it is whole. */
+function streamText(stream: NodeJS.ReadableStream | null | undefined, listener: ((chunk: string) => void) | undefined) {
+  if (!stream || listener === undefined) return;
+  const decoder = new StringDecoder('utf8');
+  stream.on('data', (chunk: Buffer) => {
+    const text = decoder.write(chunk);
+    if (text !== '') listener(text);
+  });
+  stream.on('end', () => {
+    const rest = decoder.end();
+    if (rest !== '') listener(rest);
+  });
 }

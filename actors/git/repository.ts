@@ -24,7 +24,12 @@ export function inRepository(
   return { cwd, env: { ...repository.env, ...env } };
 }
 
-/** Resolves any path inside a git repository; INVALID_ARGUMENT when it is not in one. */
+/**
+ * Resolves any path inside a git repository to its main working tree (from inside a linked
+ * worktree, a lane's included, the main one: lanes are never made inside a lane). INVALID_ARGUMENT
+ * when the path is not in a repository; git's own refusal (a repository owned by someone else)
+ * is passed on with git's advice.
+ */
 export async function resolveRepository(path: string): Promise<Repository> {
   let cwd: string;
   try {
@@ -32,14 +37,38 @@ export async function resolveRepository(path: string): Promise<Repository> {
   } catch {
     throw new LanevisorError('INVALID_ARGUMENT', `repo does not exist: ${JSON.stringify(path)}`);
   }
-  const result = await git(['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir'], { cwd });
-  const [topLevel, commonDir] = result.stdout.split('\n');
-  if (result.exitCode !== 0 || !topLevel || !commonDir) {
-    throw new LanevisorError('INVALID_ARGUMENT', `not inside a git working tree: ${path}`, {
-      details: { stderr: result.stderr.trim() },
-    });
+  const result = await git(
+    ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir', '--git-dir'],
+    { cwd },
+  );
+  const [topLevel, commonDir, gitDir] = result.stdout.split('\n');
+  if (result.exitCode !== 0 || !topLevel || !commonDir || !gitDir) throw refusal(path, result.stderr);
+  const common = realpathSync(commonDir);
+  const main = realpathSync(gitDir) === common ? realpathSync(topLevel) : await mainWorktree(cwd, topLevel);
+  return { topLevel: main, commonDir: common };
+}
+
+/** The main working tree, seen from a linked one: the first entry git lists (unless the repository is bare). */
+async function mainWorktree(cwd: string, current: string): Promise<string> {
+  const listed = await git(['worktree', 'list', '--porcelain'], { cwd });
+  const [first, second] = listed.stdout.split('\n');
+  if (listed.exitCode !== 0 || !first?.startsWith('worktree ') || second === 'bare') return realpathSync(current);
+  return realpathSync(first.slice('worktree '.length));
+}
+
+function refusal(path: string, stderr: string): LanevisorError {
+  const dubious = /detected dubious ownership in repository at '([^']+)'/.exec(stderr);
+  if (dubious) {
+    const where = dubious[1] as string;
+    return new LanevisorError(
+      'GIT_ERROR',
+      `git refuses the repository at ${where}: it is owned by another user (dubious ownership); if you trust it: git config --global --add safe.directory ${where}`,
+      { details: { stderr: stderr.trim() } },
+    );
   }
-  return { topLevel: realpathSync(topLevel), commonDir: realpathSync(commonDir) };
+  return new LanevisorError('INVALID_ARGUMENT', `not inside a git working tree: ${path}`, {
+    details: { stderr: stderr.trim() },
+  });
 }
 
 /** The full SHA of a commit-ish; INVALID_ARGUMENT naming the ref when it does not name a commit. */

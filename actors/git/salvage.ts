@@ -139,3 +139,58 @@ export async function removeSalvageScratch(repository: Repository): Promise<numb
   await Promise.all(names.map((name) => rm(join(repository.commonDir, name), { recursive: true, force: true })));
   return names.length;
 }
+
+/** One salvage commit kept under `refs/lanevisor/salvage/`. */
+export interface SalvageRef {
+  readonly ref: string;
+  /** The name it was saved under: the lane id (or a stray directory's name), with a `-N` suffix for a second one. */
+  readonly name: string;
+  readonly commit: string;
+  /** When it was saved (the commit's committer date), epoch milliseconds. */
+  readonly savedAt: number;
+  /** Files it changes against its parent (all of them when it has none). */
+  readonly files: number;
+}
+
+/** Every salvage ref, oldest first. */
+export async function listSalvageRefs(repository: Repository): Promise<SalvageRef[]> {
+  const output = await gitOrThrow(
+    [
+      'for-each-ref',
+      '--sort=committerdate',
+      '--format=%(refname)%00%(objectname)%00%(committerdate:unix)',
+      SALVAGE_REF_PREFIX,
+    ],
+    inRepository(repository),
+  );
+  const refs = output
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => line.split('\0') as [string, string, string]);
+  return Promise.all(
+    refs.map(async ([ref, commit, date]) => ({
+      ref,
+      name: ref.slice(SALVAGE_REF_PREFIX.length),
+      commit,
+      savedAt: Number(date) * 1000,
+      files: await filesOf(repository, commit),
+    })),
+  );
+}
+
+async function filesOf(repository: Repository, commit: string): Promise<number> {
+  const output = await gitOrThrow(
+    ['diff-tree', '--no-commit-id', '--name-only', '-r', '--root', '-z', commit],
+    inRepository(repository),
+  );
+  return output.split('\0').filter((name) => name.length > 0).length;
+}
+
+/** Deletes a salvage ref if it still names `commit` (compare-and-swap). Call under the repository lock. */
+export async function deleteSalvageRef(
+  repository: Repository,
+  salvage: Pick<SalvageRef, 'ref' | 'commit'>,
+): Promise<boolean> {
+  const result = await git(['update-ref', '-d', salvage.ref, salvage.commit], inRepository(repository));
+  return result.exitCode === 0;
+}

@@ -13,6 +13,8 @@ export interface ProcStat {
   readonly ppid: number;
   readonly pgid: number;
   readonly sid: number;
+  /** The foreground process group of the process's controlling terminal (-1 without one). */
+  readonly tpgid: number;
   /** Clock ticks since boot (field 22): with the pid, identifies one process. */
   readonly startTime: number;
   /** User plus system CPU time, in clock ticks. */
@@ -51,6 +53,7 @@ export function parseProcStat(text: string): ProcStat | undefined {
     ppid: field(4),
     pgid: field(5),
     sid: field(6),
+    tpgid: field(8),
     cpuTicks: field(14) + field(15),
     childCpuTicks: field(16) + field(17),
     startTime: field(22),

@@ -2,7 +2,15 @@ import type { Command } from 'commander';
 import type { EventEnvelope, Lane } from '../../index.js';
 import { type DemoCheck, type DemoResult, runDemo } from '../demo/scenario.js';
 import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
-import { describeEvent, LIVE_REFRESH_MS, LiveBlock, noteLaneName, plain, statusTable } from '../lane-view.js';
+import {
+  describeEvent,
+  LIVE_REFRESH_MS,
+  LiveBlock,
+  noteLaneName,
+  plain,
+  type StatusRow,
+  statusTable,
+} from '../lane-view.js';
 import { addInspectionOptions, startInspection } from '../options.js';
 
 type DemoOptions = Parameters<typeof runDemo>[1];
@@ -45,11 +53,19 @@ async function runText(io: CliIo, options: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
   let current: { title: string; lanes: readonly Lane[] } = { title: 'starting', lanes: [] };
   const live = io.isTTY ? new LiveBlock(io.stdout) : undefined;
-  const render = () =>
-    current.lanes.length === 0
-      ? `== ${current.title}`
-      : `== ${current.title}\n${statusTable(rowsOf(current.lanes, started))}`;
-  const timer = live ? setInterval(() => live.draw(render()), LIVE_REFRESH_MS) : undefined;
+  const size = () => (live ? io.terminalSize?.() : undefined);
+  const render = () => {
+    const fit = size();
+    const table = statusTable(
+      rowsOf(current.lanes, started),
+      Date.now(),
+      fit === undefined ? undefined : { ...fit, rows: fit.rows - 1 },
+    );
+    return current.lanes.length === 0 ? `== ${current.title}` : `== ${current.title}\n${table}`;
+  };
+  const redraw = () => live?.draw(render(), size()?.columns);
+  const timer = live ? setInterval(redraw, LIVE_REFRESH_MS) : undefined;
+  const stopResize = live ? io.onResize?.(redraw) : undefined;
   let result: DemoResult;
   try {
     result = await runDemo(
@@ -57,7 +73,7 @@ async function runText(io: CliIo, options: DemoOptions): Promise<DemoResult> {
         event: () => undefined,
         step: (title, lanes) => {
           current = { title, lanes };
-          if (live) live.draw(render());
+          if (live) redraw();
           else io.stdout(`${render()}\n\n`);
         },
       },
@@ -65,12 +81,13 @@ async function runText(io: CliIo, options: DemoOptions): Promise<DemoResult> {
     );
   } finally {
     if (timer) clearInterval(timer);
+    stopResize?.();
   }
   io.stdout(`\n${timeline(result.events, started)}\n\n${summary(result)}`);
   return result;
 }
 
-function rowsOf(lanes: readonly Lane[], startedAt: number) {
+function rowsOf(lanes: readonly Lane[], startedAt: number): StatusRow[] {
   return lanes.map((lane) => {
     const output = lane.ptys()[0]?.scrollback() ?? '';
     const lastLine =
@@ -79,7 +96,7 @@ function rowsOf(lanes: readonly Lane[], startedAt: number) {
         .map(plain)
         .filter((line) => line.trim() !== '')
         .at(-1) ?? '';
-    return { lane, lastLine, startedAt };
+    return { name: lane.label ?? lane.id, state: lane.state, ptys: lane.ptys().length, lastLine, startedAt };
   });
 }
 

@@ -1,14 +1,24 @@
 import type { Command } from 'commander';
-import { type CleanupReport, LanevisorError, listLanes } from '../../index.js';
-import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
-import { addRepoOptions, ageOf, findLane, type RepoFlags, table, withRuntime } from '../options.js';
+import { type CleanupReport, listLanes, listSalvaged, type SalvageRef } from '../../index.js';
+import { type CliIo, UsageError } from '../io.js';
+import { table } from '../lane-view.js';
+import { addRepoOptions, ageOf, findLane, type RepoFlags, withRuntime } from '../options.js';
+import { addExecCommand } from './exec.js';
 
-/** `ls`, `exec` and `clean`: the lanes of a repository from the shell. */
+/** `ls`, `exec` (exec.ts) and `clean`: the lanes of a repository from the shell. */
 export function addLaneCommands(program: Command, io: CliIo): void {
   addRepoOptions(program.command('ls'), { trace: false })
     .description('list the lanes recorded for a repository (reads only; works while a runtime runs)')
-    .addHelpText('after', '\nExamples:\n  lanevisor ls\n  lanevisor ls --repo ~/src/app --json')
-    .action(async (flags: RepoFlags) => {
+    .option('--salvaged', 'list the salvage refs (uncommitted work of cleaned lanes) instead')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lanevisor ls\n  lanevisor ls --repo ~/src/app --json\n  lanevisor ls --salvaged',
+    )
+    .action(async (flags: RepoFlags & { salvaged?: boolean }) => {
+      if (flags.salvaged) {
+        listSalvageRefs(await listSalvaged({ repo: flags.repo ?? io.cwd ?? process.cwd() }), flags.json === true, io);
+        return;
+      }
       const lanes = await listLanes({
         repo: flags.repo ?? io.cwd ?? process.cwd(),
         ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
@@ -33,27 +43,7 @@ export function addLaneCommands(program: Command, io: CliIo): void {
       io.stdout(`${table([['ID', 'LABEL', 'STATE', 'BRANCH', 'AGE', 'WORK', 'WORKTREE'], ...rows])}\n`);
     });
 
-  addRepoOptions(program.command('exec'))
-    .description("run a command in a lane's worktree; exits with the command's exit code")
-    .argument('<lane>', 'lane id or label')
-    .argument('<command...>', 'the command and its arguments (after --)')
-    .option('--timeout <ms>', 'kill the command (and everything it started) after this long', Number)
-    .addHelpText(
-      'after',
-      '\nExamples:\n  lanevisor exec fix-login -- npm test\n  lanevisor exec lane_0123 --json -- git status --short',
-    )
-    .action(async (laneName: string, argv: string[], flags: RepoFlags & { timeout?: number }) => {
-      const result = await withRuntime(flags, io, (rt) =>
-        findLane(rt, laneName).exec(argv, flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
-      );
-      if (flags.json) io.stdout(`${JSON.stringify(result)}\n`);
-      else {
-        io.stdout(result.stdout.endsWith('\n') || result.stdout === '' ? result.stdout : `${result.stdout}\n`);
-        if (result.stderr !== '') io.stderr(result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`);
-      }
-      const code = result.exitCode ?? EXIT_FAILURE;
-      if (code !== 0) throw new CliExit(code);
-    });
+  addExecCommand(program, io);
 
   addRepoOptions(program.command('clean'))
     .description('clean lanes: stop their terminals, save uncommitted work to a ref, remove worktree and branch')
@@ -62,15 +52,30 @@ export function addLaneCommands(program: Command, io: CliIo): void {
     .option('--discard', 'drop uncommitted work and branches with commits instead of keeping them')
     .addHelpText('after', '\nExamples:\n  lanevisor clean fix-login\n  lanevisor clean --all --discard')
     .action(async (names: string[], flags: RepoFlags & { all?: boolean; discard?: boolean }) => {
-      if ((names.length === 0) === !flags.all) {
-        throw new LanevisorError('INVALID_ARGUMENT', 'name the lanes to clean, or pass --all (not both)');
-      }
+      if (names.length > 0 && flags.all) throw new UsageError('name the lanes to clean, or pass --all, not both');
+      if (names.length === 0 && !flags.all) throw new UsageError('name the lanes to clean, or pass --all');
       const reports = await withRuntime(flags, io, async (rt) => {
         const lanes = flags.all ? rt.lanes() : names.map((name) => findLane(rt, name));
         return Promise.all(lanes.map((lane) => lane.cleanup({ discard: flags.discard === true })));
       });
-      io.stdout(flags.json ? `${JSON.stringify(reports)}\n` : reports.map(describeCleanup).join(''));
+      if (flags.json) io.stdout(`${JSON.stringify(reports)}\n`);
+      else io.stdout(reports.length === 0 ? 'no lanes to clean\n' : reports.map(describeCleanup).join(''));
     });
+}
+
+function listSalvageRefs(refs: readonly SalvageRef[], json: boolean, io: CliIo): void {
+  if (json) io.stdout(`${JSON.stringify(refs)}\n`);
+  else if (refs.length === 0) io.stdout('no salvage refs\n');
+  else {
+    const rows = refs.map((salvage) => [
+      salvage.name,
+      new Date(salvage.savedAt).toISOString().slice(0, 16).replace('T', ' '),
+      ageOf(salvage.savedAt),
+      String(salvage.files),
+      salvage.ref,
+    ]);
+    io.stdout(`${table([['LANE', 'SAVED', 'AGE', 'FILES', 'REF'], ...rows])}\n`);
+  }
 }
 
 function describeCleanup(report: CleanupReport): string {

@@ -1,21 +1,22 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { type CleanupReport, createBus, createRuntime, type Lane, LanevisorError, type Runtime } from '../../index.js';
-import { CliExit, type CliIo } from '../io.js';
 import {
-  describeEvent,
-  type LaneRow,
-  LIVE_REFRESH_MS,
-  LineSplitter,
-  LiveBlock,
-  laneName,
-  noteLaneName,
-  statusTable,
-} from '../lane-view.js';
-import { addRepoOptions, type RepoFlags, runtimeOptionsOf, startInspection, table } from '../options.js';
-
-const EXIT_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
+  createBus,
+  createCorrelationId,
+  createRuntime,
+  errorMessage,
+  isLanevisorError,
+  type Lane,
+  LanevisorError,
+  type Runtime,
+  validateLabel,
+} from '../../index.js';
+import { CliExit, type CliIo, EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, exitCodeOf, fail, UsageError } from '../io.js';
+import { addRepoOptions, pagerDefaults, type RepoFlags, runtimeOptionsOf, startInspection } from '../options.js';
+import { collect, wholeNumber } from '../parse.js';
+import { type LaneSlot, type RunMode, RunView } from '../run-view.js';
+import { StopSignals } from '../stop-signals.js';
 
 interface RunFlags extends RepoFlags {
   readonly lanes?: number;
@@ -24,182 +25,178 @@ interface RunFlags extends RepoFlags {
   readonly keep?: boolean;
 }
 
-interface LaneOutcome {
-  readonly name: string;
-  readonly laneId: string;
-  readonly branch: string;
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly durationMs: number;
-  readonly log: string;
-  salvagedRef: string | null;
-  kept: boolean;
-}
-
 const EXAMPLES = `
 Examples:
   lanevisor run --lanes 3 -- npm test
   lanevisor run --label fix-a --label fix-b --base main -- bash -c 'make check'
-  lanevisor run --keep --label spike -- ./scripts/try.sh`;
+  lanevisor run --keep --label spike -- ./scripts/try.sh
+
+The command runs in a real terminal with PAGER=cat and GIT_PAGER=cat (unless you set them), so
+git log and friends print instead of waiting in a pager. A lane whose command waits for input
+shows "waiting for input" in the table.`;
 
 /** `lanevisor run`: lanes, the command in a terminal in each, a live view, logs, a summary, cleanup. */
 export function addRunCommand(program: Command, io: CliIo): void {
   addRepoOptions(program.command('run'))
     .description("create lanes and run a command in a real terminal in each lane's worktree")
     .argument('<command...>', 'the command and its arguments (after --)')
-    .option('--lanes <n>', 'how many lanes (default 1)', (value) => Number.parseInt(value, 10))
-    .option('--label <label>', 'a lane label; repeat it for more lanes', (value, all: string[]) => [...all, value], [])
+    .option('--lanes <n>', 'how many lanes (default 1)', wholeNumber('lanes', 1))
+    .option('--label <label>', 'a lane label; repeat it for more lanes', collect, [])
     .option('--base <ref>', 'the commit the lanes start from', 'HEAD')
     .option('--keep', 'keep the lanes (worktree, branch) after the command ends, and after Ctrl-C')
     .addHelpText('after', EXAMPLES)
     .action(async (argv: string[], flags: RunFlags) => {
       const code = await runLanes(argv, flags, io);
-      if (code !== 0) throw new CliExit(code);
+      if (code !== EXIT_OK) throw new CliExit(code);
     });
 }
 
 async function runLanes(argv: string[], flags: RunFlags, io: CliIo): Promise<number> {
-  const count = flags.label.length > 0 ? flags.label.length : (flags.lanes ?? 1);
-  if ((flags.label.length > 0 && flags.lanes !== undefined) || !Number.isInteger(count) || count < 1) {
+  if (flags.label.length > 0 && flags.lanes !== undefined) {
+    throw new UsageError('give --lanes N or one --label per lane, not both');
+  }
+  for (const [i, label] of flags.label.entries()) {
+    validateLabel(label);
+    if (flags.label.indexOf(label) !== i)
+      throw new UsageError(`--label ${label} is given twice; labels name one lane each`);
+  }
+  const labels = flags.label.length > 0 ? flags.label : Array.from({ length: flags.lanes ?? 1 }, () => undefined);
+  // From the first moment: Ctrl-C while the runtime starts or lanes are made is honoured too.
+  const stop = new StopSignals(
+    io,
+    flags.keep ? 'stopping the commands, keeping the lanes' : 'stopping and cleaning up',
+  );
+  const mode: RunMode = flags.json ? 'json' : io.isTTY ? 'live' : 'lines';
+  const bus = createBus({ queueLimit: 1_000_000 });
+  const view = new RunView(mode, io, bus);
+  const slots: LaneSlot[] = [];
+  const inspection = await startInspection(flags, io);
+  let rt: Runtime | undefined;
+  try {
+    rt = await createRuntime({ ...runtimeOptionsOf(flags, io), ...inspection.options, bus });
+    const runtime = rt;
+    if (stop.exitCode !== undefined) return finish(view, slots, stop.exitCode);
+    assertCapacity(runtime, labels.length);
+    slots.push(
+      ...labels.map((label, i) => ({
+        name: label ?? `#${i + 1}`,
+        label,
+        correlationId: createCorrelationId(),
+        lastLine: '',
+        startedAt: Date.now(),
+        salvagedRef: null,
+        kept: flags.keep === true,
+      })),
+    );
+    stop.onStop(() => {
+      for (const lane of runtime.lanes()) for (const pty of lane.ptys()) void pty.terminate().catch(() => undefined);
+    });
+    view.show(slots, (laneId) => runtime.getLane(laneId));
+    // Each lane on its own: its command starts as soon as it is ready, its cleanup as soon as it ended.
+    await Promise.all(slots.map((slot) => runSlot(runtime, slot, argv, flags, stop, view, io)));
+    return finish(view, slots, stop.exitCode ?? exitCodeOfRun(slots));
+  } catch (error) {
+    if (mode !== 'json') throw error;
+    const code = exitCodeOf(error);
+    fail(io, error, code, true);
+    view.finish(slots, { exitCode: code });
+    throw new CliExit(code);
+  } finally {
+    view.close();
+    stop.dispose();
+    await rt?.shutdown();
+    await inspection.close();
+  }
+}
+
+function assertCapacity(rt: Runtime, count: number): void {
+  const free = rt.limits.maxLanes - rt.lanes().length;
+  if (count > free) {
     throw new LanevisorError(
-      'INVALID_ARGUMENT',
-      'give --lanes N (a positive number) or one --label per lane, not both',
+      'CAPACITY',
+      `${count} lanes asked for, but this runtime holds at most ${rt.limits.maxLanes} (maxLanes) and ${rt.lanes().length} are open; nothing was created`,
     );
   }
-  const bus = createBus({ queueLimit: 1_000_000 });
-  const names = new Map<string, string>();
-  const mode = flags.json ? 'json' : io.isTTY ? 'live' : 'lines';
-  bus.subscribe(
-    '**',
-    (event) => {
-      noteLaneName(names, event);
-      if (mode === 'json') io.stdout(`${JSON.stringify(event)}\n`);
-      else if (mode === 'lines' && event.topic !== 'pty.output') io.stdout(`${describeEvent(event, names)}\n`);
-    },
-    { queueLimit: 1_000_000 },
-  );
-  const inspection = await startInspection(flags, io);
-  const rt = await createRuntime({
-    ...runtimeOptionsOf(flags, io),
-    ...inspection.options,
-    bus,
-    maxLanes: Math.max(64, count),
-  }).catch(async (error: unknown) => {
-    await inspection.close();
-    throw error;
-  });
-  let interrupted: keyof typeof EXIT_SIGNAL | undefined;
-  const onSignal = (signal: keyof typeof EXIT_SIGNAL) => {
-    interrupted ??= signal;
-    for (const lane of rt.lanes()) for (const pty of lane.ptys()) void pty.terminate().catch(() => undefined);
-  };
-  const onInt = () => onSignal('SIGINT');
-  const onTerm = () => onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  const rows: LaneRow[] = [];
-  const live = mode === 'live' ? new LiveBlock(io.stdout) : undefined;
-  const timer = live ? setInterval(() => live.draw(statusTable(rows)), LIVE_REFRESH_MS) : undefined;
+}
+
+/** Prints the summary; a lane that failed is also named in one line on stderr. Returns `code`. */
+function finish(view: RunView, slots: readonly LaneSlot[], code: number): number {
+  view.finish(slots, { exitCode: code });
+  return code;
+}
+
+/** 0 when every command exited 0; 127 when every failure was a command that could not start; else 1. */
+function exitCodeOfRun(slots: readonly LaneSlot[]): number {
+  const failed = slots.filter((slot) => slot.exit?.exitCode !== 0);
+  if (failed.length === 0) return EXIT_OK;
+  return failed.every((slot) => slot.error?.code === 'SPAWN_ERROR') ? EXIT_NOT_FOUND : EXIT_FAILURE;
+}
+
+/** One lane: made, its command run to its end (unless stopped first), then cleaned (unless kept). */
+async function runSlot(
+  rt: Runtime,
+  slot: LaneSlot,
+  argv: string[],
+  flags: RunFlags,
+  stop: StopSignals,
+  view: RunView,
+  io: CliIo,
+): Promise<void> {
+  let lane: Lane;
   try {
-    const created = await Promise.allSettled(
-      Array.from({ length: count }, (_, i) =>
-        rt.createLane({ ...(flags.label[i] ? { label: flags.label[i] } : {}), baseRef: flags.base ?? 'HEAD' }),
-      ),
-    );
-    const lanes = created.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    const failure = created.find((result) => result.status === 'rejected');
-    if (failure) {
-      await Promise.allSettled(lanes.map((lane) => lane.cleanup()));
-      throw (failure as PromiseRejectedResult).reason;
+    const options = { ...(slot.label ? { label: slot.label } : {}), baseRef: flags.base ?? 'HEAD' };
+    lane = await rt.bus.withCorrelation(slot.correlationId, () => rt.createLane(options));
+    slot.lane = lane;
+  } catch (error) {
+    slot.endedAt = Date.now();
+    if (stop.signal !== undefined) slot.interrupted = true;
+    else {
+      slot.error = failureOf(error);
+      io.stderr(`lanevisor: lane ${slot.name} could not be made: ${slot.error.message}\n`);
     }
-    const outcomes = interrupted
-      ? []
-      : await Promise.all(lanes.map((lane) => runInLane(rt, lane, argv, rows, mode, io)));
-    if (timer) clearInterval(timer);
-    live?.draw(statusTable(rows));
-    await finish(lanes, outcomes, flags.keep === true);
-    printSummary(outcomes, mode, io);
-    if (interrupted) return EXIT_SIGNAL[interrupted];
-    return outcomes.every((outcome) => outcome.exitCode === 0) ? 0 : 1;
-  } finally {
-    if (timer) clearInterval(timer);
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
-    await rt.shutdown();
-    await inspection.close();
+    return;
+  }
+  if (stop.signal === undefined) await runInLane(rt, lane, slot, argv, view, io);
+  else slot.interrupted = true;
+  slot.endedAt ??= Date.now();
+  if (flags.keep) return;
+  try {
+    const report = await lane.cleanup();
+    slot.salvagedRef = report.salvagedRef;
+    slot.kept = report.branchKept;
+  } catch (error) {
+    slot.kept = true;
+    io.stderr(`lanevisor: lane ${slot.name} was not cleaned up: ${errorMessage(error)}\n`);
   }
 }
 
 /** The command in a PTY in the lane; its whole output goes to `<stateDir>/logs/<laneId>.log`. */
-async function runInLane(
-  rt: Runtime,
-  lane: Lane,
-  argv: string[],
-  rows: LaneRow[],
-  mode: 'json' | 'live' | 'lines',
-  io: CliIo,
-): Promise<LaneOutcome> {
+async function runInLane(rt: Runtime, lane: Lane, slot: LaneSlot, argv: string[], view: RunView, io: CliIo) {
   const logs = join(rt.stateDir, 'logs');
   mkdirSync(logs, { recursive: true, mode: 0o700 });
-  const logPath = join(logs, `${lane.id}.log`);
-  const log = createWriteStream(logPath, { mode: 0o600 });
-  const row: LaneRow = { lane, lastLine: '', startedAt: Date.now() };
-  rows.push(row);
-  const name = laneName(lane);
-  const lines = new LineSplitter((line) => {
-    if (line.trim() !== '') row.lastLine = line;
-    if (mode === 'lines') io.stdout(`[${name}] ${line}\n`);
-  });
+  slot.log = join(logs, `${lane.id}.log`);
+  const log = createWriteStream(slot.log, { mode: 0o600 });
+  const lines = view.outputLines(slot);
   const [command, ...args] = argv as [string, ...string[]];
-  const pty = await lane.spawnPty({ command, args });
-  // From the oldest retained byte, so nothing printed before this loop started is missed.
-  for await (const chunk of pty.output()) {
-    log.write(chunk);
-    lines.push(chunk);
+  try {
+    slot.pty = await lane.spawnPty({ command, args, env: pagerDefaults(io.env) });
+    // From the oldest retained byte, so nothing printed before this loop started is missed.
+    for await (const chunk of slot.pty.output()) {
+      log.write(chunk);
+      lines.push(chunk);
+    }
+    slot.exit = await slot.pty.exited;
+  } catch (error) {
+    slot.error = failureOf(error);
+    log.write(`lanevisor: ${slot.error.message}\n`);
+    io.stderr(`lanevisor: lane ${slot.name}: ${slot.error.message}\n`);
+  } finally {
+    lines.end();
+    slot.endedAt = Date.now();
+    await new Promise((resolve) => log.end(resolve));
   }
-  const exit = await pty.exited;
-  lines.end();
-  row.endedAt = Date.now();
-  await new Promise((resolve) => log.end(resolve));
-  return {
-    name,
-    laneId: lane.id,
-    branch: lane.branch,
-    exitCode: exit.exitCode,
-    signal: exit.signal,
-    durationMs: row.endedAt - row.startedAt,
-    log: logPath,
-    salvagedRef: null,
-    kept: true,
-  };
 }
 
-/** Cleans every lane (unless kept); the outcomes learn their salvage refs. */
-async function finish(lanes: readonly Lane[], outcomes: LaneOutcome[], keep: boolean): Promise<void> {
-  if (keep) return;
-  const reports = await Promise.allSettled(lanes.map((lane) => lane.cleanup()));
-  reports.forEach((result, i) => {
-    const outcome = outcomes[i];
-    if (outcome === undefined || result.status !== 'fulfilled') return;
-    const report: CleanupReport = result.value;
-    outcome.salvagedRef = report.salvagedRef;
-    outcome.kept = report.branchKept;
-  });
-}
-
-function printSummary(outcomes: readonly LaneOutcome[], mode: 'json' | 'live' | 'lines', io: CliIo): void {
-  if (mode === 'json') {
-    io.stdout(`${JSON.stringify({ type: 'summary', lanes: outcomes })}\n`);
-    return;
-  }
-  if (outcomes.length === 0) return;
-  const rows = outcomes.map((o) => [
-    o.name,
-    o.exitCode === null ? (o.signal ?? '?') : String(o.exitCode),
-    `${(o.durationMs / 1000).toFixed(1)} s`,
-    o.kept ? o.branch : `${o.branch} (removed)`,
-    o.log,
-    o.salvagedRef ?? '-',
-  ]);
-  io.stdout(`${table([['LANE', 'EXIT', 'DURATION', 'BRANCH', 'LOG', 'SALVAGED'], ...rows])}\n`);
+function failureOf(error: unknown): { code: string; message: string } {
+  return { code: isLanevisorError(error) ? error.code : 'INTERNAL_ERROR', message: errorMessage(error) };
 }

@@ -409,9 +409,10 @@ export const laneMachine = setup({
             onError: { target: 'stalled', actions: { type: 'recordFailure', params: 'removingRecord' } },
           },
         },
-        /** A step failed: asking for the cleanup again resumes from that step. */
+        /** A step failed: asking for the cleanup again resumes from that step; a shutdown leaves it for the next runtime. */
         stalled: {
           on: {
+            SUSPEND: { target: '#lane.suspended', actions: ['track', assign({ intent: 'suspend' as const })] },
             CLEANUP: [
               { guard: { type: 'failedAt', params: 'salvaging' }, target: 'salvaging', actions: 'track' },
               { guard: { type: 'failedAt', params: 'removingWorktree' }, target: 'removingWorktree', actions: 'track' },

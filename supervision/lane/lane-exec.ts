@@ -15,6 +15,15 @@ const argvSchema = z.array(z.string().regex(/^[^\0]*$/, 'may not hold NUL')).min
 const execOptionsSchema = z.strictObject({
   timeoutMs: timeoutMsSchema.optional(),
   env: z.record(z.string().regex(/^[^=\0]+$/), z.string().regex(/^[^\0]*$/)).optional(),
+  stdin: z
+    .custom<NodeJS.ReadableStream>(
+      (value) => typeof (value as { pipe?: unknown } | null)?.pipe === 'function',
+      'must be a readable stream',
+    )
+    .optional(),
+  onStdout: z.custom<(chunk: string) => void>((value) => typeof value === 'function', 'must be a function').optional(),
+  onStderr: z.custom<(chunk: string) => void>((value) => typeof value === 'function', 'must be a function').optional(),
+  signal: z.instanceof(AbortSignal, { message: 'must be an AbortSignal' }).optional(),
 });
 
 interface ExecJob {
@@ -73,9 +82,12 @@ export class LaneExecs {
           [EXEC_ID_VARIABLE]: `${this.laneId}/${execId}`,
         },
         ...(job.options.timeoutMs === undefined ? {} : { timeoutMs: job.options.timeoutMs }),
+        ...(job.options.stdin === undefined ? {} : { stdin: job.options.stdin }),
+        ...(job.options.onStdout === undefined ? {} : { onStdout: job.options.onStdout }),
+        ...(job.options.onStderr === undefined ? {} : { onStderr: job.options.onStderr }),
         tag: { name: EXEC_ID_VARIABLE, value: `${this.laneId}/${execId}` },
         graceMs: this.ctx.execGraceMs,
-        signal,
+        signal: job.options.signal ? AbortSignal.any([signal, job.options.signal]) : signal,
       });
       this.publish('lane.command_completed', {
         laneId: this.laneId,

@@ -30,6 +30,8 @@ export interface LaneIdentity {
   readonly branch: string;
   readonly baseRef: string;
   readonly worktreePath: string;
+  /** The root its worktree was made under (a runtime started with another root still cleans it). */
+  readonly worktreeRoot: string;
 }
 
 /** What the cleanup did with the lane's branch: removed, never there (or not made by this lane), or kept and why. */
@@ -127,7 +129,8 @@ export class LaneResources {
    */
   async provision(): Promise<void> {
     const started = performance.now();
-    const { repository, worktreeRoot } = this.ctx;
+    const { repository } = this.ctx;
+    const { worktreeRoot } = this.identity;
     const baseSha = await resolveCommit(repository, this.identity.baseRef);
     // Recorded before git creates anything: a crash from here on leaves a record to reconcile.
     await this.update({ phase: 'provisioning', baseSha });
@@ -185,7 +188,7 @@ export class LaneResources {
     await this.update({ phase: 'cleaning', discard });
     const path = this.identity.worktreePath;
     // A record naming a path outside the root (edited, corrupted) is never acted on, not even read.
-    assertInside(this.ctx.worktreeRoot, path);
+    assertInside(this.identity.worktreeRoot, path);
     if (discard || !existsSync(path)) return { salvagedRef: null };
     const known = isKnownWorktree(path);
     if (known && !(await hasUncommittedWork(path))) return { salvagedRef: null };
@@ -203,7 +206,7 @@ export class LaneResources {
 
   async removeWorktree(): Promise<void> {
     await withRepoLock(this.ctx.repository.commonDir, () =>
-      removeWorktree(this.ctx.repository, this.ctx.worktreeRoot, this.identity.worktreePath),
+      removeWorktree(this.ctx.repository, this.identity.worktreeRoot, this.identity.worktreePath),
     );
     this.publish('lane.worktree_removed', { laneId: this.identity.laneId, worktreePath: this.identity.worktreePath });
   }

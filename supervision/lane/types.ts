@@ -18,6 +18,13 @@ export interface ExecOptions {
   /** The command's whole process tree is killed after this long; the result says `timedOut`. */
   readonly timeoutMs?: number;
   readonly env?: Readonly<Record<string, string>>;
+  /** Piped to the command's stdin until it ends; without it the command reads /dev/null. */
+  readonly stdin?: NodeJS.ReadableStream;
+  /** The command's output as it comes (the result still holds all of it). */
+  readonly onStdout?: (chunk: string) => void;
+  readonly onStderr?: (chunk: string) => void;
+  /** Aborting stops the command's whole tree (SIGTERM, then SIGKILL after the exec grace). */
+  readonly signal?: AbortSignal;
 }
 
 /** What `lane.exec` resolves with: the command's result as the exec actor reports it. */

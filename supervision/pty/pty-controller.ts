@@ -13,6 +13,7 @@ import { parseOrThrow } from '../../bus/validation.js';
 import { type PtyOutcome, type PtySnapshot, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
 import type { PtyState as MachinePtyState } from '../../machines/pty-protocol.js';
 import { deferred } from '../deferred.js';
+import type { ActivityClock, ActivityWatch, PtyActivity } from './activity-watch.js';
 import { IdleWatch } from './idle-watch.js';
 import { PtyOutput } from './pty-output.js';
 import type { PtyActorRef, PtyProcessDirectory } from './pty-process-directory.js';
@@ -50,6 +51,8 @@ export interface PtyControllerOptions {
   /** The operation that created the PTY: its events carry this id. */
   readonly correlationId: string;
   readonly owner: PtyOwner;
+  /** The runtime's clock for activity watches. */
+  readonly activity: ActivityClock;
 }
 
 const SIGNALS = new Set(Object.keys(osConstants.signals));
@@ -87,6 +90,7 @@ export class PtyController implements Pty {
   readonly #terminated = deferred<PtyTerminateResult>();
   readonly #idle: IdleWatch;
   readonly #output: PtyOutput;
+  #activity: ActivityWatch | undefined;
 
   constructor(private readonly options: PtyControllerOptions) {
     const { identity, spawn, limits } = options;
@@ -142,6 +146,11 @@ export class PtyController implements Pty {
 
   get restarts(): number {
     return this.#restarts;
+  }
+
+  /** What its program is doing while it runs (see activity-watch.ts); null when it does not run. */
+  get activity(): PtyActivity | null {
+    return this.#activity?.activity ?? null;
   }
 
   /** Resolves once the first generation is active; rejects with SPAWN_ERROR if it could not start. */
@@ -275,6 +284,10 @@ export class PtyController implements Pty {
     this.#spawned = spawned;
     this.options.owner.spawned?.(this, spawned);
     this.#idle.start();
+    this.#activity?.stop();
+    this.#activity = this.options.activity.watch(spawned.pid, this.options.limits.idleTimeoutMs, (activity) =>
+      this.#publish('pty.activity', { ...this.#ref(), activity }),
+    );
   }
 
   #publishSpawned(spawned: SpawnedPty): void {
@@ -299,6 +312,7 @@ export class PtyController implements Pty {
 
   #onData(chunk: string): void {
     this.#idle.touch();
+    this.#activity?.touch();
     if (this.#idleThrottled) this.#actor?.send({ type: 'OUTPUT' });
     this.#output.push(chunk);
   }
@@ -338,6 +352,8 @@ export class PtyController implements Pty {
     }
     this.#spawned = undefined;
     this.#input = undefined;
+    this.#activity?.stop();
+    this.#activity = undefined;
     this.options.owner.generationEnded(this, snapshot.output);
   }
 
@@ -349,6 +365,8 @@ export class PtyController implements Pty {
     this.#publish('pty.error', { ...this.#ref(), code: 'ACTOR_ERROR', message: errorMessage(error) });
     this.#started.reject(new LanevisorError('SPAWN_ERROR', errorMessage(error)));
     this.#lastResult = { exitCode: null, signal: null, escalated: false };
+    this.#activity?.stop();
+    this.#activity = undefined;
     this.options.owner.generationEnded(this, undefined);
   }
 }

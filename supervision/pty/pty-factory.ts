@@ -10,6 +10,7 @@ import type { LocalBus } from '../../bus/local-bus.js';
 import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
 import { parseOrThrow } from '../../bus/validation.js';
 import type { PtyJournalRecord } from '../state/process-journal.js';
+import { ActivityClock } from './activity-watch.js';
 import { PtyController, type PtyLimits, type PtyOwner } from './pty-controller.js';
 import { PtyProcessDirectory } from './pty-process-directory.js';
 import { PtyRegistry } from './pty-registry.js';
@@ -53,6 +54,7 @@ export class PtyFactory {
   readonly #live = new Map<PtyId, PtyController>();
   readonly #baseEnv = createBaseEnvironment();
   readonly #maxPtys: number;
+  readonly #activity = new ActivityClock();
 
   constructor(private readonly options: PtyFactoryOptions) {
     const limits = parseOrThrow(ptyLimitsSchema, options.pty ?? {}, 'pty', 'INVALID_ARGUMENT');
@@ -68,6 +70,10 @@ export class PtyFactory {
       'maxPtys',
       'INVALID_ARGUMENT',
     );
+  }
+
+  get maxPtys(): number {
+    return this.#maxPtys;
   }
 
   /** Running PTYs (of one lane, or all), in start order. */
@@ -95,6 +101,7 @@ export class PtyFactory {
       spawn: resolveSpawn(options, identity, this.#baseEnv),
       limits: this.limits,
       correlationId: this.options.bus.currentCorrelationId() ?? createCorrelationId(),
+      activity: this.#activity,
       owner: {
         generationEnded: (controller, outcome) => owner.generationEnded(controller, outcome),
         terminate: (controller, graceMs) => owner.terminate(controller, graceMs),

@@ -49,6 +49,8 @@ export interface Pty {
   readonly restart: RestartType;
   /** How many times the supervisor restarted this PTY. */
   readonly restarts: number;
+  /** `working` (printing or using CPU), `waiting` (blocked on the terminal's input), `idle`; null when not running. */
+  readonly activity: 'working' | 'waiting' | 'idle' | null;
   /** Ordered; an accepted write is never dropped. INVALID_STATE unless active or throttled; BACKPRESSURE past the input bound. */
   write(data: string | Uint8Array): void;
   /** Integers 1..10000, else INVALID_ARGUMENT; INVALID_STATE once the child has exited. */

@@ -6,6 +6,7 @@ import { acquireProcessLock, type HeldLock } from '../../actors/process/process-
 import { builtinTask } from '../../actors/task/builtin-task.js';
 import { createParTask } from '../../actors/task/par-task.js';
 import type { TaskBackend } from '../../actors/task/task-backend.js';
+import { errorMessage, LanevisorError } from '../../bus/errors.js';
 import type { RuntimeId } from '../../bus/ids.js';
 import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
 import { parseOrThrow } from '../../bus/validation.js';
@@ -82,7 +83,7 @@ export async function openRuntimePlace(options: RuntimeOptions, runtimeId: Runti
   try {
     const worktreeRoot =
       parsed.worktreeRoot ?? join(dirname(repository.topLevel), `${basename(repository.topLevel)}.lanes`);
-    mkdirSync(worktreeRoot, { recursive: true });
+    makeWorktreeRoot(worktreeRoot);
     const records = new LaneRecordStore(stateDir);
     const journal = new ProcessJournal(stateDir);
     await Promise.all([records.init(), journal.init()]);
@@ -90,6 +91,20 @@ export async function openRuntimePlace(options: RuntimeOptions, runtimeId: Runti
   } catch (error) {
     await lock.release();
     throw error;
+  }
+}
+
+/** Creates the worktree root; one that exists as anything but a directory is said so in words. */
+function makeWorktreeRoot(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const what =
+      code === 'EEXIST' || code === 'ENOTDIR' ? 'it (or a directory above it) is a file' : errorMessage(error);
+    throw new LanevisorError('INVALID_ARGUMENT', `cannot use ${path} as the worktree root: ${what}`, {
+      details: { worktreeRoot: path, code },
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import type { HeldLock } from '../../actors/process/process-lock.js';
@@ -147,6 +147,10 @@ class LanevisorRuntime implements Runtime {
     return this.ctx.stateDir;
   }
 
+  get limits(): { maxLanes: number; maxPtys: number } {
+    return { maxLanes: this.maxLanes, maxPtys: this.ctx.ptys.maxPtys };
+  }
+
   lanes(): Lane[] {
     return [...this.#lanes.values()];
   }
@@ -172,7 +176,14 @@ class LanevisorRuntime implements Runtime {
     const correlationId = this.bus.currentCorrelationId() ?? createCorrelationId();
     const baseRef = parsed.baseRef ?? 'HEAD';
     const lane = this.#start(
-      { laneId, label, branch: branchOf(label, laneId), baseRef, worktreePath: join(this.ctx.worktreeRoot, laneId) },
+      {
+        laneId,
+        label,
+        branch: branchOf(label, laneId),
+        baseRef,
+        worktreePath: join(this.ctx.worktreeRoot, laneId),
+        worktreeRoot: this.ctx.worktreeRoot,
+      },
       correlationId,
       parsed.agent === undefined ? [] : [parsed.agent],
     );
@@ -196,8 +207,9 @@ class LanevisorRuntime implements Runtime {
           await lane.cleanup();
           return;
         }
-        // A lane still provisioning finishes first; then its PTYs and task stop and it is kept.
-        await lane.ready.catch(() => undefined);
+        // A lane still provisioning finishes first; then its PTYs and task stop and it is kept. A
+        // cleanup under way finishes; one that stalled is left, still recorded, for the next runtime.
+        if (lane.state === 'new' || lane.state === 'provisioning') await lane.ready.catch(() => undefined);
         lane.send({ type: 'SUSPEND' });
         await lane.done;
       }),
@@ -215,7 +227,13 @@ class LanevisorRuntime implements Runtime {
       ...(graceMs === undefined ? {} : { graceMs }),
       lanes: {
         resume: (record, lostPtys) => {
-          const lane = this.#start(identityOf(record), createCorrelationId(), record.agents, 'ready', record);
+          const lane = this.#start(
+            identityOf(record, this.ctx.worktreeRoot),
+            createCorrelationId(),
+            record.agents,
+            'ready',
+            record,
+          );
           this.ctx.bus.publishLifecycle('lane.resumed', {
             laneId: lane.id,
             worktreePath: lane.worktreePath,
@@ -224,7 +242,13 @@ class LanevisorRuntime implements Runtime {
           });
         },
         clean: async (record) => {
-          const lane = this.#start(identityOf(record), createCorrelationId(), record.agents, 'cleaning', record);
+          const lane = this.#start(
+            identityOf(record, this.ctx.worktreeRoot),
+            createCorrelationId(),
+            record.agents,
+            'cleaning',
+            record,
+          );
           const report = await lane.cleanup({ discard: record.phase === 'provisioning' || record.discard });
           return { report, branch: lane.resources.branchOutcome ?? 'absent' };
         },
@@ -279,12 +303,19 @@ const EMPTY_REPORT: ReconciliationReport = {
   },
 };
 
-function identityOf(record: LaneRecord): LaneController['identity'] {
+/**
+ * A recorded lane's identity. Its worktree root is where its worktree was made (a lane made with
+ * another `worktreeRoot` is still cleaned), trusted only when the directory is named by the lane's
+ * id as lanevisor names it; a record naming any other path gets this runtime's root, so a record
+ * edited to point elsewhere is refused rather than acted on.
+ */
+function identityOf(record: LaneRecord, runtimeRoot: string): LaneController['identity'] {
   return {
     laneId: record.laneId as LaneId,
     label: record.label,
     branch: record.branch,
     baseRef: record.baseRef,
     worktreePath: record.worktreePath,
+    worktreeRoot: basename(record.worktreePath) === record.laneId ? dirname(record.worktreePath) : runtimeRoot,
   };
 }

@@ -49,6 +49,8 @@ export interface Runtime {
   /** Where lane worktrees are made. */
   readonly worktreeRoot: string;
   readonly stateDir: string;
+  /** Its capacity: createLane past `maxLanes` open lanes, or spawnPty past `maxPtys` running PTYs, is CAPACITY. */
+  readonly limits: { readonly maxLanes: number; readonly maxPtys: number };
   /** Every lane not yet closed, provisioning ones included. */
   lanes(): Lane[];
   getLane(id: LaneId | string): Lane | undefined;

@@ -41,6 +41,7 @@ describe('LanevisorError', () => {
         'LOCKED',
         'GIT_ERROR',
         'SPAWN_ERROR',
+        'INTERNAL_ERROR',
       ].sort(),
     );
     expect(isErrorCode('LOCKED')).toBe(true);

@@ -70,7 +70,7 @@ describe('lanevisor ls, exec, clean', () => {
 
   it('cleans named lanes or all of them, saving uncommitted work', async () => {
     const { alpha, beta } = await twoLanes();
-    expect((await run(['clean', '--repo', repo.path])).code).toBe(EXIT_FAILURE);
+    expect((await run(['clean', '--repo', repo.path])).code).toBe(EXIT_USAGE);
     const one = await run(['clean', 'beta', '--repo', repo.path]);
     expect(one.code).toBe(EXIT_OK);
     expect(one.stdout).toMatch(

@@ -302,10 +302,16 @@ const commands = [
     ),
   ),
   fc.constant(
-    command('suspend', active, (m, r) => {
-      send(r, { type: 'SUSPEND' });
-      beginStopping(m, 'suspend');
-    }),
+    // A shutdown suspends an active lane; one whose cleanup stalled is left for the next runtime as it is.
+    command(
+      'suspend',
+      (m) => active(m) || m.phase === 'stalled',
+      (m, r) => {
+        send(r, { type: 'SUSPEND' });
+        if (m.phase === 'stalled') Object.assign(m, { phase: 'suspended', intent: 'suspend' });
+        else beginStopping(m, 'suspend');
+      },
+    ),
   ),
   fc.boolean().map((ok) =>
     command(

@@ -275,6 +275,9 @@ describe('startup reconciliation', () => {
     // The lane's real worktree has no record now: a later start leaves it to a person.
     expect(existsSync(outside.worktreePath)).toBe(true);
     await expect(next.getLane(outside.id)?.cleanup()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // A shutdown does not wait on a cleanup that needs a person: it leaves the lane, still to be cleaned.
+    await next.shutdown();
+    expect(JSON.parse(readFileSync(recordFile, 'utf8'))).toMatchObject({ phase: 'cleaning' });
     gitIn(repo.path, 'worktree', 'remove', '--force', '--force', outside.worktreePath);
     rmSync(recordFile);
   });

@@ -1,0 +1,99 @@
+import { readTerminalActivity, type TerminalActivity } from '../../actors/process/terminal-input.js';
+
+/**
+ * What a PTY's program is doing, for people and orchestrators deciding who needs attention:
+ * `working` while it prints or uses CPU, `waiting` when its foreground program has gone quiet
+ * blocked on the terminal's input (a prompt, a pager, an editor), `idle` when nothing at all has
+ * happened for the idle timeout. One clock per runtime looks at every quiet PTY; a PTY that is
+ * printing costs nothing but a timestamp.
+ */
+export type PtyActivity = 'working' | 'waiting' | 'idle';
+
+/** How often quiet PTYs are looked at. */
+export const ACTIVITY_POLL_MS = 500;
+/** Output this recent means working, without looking at /proc. */
+export const ACTIVITY_QUIET_MS = 1_000;
+
+type Probe = (pid: number) => TerminalActivity;
+
+/** The one ticker of a runtime's activity watches. */
+export class ActivityClock {
+  readonly #watches = new Set<ActivityWatch>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly probe: Probe = readTerminalActivity,
+    private readonly pollMs = ACTIVITY_POLL_MS,
+  ) {}
+
+  /** Starts watching `pid`; `onChange` hears every change of activity. */
+  watch(pid: number, idleMs: number | null, onChange: (activity: PtyActivity) => void): ActivityWatch {
+    const watch = new ActivityWatch(pid, idleMs, this.probe, onChange, () => this.#remove(watch));
+    this.#watches.add(watch);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => {
+        for (const each of this.#watches) each.tick();
+      }, this.pollMs);
+      this.#timer.unref();
+    }
+    return watch;
+  }
+
+  #remove(watch: ActivityWatch): void {
+    this.#watches.delete(watch);
+    if (this.#watches.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}
+
+export class ActivityWatch {
+  #activity: PtyActivity = 'working';
+  #lastOutputAt = performance.now();
+  #lastSeenBusyAt = performance.now();
+  #cpuTicks = -1;
+
+  constructor(
+    private readonly pid: number,
+    private readonly idleMs: number | null,
+    private readonly probe: Probe,
+    private readonly onChange: (activity: PtyActivity) => void,
+    private readonly onStop: () => void,
+  ) {}
+
+  get activity(): PtyActivity {
+    return this.#activity;
+  }
+
+  /** Output arrived: working at once. */
+  touch(): void {
+    this.#lastOutputAt = performance.now();
+    this.#set('working');
+  }
+
+  stop(): void {
+    this.onStop();
+  }
+
+  tick(): void {
+    this.#set(this.#judge(performance.now()));
+  }
+
+  #judge(now: number): PtyActivity {
+    if (now - this.#lastOutputAt < ACTIVITY_QUIET_MS) return 'working';
+    const { waitingForInput, cpuTicks } = this.probe(this.pid);
+    const usedCpu = this.#cpuTicks >= 0 && cpuTicks > this.#cpuTicks;
+    this.#cpuTicks = cpuTicks;
+    if (usedCpu) this.#lastSeenBusyAt = now;
+    if (waitingForInput === true && !usedCpu) return 'waiting';
+    const quietSince = Math.max(this.#lastOutputAt, this.#lastSeenBusyAt);
+    return this.idleMs !== null && now - quietSince >= this.idleMs ? 'idle' : 'working';
+  }
+
+  #set(activity: PtyActivity): void {
+    if (activity === this.#activity) return;
+    this.#activity = activity;
+    this.onChange(activity);
+  }
+}
