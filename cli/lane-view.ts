@@ -49,6 +49,8 @@ export interface ViewSize {
 /** How often live tables are redrawn on a terminal. */
 export const LIVE_REFRESH_MS = 250;
 const LAST_LINE_WIDTH = 48;
+/** Narrower than this, the last output is not worth a column of its own: the line is cut instead. */
+const MIN_LAST_LINE_WIDTH = 8;
 
 /**
  * The live status table: lane, state, PTYs, last output line, elapsed. Fitted to `size`: every
@@ -61,16 +63,25 @@ export function statusTable(rows: readonly StatusRow[], now = Date.now(), size?:
     rows.length <= capacity ? rows : [...rows.filter((r) => !isDone(r)), ...rows.filter((r) => isDone(r))];
   const shown = rows.length <= capacity ? ordered : ordered.slice(0, capacity - 1);
   const hidden = ordered.slice(shown.length);
-  const lines = table([
-    ['LANE', 'STATE', 'PTYS', 'LAST OUTPUT', 'ELAPSED'],
-    ...shown.map((row) => [
-      row.name,
-      row.state,
-      String(row.ptys),
-      cutToWidth(row.lastLine, LAST_LINE_WIDTH),
-      `${(((row.endedAt ?? now) - row.startedAt) / 1000).toFixed(1)} s`,
-    ]),
-  ]).split('\n');
+  const cells = shown.map((row) => [
+    row.name,
+    row.state,
+    String(row.ptys),
+    row.lastLine,
+    `${(((row.endedAt ?? now) - row.startedAt) / 1000).toFixed(1)} s`,
+  ]);
+  const header = ['LANE', 'STATE', 'PTYS', 'LAST OUTPUT', 'ELAPSED'];
+  // The last output line gets what the other columns leave of the width, so ELAPSED stays in view.
+  const others = [0, 1, 2, 4].reduce(
+    (sum, column) => sum + Math.max(...[header, ...cells].map((cellRow) => displayWidth(cellRow[column] ?? ''))) + 2,
+    0,
+  );
+  const lastWidth =
+    size === undefined
+      ? LAST_LINE_WIDTH
+      : Math.max(MIN_LAST_LINE_WIDTH, Math.min(LAST_LINE_WIDTH, size.columns - 1 - others));
+  for (const cellRow of cells) cellRow[3] = cutToWidth(cellRow[3] as string, lastWidth);
+  const lines = table([header, ...cells]).split('\n');
   if (hidden.length > 0) lines.push(`… ${hidden.length} more: ${countByState(hidden)}`);
   return lines.map((line) => (size === undefined ? line : cutToWidth(line, size.columns - 1))).join('\n');
 }

@@ -51,16 +51,21 @@ export function addRunCommand(program: Command, io: CliIo): void {
     });
 }
 
-async function runLanes(argv: string[], flags: RunFlags, io: CliIo): Promise<number> {
+/** One label per lane asked for (undefined for unlabelled ones); usage errors for what cannot be asked. */
+function labelsOf(flags: RunFlags): Array<string | undefined> {
   if (flags.label.length > 0 && flags.lanes !== undefined) {
     throw new UsageError('give --lanes N or one --label per lane, not both');
   }
   for (const [i, label] of flags.label.entries()) {
     validateLabel(label);
-    if (flags.label.indexOf(label) !== i)
+    if (flags.label.indexOf(label) !== i) {
       throw new UsageError(`--label ${label} is given twice; labels name one lane each`);
+    }
   }
-  const labels = flags.label.length > 0 ? flags.label : Array.from({ length: flags.lanes ?? 1 }, () => undefined);
+  return flags.label.length > 0 ? flags.label : Array.from({ length: flags.lanes ?? 1 }, () => undefined);
+}
+
+async function runLanes(argv: string[], flags: RunFlags, io: CliIo): Promise<number> {
   // From the first moment: Ctrl-C while the runtime starts or lanes are made is honoured too.
   const stop = new StopSignals(
     io,
@@ -70,9 +75,11 @@ async function runLanes(argv: string[], flags: RunFlags, io: CliIo): Promise<num
   const bus = createBus({ queueLimit: 1_000_000 });
   const view = new RunView(mode, io, bus);
   const slots: LaneSlot[] = [];
-  const inspection = await startInspection(flags, io);
+  let inspection: Awaited<ReturnType<typeof startInspection>> | undefined;
   let rt: Runtime | undefined;
   try {
+    const labels = labelsOf(flags);
+    inspection = await startInspection(flags, io);
     rt = await createRuntime({ ...runtimeOptionsOf(flags, io), ...inspection.options, bus });
     const runtime = rt;
     if (stop.exitCode !== undefined) return finish(view, slots, stop.exitCode);
@@ -105,7 +112,7 @@ async function runLanes(argv: string[], flags: RunFlags, io: CliIo): Promise<num
     view.close();
     stop.dispose();
     await rt?.shutdown();
-    await inspection.close();
+    await inspection?.close();
   }
 }
 

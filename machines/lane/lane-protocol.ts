@@ -27,6 +27,8 @@ export interface LaneMachineInput {
   readonly agents?: readonly string[];
   /** A lane found ready or half cleaned by a new runtime starts there instead of `new`. */
   readonly resumeAs?: 'ready' | 'cleaning';
+  /** For a lane resumed as `cleaning`: whether its cleanup discards (known before any step runs). */
+  readonly discard?: boolean;
   readonly restartIntensity: RestartIntensity;
 }
 

@@ -222,7 +222,7 @@ export const laneMachine = setup({
     ptyOrder: [],
     restartIntensity: input.restartIntensity,
     cleanupRequested: false,
-    discard: false,
+    discard: input.discard ?? false,
     failure: null,
     failedStep: null,
     salvagedRef: null,

@@ -1,5 +1,10 @@
 import { isRunning, readProcStat } from '../../actors/process/proc.js';
-import { type ProcessTreeSelector, scanProcessTree, type TreeMember } from '../../actors/process/process-tree.js';
+import {
+  isSameProcessAlive,
+  type ProcessTreeSelector,
+  scanProcessTree,
+  type TreeMember,
+} from '../../actors/process/process-tree.js';
 import { stopProcessTrees } from '../../actors/process/tree-signaller.js';
 import { PTY_ID_VARIABLE, RUNTIME_ID_VARIABLE } from '../pty/spawn-request.js';
 import type { PtyJournalRecord } from '../state/process-journal.js';
@@ -14,6 +19,12 @@ import type { PtyJournalRecord } from '../state/process-journal.js';
 
 /** The orphans lost their terminal when their runtime died; they get this long after SIGTERM. */
 export const RECOVERY_GRACE_MS = 500;
+/**
+ * How long a dead runtime's git processes may run on to finish by themselves before they are
+ * signalled: a git killed at the wrong moment leaves a lock file behind (see stale-locks.ts).
+ */
+export const GIT_SETTLE_MS = 3_000;
+const GIT_SETTLE_POLL_MS = 20;
 /** After SIGKILL, how long to wait for the last ones before reporting them as survivors. */
 export const RECOVERY_GIVE_UP_MS = 2_000;
 
@@ -55,14 +66,27 @@ export function runtimeProcesses(runtimeId: string): number[] {
   return scanProcessTree({ tag: { name: RUNTIME_ID_VARIABLE, value: runtimeId } }).map((member) => member.pid);
 }
 
-/** SIGTERM, the grace, SIGKILL; resolves when all are gone, or with how many would not go. */
+/**
+ * Lets the dead runtimes' git processes finish (up to GIT_SETTLE_MS), then SIGTERM, the grace,
+ * SIGKILL to everything of theirs; resolves when all are gone, or with how many would not go.
+ * `gitKilledBy`: when a git that was still running had been stopped (all of them gone by then);
+ * null when none had to be signalled, or something survived.
+ */
 export async function stopOrphanProcesses(
   plan: ProcessRecoveryPlan,
   graceMs: number = RECOVERY_GRACE_MS,
-): Promise<{ killed: number; survived: number }> {
-  if (plan.found.length === 0) return { killed: 0, survived: 0 };
+  gitSettleMs: number = GIT_SETTLE_MS,
+): Promise<{ killed: number; survived: number; gitKilledBy: number | null }> {
+  if (plan.found.length === 0) return { killed: 0, survived: 0, gitKilledBy: null };
+  const gits = plan.found.filter((member) => readProcStat(member.pid)?.comm.startsWith('git') === true);
+  const deadline = performance.now() + gitSettleMs;
+  while (gits.some(isSameProcessAlive) && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, GIT_SETTLE_POLL_MS));
+  }
+  const gitStillRan = gits.some(isSameProcessAlive);
   const { remaining } = await stopProcessTrees(plan.selectors, { graceMs, giveUpAfterMs: RECOVERY_GIVE_UP_MS });
   const survivors = new Set(remaining.map((process) => process.pid));
   const killed = plan.found.filter((member) => !survivors.has(member.pid)).length;
-  return { killed, survived: remaining.length };
+  const gitKilledBy = gitStillRan && remaining.length === 0 ? Date.now() : null;
+  return { killed, survived: remaining.length, gitKilledBy };
 }

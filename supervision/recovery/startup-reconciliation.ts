@@ -3,8 +3,11 @@ import { type BranchKeptReason, decideLaneBranch } from '../../actors/git/branch
 import { withRepoLock } from '../../actors/git/repo-lock.js';
 import type { Repository } from '../../actors/git/repository.js';
 import { hasUncommittedWork, removeSalvageScratch } from '../../actors/git/salvage.js';
+import { removeLocksLeftByKilledGit } from '../../actors/git/stale-locks.js';
 import { listWorktrees } from '../../actors/git/worktrees.js';
 import { readProcStat } from '../../actors/process/proc.js';
+import { idPattern } from '../../bus/ids.js';
+import { BRANCH_PREFIX } from '../lane/labels.js';
 import type { LaneBranchOutcome } from '../lane/lane-resources.js';
 import type { CleanupReport } from '../lane/types.js';
 import type { ReconciliationReport } from '../runtime/types.js';
@@ -54,7 +57,7 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     pid: member.pid,
     command: readProcStat(member.pid)?.comm ?? '?',
   }));
-  let stopped = { killed: 0, survived: 0 };
+  let stopped: Awaited<ReturnType<typeof stopOrphanProcesses>> = { killed: 0, survived: 0, gitKilledBy: null };
   if (!dryRun) {
     stopped = await stopOrphanProcesses(processPlan, options.graceMs ?? RECOVERY_GRACE_MS);
     // Kept while something survived: the next start looks for those processes again.
@@ -65,6 +68,10 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
   }
 
   const { orphans, plan, worktrees } = await withRepoLock(ctx.repository.commonDir, async () => {
+    // A git that had to be killed may have left a lock file that would stall every cleanup.
+    if (stopped.gitKilledBy !== null) {
+      await removeLocksLeftByKilledGit(ctx.repository, BRANCH_PREFIX, idPattern('lane'), stopped.gitKilledBy);
+    }
     const worktrees = await listWorktrees(ctx.repository);
     const plan = await planOrphans(ctx.repository, ctx.worktreeRoot, worktrees, lanes.records, lanes.problems.length);
     const outcome = dryRun ? previewOrphans(plan) : await removeOrphans(ctx.repository, ctx.worktreeRoot, plan);

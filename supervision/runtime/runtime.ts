@@ -242,14 +242,16 @@ class LanevisorRuntime implements Runtime {
           });
         },
         clean: async (record) => {
+          const discard = record.phase === 'provisioning' || record.discard;
           const lane = this.#start(
             identityOf(record, this.ctx.worktreeRoot),
             createCorrelationId(),
             record.agents,
             'cleaning',
             record,
+            discard,
           );
-          const report = await lane.cleanup({ discard: record.phase === 'provisioning' || record.discard });
+          const report = await lane.cleanup({ discard });
           return { report, branch: lane.resources.branchOutcome ?? 'absent' };
         },
       },
@@ -266,6 +268,7 @@ class LanevisorRuntime implements Runtime {
     agents: readonly string[],
     resumeAs?: 'ready' | 'cleaning',
     record?: LaneRecord,
+    discard?: boolean,
   ): LaneController {
     const lane = new LaneController(this.ctx, identity, agents, record, (done) => this.#lanes.delete(done.id));
     this.#lanes.set(identity.laneId, lane);
@@ -278,6 +281,7 @@ class LanevisorRuntime implements Runtime {
         agents,
         restartIntensity: this.ctx.restartIntensity,
         ...(resumeAs ? { resumeAs } : {}),
+        ...(discard === undefined ? {} : { discard }),
       },
     });
     lane.bind(this.#root.getSnapshot().children[identity.laneId] as LaneActorRef);

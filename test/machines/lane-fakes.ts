@@ -41,13 +41,19 @@ export const INTENSITY = { maxRestarts: 2, periodMs: 1_000 };
 
 type Inspect = (event: import('xstate').InspectionEvent) => void;
 
-export function startLane(clock = new SimulatedClock(), inspect?: Inspect, resumeAs?: 'ready' | 'cleaning') {
+export function startLane(
+  clock = new SimulatedClock(),
+  inspect?: Inspect,
+  resumeAs?: 'ready' | 'cleaning',
+  discard?: boolean,
+) {
   const actor = createActor(inertLaneMachine, {
     input: {
       laneId: 'lane_model0000000000',
       correlationId: 'cor_model',
       restartIntensity: INTENSITY,
       ...(resumeAs ? { resumeAs } : {}),
+      ...(discard === undefined ? {} : { discard }),
     },
     clock,
     ...(inspect ? { inspect } : {}),

@@ -200,4 +200,14 @@ describe('the lane machine graph', () => {
       actor.stop();
     }
   });
+
+  it('a lane resumed to be cleaned knows from its input whether to discard, before any step runs', () => {
+    for (const discard of [false, true]) {
+      const actor = startLane(undefined, undefined, 'cleaning', discard);
+      actor.send(done('stopTask'));
+      expect(actor.getSnapshot().matches({ cleaning: 'salvaging' })).toBe(true);
+      expect(actor.getSnapshot().context.discard).toBe(discard);
+      actor.stop();
+    }
+  });
 });

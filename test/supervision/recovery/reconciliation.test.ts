@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readProcStat } from '../../../actors/process/proc.js';
@@ -230,6 +230,62 @@ describe('startup reconciliation', () => {
     expect(gitIn(repo.path, 'worktree', 'list', '--porcelain')).not.toContain(unfinished);
     // Healthy worktrees without a record are left for a person: git still has them.
     expect(gitIn(repo.path, 'worktree', 'list', '--porcelain')).toContain(healthy);
+  });
+
+  it("lets a dead runtime's git finish, and after killing one that would not, removes the locks it left", async () => {
+    repo = createTempRepo();
+    const first = await start();
+    const lane = await first.createLane({ label: 'locked' });
+    await first.shutdown();
+    rmSync(lane.worktreePath, { recursive: true });
+    const dead = createRuntimeId();
+    writeFileSync(
+      join(first.stateDir, 'runtimes', `${dead}.json`),
+      JSON.stringify({ version: 1, runtimeId: dead, pid: 999_999, startedAt: 1 }),
+    );
+    const tag = { LANEVISOR_RUNTIME_ID: dead };
+    // A git of the dead runtime that ends by itself (a program named git), and one that never would.
+    const bin = join(repo.base, 'bin');
+    mkdirSync(bin);
+    symlinkSync('/bin/sleep', join(bin, 'git'));
+    const finishing = spawn(join(bin, 'git'), ['0.4'], { stdio: 'ignore', env: { ...process.env, ...tag } });
+    const finished = new Promise<number | null>((resolve) => finishing.once('exit', resolve));
+    const stuck = spawn('git', ['hash-object', '--stdin'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      env: { ...process.env, ...tag },
+    });
+    children.push(stuck);
+    // What a git SIGTERMed between making its ref lock and registering it leaves behind.
+    const staleLock = join(repo.path, '.git', 'refs', 'heads', 'lane', 'locked.lock');
+    writeFileSync(staleLock, '');
+    const userLock = join(repo.path, '.git', 'refs', 'heads', 'feature.lock');
+    writeFileSync(userLock, '');
+
+    const next = await start();
+    expect(await finished).toBe(0);
+    expect(isAlive(stuck.pid as number)).toBe(false);
+    expect(next.reconciliation.lanes).toMatchObject({ resumed: 0, cleaned: 1, stalled: 0 });
+    expect(existsSync(staleLock)).toBe(false);
+    expect(existsSync(userLock)).toBe(true);
+    expect(gitIn(repo.path, 'branch', '--list', 'lane/*')).toBe('');
+    rmSync(userLock);
+  }, 30_000);
+
+  it('cleans a lane that never became ready with discard: a half-made checkout is not salvaged', async () => {
+    repo = createTempRepo();
+    const first = await start();
+    const lane = await first.createLane({ label: 'half' });
+    await first.shutdown();
+    writeFileSync(join(lane.worktreePath, 'partial.txt'), 'what a killed checkout wrote\n');
+    const recordFile = join(first.stateDir, 'lanes', `${lane.id}.json`);
+    const record = JSON.parse(readFileSync(recordFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(recordFile, JSON.stringify({ ...record, phase: 'provisioning' }));
+
+    const next = await start();
+    expect(next.reconciliation.lanes).toMatchObject({ cleaned: 1, salvaged: 0, stalled: 0 });
+    expect(next.reconciliation.salvagedRefs).toEqual([]);
+    expect(gitIn(repo.path, 'for-each-ref', 'refs/lanevisor/')).toBe('');
+    expect(existsSync(lane.worktreePath)).toBe(false);
   });
 
   it('cleans a lane whose worktree git forgot, saving its files on top of the base', async () => {
