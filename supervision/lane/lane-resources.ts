@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
   type BranchKeptReason,
@@ -36,6 +37,23 @@ export interface LaneIdentity {
 
 /** What the cleanup did with the lane's branch: removed, never there (or not made by this lane), or kept and why. */
 export type LaneBranchOutcome = 'removed' | 'absent' | BranchKeptReason;
+
+/**
+ * A recorded lane's identity. Its worktree root is where its worktree was made (a lane made with
+ * another `worktreeRoot` is still cleaned), trusted only when the directory is named by the lane's
+ * id as lanevisor names it; a record naming any other path gets this runtime's root, so a record
+ * edited to point elsewhere is refused rather than acted on.
+ */
+export function identityOfRecord(record: LaneRecord, runtimeRoot: string): LaneIdentity {
+  return {
+    laneId: record.laneId as LaneId,
+    label: record.label,
+    branch: record.branch,
+    baseRef: record.baseRef,
+    worktreePath: record.worktreePath,
+    worktreeRoot: basename(record.worktreePath) === record.laneId ? dirname(record.worktreePath) : runtimeRoot,
+  };
+}
 
 export class LaneResources {
   record: LaneRecord;

@@ -43,6 +43,25 @@ export interface ReconcileOptions {
   readonly graceMs?: number;
 }
 
+/** The report of a runtime before its reconciliation ran. */
+export const EMPTY_RECONCILIATION: ReconciliationReport = {
+  durationMs: 0,
+  dryRun: false,
+  processes: { found: 0, killed: 0, notOurs: 0, survived: 0 },
+  ptys: { lost: 0 },
+  lanes: { resumed: 0, cleaned: 0, salvaged: 0, stalled: 0 },
+  worktrees: { pruned: 0, removed: 0, kept: 0 },
+  branches: { removed: 0, kept: 0 },
+  salvagedRefs: [],
+  unreadableRecords: [],
+  details: {
+    processes: [],
+    lanes: { resumed: [], cleaned: [] },
+    worktrees: { pruned: [], removed: [], kept: [] },
+    branches: { removed: [], kept: [] },
+  },
+};
+
 export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileOptions): Promise<ReconciliationReport> {
   const started = performance.now();
   const dryRun = options.lanes === null;

@@ -1,4 +1,4 @@
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import type { HeldLock } from '../../actors/process/process-lock.js';
@@ -12,10 +12,11 @@ import { runtimeMachine } from '../../machines/runtime.machine.js';
 import { branchOf, validateLabel } from '../lane/labels.js';
 import { type LaneActorRef, LaneController } from '../lane/lane-controller.js';
 import { createLaneLogic } from '../lane/lane-logic.js';
+import { identityOfRecord } from '../lane/lane-resources.js';
 import type { CreateLaneOptions, Lane } from '../lane/types.js';
 import { PtyFactory } from '../pty/pty-factory.js';
 import { createBaseEnvironment } from '../pty/spawn-request.js';
-import { reconcileStartup } from '../recovery/startup-reconciliation.js';
+import { EMPTY_RECONCILIATION, reconcileStartup } from '../recovery/startup-reconciliation.js';
 import type { LaneRecord } from '../state/lane-records.js';
 import type { RuntimeContext } from './runtime-context.js';
 import {
@@ -117,7 +118,7 @@ export async function reconcile(
 class LanevisorRuntime implements Runtime {
   readonly id: string;
   readonly bus: Bus;
-  reconciliation: ReconciliationReport = EMPTY_REPORT;
+  reconciliation: ReconciliationReport = EMPTY_RECONCILIATION;
   readonly #lanes = new Map<string, LaneController>();
   readonly #root: Actor<typeof runtimeMachine>;
   #stopped = false;
@@ -227,13 +228,7 @@ class LanevisorRuntime implements Runtime {
       ...(graceMs === undefined ? {} : { graceMs }),
       lanes: {
         resume: (record, lostPtys) => {
-          const lane = this.#start(
-            identityOf(record, this.ctx.worktreeRoot),
-            createCorrelationId(),
-            record.agents,
-            'ready',
-            record,
-          );
+          const lane = this.#startRecorded(record, 'ready');
           this.ctx.bus.publishLifecycle('lane.resumed', {
             laneId: lane.id,
             worktreePath: lane.worktreePath,
@@ -243,14 +238,7 @@ class LanevisorRuntime implements Runtime {
         },
         clean: async (record) => {
           const discard = record.phase === 'provisioning' || record.discard;
-          const lane = this.#start(
-            identityOf(record, this.ctx.worktreeRoot),
-            createCorrelationId(),
-            record.agents,
-            'cleaning',
-            record,
-            discard,
-          );
+          const lane = this.#startRecorded(record, 'cleaning', discard);
           const report = await lane.cleanup({ discard });
           return { report, branch: lane.resources.branchOutcome ?? 'absent' };
         },
@@ -260,6 +248,12 @@ class LanevisorRuntime implements Runtime {
       runtimeId: this.id,
       ...structuredClone(this.reconciliation),
     });
+  }
+
+  /** A lane a record describes, brought back `ready` or to be cleaned. */
+  #startRecorded(record: LaneRecord, resumeAs: 'ready' | 'cleaning', discard?: boolean): LaneController {
+    const identity = identityOfRecord(record, this.ctx.worktreeRoot);
+    return this.#start(identity, createCorrelationId(), record.agents, resumeAs, record, discard);
   }
 
   #start(
@@ -287,39 +281,4 @@ class LanevisorRuntime implements Runtime {
     lane.bind(this.#root.getSnapshot().children[identity.laneId] as LaneActorRef);
     return lane;
   }
-}
-
-const EMPTY_REPORT: ReconciliationReport = {
-  durationMs: 0,
-  dryRun: false,
-  processes: { found: 0, killed: 0, notOurs: 0, survived: 0 },
-  ptys: { lost: 0 },
-  lanes: { resumed: 0, cleaned: 0, salvaged: 0, stalled: 0 },
-  worktrees: { pruned: 0, removed: 0, kept: 0 },
-  branches: { removed: 0, kept: 0 },
-  salvagedRefs: [],
-  unreadableRecords: [],
-  details: {
-    processes: [],
-    lanes: { resumed: [], cleaned: [] },
-    worktrees: { pruned: [], removed: [], kept: [] },
-    branches: { removed: [], kept: [] },
-  },
-};
-
-/**
- * A recorded lane's identity. Its worktree root is where its worktree was made (a lane made with
- * another `worktreeRoot` is still cleaned), trusted only when the directory is named by the lane's
- * id as lanevisor names it; a record naming any other path gets this runtime's root, so a record
- * edited to point elsewhere is refused rather than acted on.
- */
-function identityOf(record: LaneRecord, runtimeRoot: string): LaneController['identity'] {
-  return {
-    laneId: record.laneId as LaneId,
-    label: record.label,
-    branch: record.branch,
-    baseRef: record.baseRef,
-    worktreePath: record.worktreePath,
-    worktreeRoot: basename(record.worktreePath) === record.laneId ? dirname(record.worktreePath) : runtimeRoot,
-  };
 }
