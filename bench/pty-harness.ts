@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { IPty } from 'node-pty';
 import { createLaneId, createRuntimeId } from '../bus/ids.js';
 import { LocalBus } from '../bus/local-bus.js';
-import { PtyHost, type PtyHostOptions } from '../supervision/pty/pty-host.js';
+import { StandalonePtys, type StandalonePtysOptions } from '../supervision/pty/standalone-ptys.js';
 import type { Pty, SpawnPtyOptions } from '../supervision/pty/types.js';
 
 const require = createRequire(import.meta.url);
@@ -15,9 +15,9 @@ export const BASH_ARGS = ['--norc', '--noprofile', '-i'];
 export const BASH_ENV = { PS1: '$ ', PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' };
 
 /** Our side: a PTY host on its own bus, in a temp directory. */
-export function createHarness(options: Partial<Omit<PtyHostOptions, 'bus' | 'runtimeId'>> = {}) {
+export function createHarness(options: Partial<Omit<StandalonePtysOptions, 'bus' | 'runtimeId'>> = {}) {
   const bus = new LocalBus();
-  const host = new PtyHost({ bus, runtimeId: createRuntimeId(), ...options });
+  const host = new StandalonePtys({ bus, runtimeId: createRuntimeId(), ...options });
   const laneId = createLaneId();
   const cwd = mkdtempSync(join(tmpdir(), 'lanevisor-bench-'));
   return {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EventEnvelope } from '../../bus/envelopes.js';
 import { createLaneId, createRuntimeId, type LaneId } from '../../bus/ids.js';
 import { LocalBus } from '../../bus/local-bus.js';
-import { PtyHost, type PtyHostOptions } from '../../supervision/pty/pty-host.js';
+import { StandalonePtys, type StandalonePtysOptions } from '../../supervision/pty/standalone-ptys.js';
 import type { Pty, SpawnPtyOptions } from '../../supervision/pty/types.js';
 import { waitUntil } from './wait.js';
 
@@ -12,10 +12,10 @@ import { waitUntil } from './wait.js';
 export const BASH = { command: 'bash', args: ['--norc', '--noprofile', '-i'], env: { PS1: '$ ' } } as const;
 
 /**
- * A PTY host on its own bus and temp directory, recording every event; `dispose` terminates what
+ * Standalone PTYs on their own bus and temp directory, recording every event; `dispose` terminates what
  * is left (short grace) and removes the directory.
  */
-export function createPtyFixture(options: Partial<Omit<PtyHostOptions, 'bus' | 'runtimeId'>> = {}) {
+export function createPtyFixture(options: Partial<Omit<StandalonePtysOptions, 'bus' | 'runtimeId'>> = {}) {
   const bus = new LocalBus({ queueLimit: 1_000_000 });
   const events: EventEnvelope[] = [];
   bus.subscribe(
@@ -26,23 +26,23 @@ export function createPtyFixture(options: Partial<Omit<PtyHostOptions, 'bus' | '
     { queueLimit: 1_000_000 },
   );
   const runtimeId = createRuntimeId();
-  const host = new PtyHost({ bus, runtimeId, ...options });
+  const standalone = new StandalonePtys({ bus, runtimeId, ...options });
   const laneId: LaneId = createLaneId();
   const cwd = mkdtempSync(join(tmpdir(), 'lanevisor-pty-'));
   return {
     bus,
     events,
-    host,
+    standalone,
     laneId,
     runtimeId,
     cwd,
-    spawn: (spawnOptions: SpawnPtyOptions = BASH) => host.spawnPty(laneId, cwd, spawnOptions),
+    spawn: (spawnOptions: SpawnPtyOptions = BASH) => standalone.spawnPty(laneId, cwd, spawnOptions),
     eventsOf: (topic: string, pty?: Pty) =>
       events.filter(
         (e) => e.topic === topic && (pty === undefined || (e.payload as { ptyId?: string }).ptyId === pty.id),
       ),
     async dispose(): Promise<void> {
-      await host.terminateAll(undefined, { graceMs: 500 });
+      await standalone.terminateAll(undefined, { graceMs: 500 });
       rmSync(cwd, { recursive: true, force: true });
     },
   };

@@ -167,26 +167,26 @@ describe('a PTY is a real terminal', () => {
       expect(rejected).toMatchObject({ code: 'INVALID_ARGUMENT' });
       expect((rejected as Error).message).toMatch(message);
     }
-    await expect(fixture.host.spawnPty(fixture.laneId, '/nonexistent/dir', BASH)).rejects.toMatchObject({
+    await expect(fixture.standalone.spawnPty(fixture.laneId, '/nonexistent/dir', BASH)).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
-    await expect(fixture.host.spawnPty('lane_bad' as never, fixture.cwd, BASH)).rejects.toMatchObject({
+    await expect(fixture.standalone.spawnPty('lane_bad' as never, fixture.cwd, BASH)).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
-    expect(fixture.host.ptys()).toEqual([]);
+    expect(fixture.standalone.ptys()).toEqual([]);
   });
 
   it('refuses a PTY past maxPtys with CAPACITY', async () => {
     fixture = createPtyFixture({ maxPtys: 1 });
     await fixture.spawn();
     await expect(fixture.spawn()).rejects.toMatchObject({ code: 'CAPACITY' });
-    expect(fixture.host.ptys()).toHaveLength(1);
+    expect(fixture.standalone.ptys()).toHaveLength(1);
   });
 
   it('keeps a registry entry per running PTY: lane, session, terminal, pid, group, session id, start time', async () => {
     fixture = createPtyFixture();
     const pty = await fixture.spawn({ ...BASH, sessionId: 'sess-1', terminalId: 'term-7', name: 'xterm' });
-    const record = fixture.host.registry.get(pty.id);
+    const record = fixture.standalone.registry.get(pty.id);
     const statFields = () => {
       const stat = readFileSync(`/proc/${pty.pid}/stat`, 'utf8');
       return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -206,7 +206,7 @@ describe('a PTY is a real terminal', () => {
     });
     expect(record?.pgid).toBe(pty.pid);
     await pty.terminate({ graceMs: 500 });
-    expect(fixture.host.registry.get(pty.id)).toBeUndefined();
+    expect(fixture.standalone.registry.get(pty.id)).toBeUndefined();
   });
 
   it('publishes output in batches, not one event per chunk, and flushes before a resize', async () => {

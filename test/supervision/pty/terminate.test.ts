@@ -140,7 +140,7 @@ describe('isolation', () => {
       .map((e) => (e.payload as { to: string }).to);
     expect(states).toEqual(['spawning', 'errored']);
     expect(sibling.state).toBe('active');
-    expect(fixture.host.ptys()).toEqual([sibling]);
+    expect(fixture.standalone.ptys()).toEqual([sibling]);
     const again = await fixture.spawn();
     expect(again.state).toBe('active');
   });
@@ -192,13 +192,13 @@ describe('the PTY host', () => {
   it('terminates every PTY in reverse start order', async () => {
     fixture = createPtyFixture();
     const ptys = [await fixture.spawn(BASH), await fixture.spawn(BASH), await fixture.spawn(BASH)];
-    const results = await fixture.host.terminateAll(undefined, { graceMs: 500 });
+    const results = await fixture.standalone.terminateAll(undefined, { graceMs: 500 });
     expect(results).toHaveLength(3);
     await settle();
     const stoppedOrder = fixture.events
       .filter((e) => e.topic === 'pty.stopped')
       .map((e) => (e.payload as { ptyId: string }).ptyId);
     expect(stoppedOrder).toEqual(ptys.map((p) => p.id).reverse());
-    expect(fixture.host.ptys()).toEqual([]);
+    expect(fixture.standalone.ptys()).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import type { InspectOption } from './pty-process-directory.js';
 import type { PtyRegistry } from './pty-registry.js';
 import type { Pty, PtyTerminateResult, SpawnPtyOptions } from './types.js';
 
-export interface PtyHostOptions extends PtyFactoryOptions {
+export interface StandalonePtysOptions extends PtyFactoryOptions {
   readonly inspect?: InspectOption;
 }
 
@@ -15,10 +15,10 @@ export interface PtyHostOptions extends PtyFactoryOptions {
  * Runs PTYs outside any lane, each as its own root actor, never restarted: for driving the PTY
  * layer directly (tests, benchmarks). In a runtime, lanes own PTYs and supervise their restarts.
  */
-export class PtyHost implements PtyOwner {
+export class StandalonePtys implements PtyOwner {
   readonly #factory: PtyFactory;
 
-  constructor(private readonly options: PtyHostOptions) {
+  constructor(private readonly options: StandalonePtysOptions) {
     this.#factory = new PtyFactory(options);
   }
 
