@@ -22,7 +22,9 @@ export type PtyProcessEvent =
   /** The child exited and the last byte of output has been delivered. */
   | { readonly type: 'EXITED'; readonly exitCode: number | null; readonly signal: string | null }
   /** No process of the PTY is left (after SIGNAL_TREE or KILL_TREE). */
-  | { readonly type: 'TREE_GONE' };
+  | { readonly type: 'TREE_GONE' }
+  /** The backend lost the terminal (its host died): nothing more will be heard of it. */
+  | { readonly type: 'LOST'; readonly reason: string };
 
 export type ThrottleReason = 'backpressure' | 'idle';
 
@@ -42,4 +44,5 @@ export type PtyTransitionReason =
   | 'terminating'
   | 'exited'
   | 'crashed'
-  | 'terminated';
+  | 'terminated'
+  | 'lost';

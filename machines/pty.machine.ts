@@ -148,6 +148,13 @@ export const ptyMachine = setup({
           actions: assign(({ event }) => ({ failure: describeError(event.error), reason: 'crashed' as const })),
         },
       },
+      on: {
+        // The terminal host died: the PTY ends errored (its supervisor restarts it per its restart type).
+        LOST: {
+          target: 'errored',
+          actions: assign(({ event }) => ({ failure: event.reason, reason: 'lost' as const })),
+        },
+      },
       initial: 'spawning',
       states: {
         spawning: {

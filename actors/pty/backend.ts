@@ -1,52 +1,74 @@
+import type { SignalRecord } from '../process/tree-signaller.js';
+import type { PtyExit, PtySpawnRequest } from './driver.js';
+
 /**
- * The narrow interface between the terminal logic and the process that owns the pseudo-terminal:
- * spawn, write, resize, signal, pause, resume, data, exit. The node-pty implementation runs in this
- * process; a separate pty-host process can implement the same interface later without touching
- * the machines or the supervision layer.
+ * The seam between lanevisor's terminal logic (the PTY machine, its process actor, the handles)
+ * and whatever runs the pseudo-terminals: node-pty in this process (`host: 'inline'`), or the
+ * terminal host process reached over a socket (`host: 'process'`). Everything that crosses it is
+ * asynchronous where a socket is: a start resolves once the child runs, input is bounded by
+ * what the other side has not yet taken, the stop of a whole process tree is reported when no
+ * process is left, and a backend can lose its terminals (the host died).
  */
-export interface PtySpawnRequest {
-  /** An absolute path to an executable (resolved against PATH beforehand). */
-  readonly file: string;
-  readonly args: readonly string[];
-  readonly cwd: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly cols: number;
-  readonly rows: number;
+export type { PtyExit, PtySpawnRequest } from './driver.js';
+
+export interface PtyStartRequest {
+  readonly ptyId: string;
+  /** `file` may be a bare command name: the backend resolves it against the request's PATH. */
+  readonly spawn: PtySpawnRequest;
+  /** The variable (and value) that marks every process started in this PTY. */
+  readonly tag: { readonly name: string; readonly value: string };
+  /** Input accepted and not yet taken by the terminal, at most; past it `write` throws BACKPRESSURE. */
+  readonly maxPendingInputBytes: number;
 }
 
-export interface PtyExit {
-  /** null when the child died of a signal. */
-  readonly exitCode: number | null;
-  /** The signal's name (`SIGKILL`), null when it exited. */
-  readonly signal: string | null;
-}
-
-export interface PtyProcess {
-  /** The child itself (the shell or command), leader of its own session and process group. */
+/** A running terminal's child, as the start reports it. */
+export interface PtyStarted {
   readonly pid: number;
-  /** The slave side's device, e.g. /dev/pts/3. */
+  /** forkpty makes the child the leader of a new session and process group. */
+  readonly pgid: number;
+  readonly sid: number;
+  /** From /proc/<pid>/stat, to tell this process from a later one with the same pid. */
+  readonly startTime: number;
   readonly ptsName: string;
-  /**
-   * Writes what the terminal takes now, without blocking: returns the number of bytes accepted
-   * (0 when its input buffer is full). Throws when the terminal is closed.
-   */
-  write(data: Uint8Array): number;
-  /** Sets the window size; the child receives SIGWINCH. A no-op once the terminal is closed. */
+  /** The file that was executed. */
+  readonly file: string;
+}
+
+/** What a session reports, in order. Nothing is reported after `exited` or `lost`, but `treeGone`. */
+export interface PtySessionEvents {
+  /** Output, in order, with multibyte characters kept whole. */
+  data(chunk: string): void;
+  /** The child exited and the last byte of its output has been delivered. */
+  exited(exit: PtyExit): void;
+  /** After `signalTree` or `killTree`: no process of the PTY is left. */
+  treeGone(): void;
+  signaled(record: SignalRecord): void;
+  /** The backend lost the terminal (its host died): its processes are no longer watched. */
+  lost(reason: string): void;
+}
+
+export interface PtySession {
+  readonly started: PtyStarted;
+  /** Bytes accepted by `write` and not yet taken by the terminal. */
+  readonly pendingInputBytes: number;
+  /** Ordered, never dropped; a write that would pass the input bound is refused whole (BACKPRESSURE). */
+  write(data: string | Uint8Array): void;
   resize(cols: number, rows: number): void;
-  /** Signals the child process itself (groups and sessions are the caller's business). */
-  signal(signal: NodeJS.Signals): void;
-  /** Stops reading output: the child blocks on write, nothing is lost. */
+  /** One signal to the PTY's process group. */
+  signalGroup(signal: string): void;
+  /** Graceful stop: these signals to the group, the session and every tagged process; `treeGone` follows. */
+  signalTree(signals: readonly string[]): void;
+  /** Forced stop: SIGKILL to every process of the PTY, again for any that appears, until none is left. */
+  killTree(): void;
+  /** Stops reading output (the child blocks on write); what was already under way may still arrive. */
   pause(): void;
   resume(): void;
-  /** Output, in order, as strings with multibyte characters kept whole. One listener. */
-  onData(listener: (chunk: string) => void): void;
-  /** Called once, after the child has exited and the last byte of its output has been delivered. */
-  onExit(listener: (exit: PtyExit) => void): void;
-  /** Last resort, synchronous: SIGKILL the child if alive and release every descriptor. */
-  dispose(): void;
+  /** Last resort: SIGKILL to what still runs, every descriptor released; no event follows. */
+  close(): void;
 }
 
 export interface PtyBackend {
-  /** Throws when the process cannot be started (no such file, no descriptors left, …). */
-  spawn(request: PtySpawnRequest): PtyProcess;
+  readonly kind: 'inline' | 'process';
+  /** Starts the terminal; rejects with SPAWN_ERROR when it cannot (no such command, no descriptors left). */
+  start(request: PtyStartRequest, events: PtySessionEvents): Promise<PtySession>;
 }

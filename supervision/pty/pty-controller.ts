@@ -1,9 +1,7 @@
 import { constants as osConstants } from 'node:os';
 import type { Subscription } from 'xstate';
 import { z } from 'zod';
-import type { PtyBackend } from '../../actors/pty/backend.js';
-import type { PacedWriter } from '../../actors/pty/paced-writer.js';
-import type { SpawnedPty } from '../../actors/pty/pty-process-actor.js';
+import type { PtyBackend, PtySession, PtyStarted } from '../../actors/pty/backend.js';
 import { errorMessage, LanevisorError } from '../../bus/errors.js';
 import type { LaneId, PtyId } from '../../bus/ids.js';
 import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
@@ -38,7 +36,7 @@ export interface PtyOwner {
   generationEnded(pty: PtyController, outcome: PtyOutcome | undefined): void;
   /** Stop this PTY for good (and cancel a restart that is waiting). */
   terminate(pty: PtyController, graceMs: number | undefined): void;
-  spawned?(pty: PtyController, spawned: SpawnedPty): void;
+  spawned?(pty: PtyController, started: PtyStarted): void;
 }
 
 export interface PtyControllerOptions {
@@ -77,8 +75,8 @@ export class PtyController implements Pty {
   #cols: number;
   #rows: number;
   #state: PtyState = 'idle';
-  #input: PacedWriter | undefined;
-  #spawned: SpawnedPty | undefined;
+  /** The running generation's terminal, from its start to its end. */
+  #session: PtySession | undefined;
   #actor: PtyActorRef | undefined;
   #subscription: Subscription | undefined;
   #idleThrottled = false;
@@ -117,11 +115,14 @@ export class PtyController implements Pty {
     );
     options.processes.register(identity.ptyId, {
       backend: options.backend,
-      request: spawn.request,
-      tag: { name: PTY_ID_VARIABLE, value: identity.ptyId },
-      maxPendingInputBytes: limits.maxPendingInputBytes,
+      request: {
+        ptyId: identity.ptyId,
+        spawn: spawn.request,
+        tag: { name: PTY_ID_VARIABLE, value: identity.ptyId },
+        maxPendingInputBytes: limits.maxPendingInputBytes,
+      },
       sink: {
-        spawned: (spawned) => this.#onSpawned(spawned),
+        spawned: (session) => this.#onSpawned(session),
         data: (chunk) => this.#onData(chunk),
         signaled: (record) => this.#publish('pty.signal', { ...this.#ref(), ...record }),
       },
@@ -179,7 +180,7 @@ export class PtyController implements Pty {
       throw new LanevisorError('INVALID_ARGUMENT', 'write takes a string or a Uint8Array');
     }
     this.#assertRunning('write to');
-    (this.#input as PacedWriter).write(data);
+    (this.#session as PtySession).write(data);
   }
 
   resize(cols: number, rows: number): void {
@@ -240,7 +241,7 @@ export class PtyController implements Pty {
       totalBytes: this.#output.totalBytes,
       retainedBytes: this.#output.retainedBytes,
       droppedBytes: this.#output.droppedBytes,
-      pendingInputBytes: this.#input?.pendingBytes ?? 0,
+      pendingInputBytes: this.#session?.pendingInputBytes ?? 0,
     };
   }
 
@@ -278,19 +279,19 @@ export class PtyController implements Pty {
     this.options.bus.publishLifecycle(topic, payload, { correlationId: this.#correlationId });
   }
 
-  #onSpawned(spawned: SpawnedPty): void {
-    this.#pid = spawned.pid;
-    this.#input = spawned.input;
-    this.#spawned = spawned;
-    this.options.owner.spawned?.(this, spawned);
+  #onSpawned(session: PtySession): void {
+    const { started } = session;
+    this.#pid = started.pid;
+    this.#session = session;
+    this.options.owner.spawned?.(this, started);
     this.#idle.start();
     this.#activity?.stop();
-    this.#activity = this.options.activity.watch(spawned.pid, this.options.limits.idleTimeoutMs, (activity) =>
+    this.#activity = this.options.activity.watch(started.pid, this.options.limits.idleTimeoutMs, (activity) =>
       this.#publish('pty.activity', { ...this.#ref(), activity }),
     );
   }
 
-  #publishSpawned(spawned: SpawnedPty): void {
+  #publishSpawned(spawned: PtyStarted): void {
     const { request } = this.options.spawn;
     this.#publish('pty.spawned', {
       ...this.#ref(),
@@ -325,7 +326,7 @@ export class PtyController implements Pty {
     const from = this.#state;
     this.#state = next;
     // The process is reported between spawning and active, in the order things happened.
-    if (from === 'spawning' && this.#spawned !== undefined) this.#publishSpawned(this.#spawned);
+    if (from === 'spawning' && this.#session !== undefined) this.#publishSpawned(this.#session.started);
     this.#publish('pty.state_changed', { ...this.#ref(), from, to: next, reason: snapshot.context.reason });
     if (this.#idleThrottled) this.#publish('pty.idle', { ...this.#ref(), idleMs: Math.round(this.#idle.silentForMs) });
     if (next === 'active') this.#started.resolve();
@@ -336,7 +337,7 @@ export class PtyController implements Pty {
     const { exit, failure, escalated } = snapshot.context;
     this.#lastResult = { exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, escalated };
     this.#output.flush();
-    const spawned = this.#spawned !== undefined;
+    const spawned = this.#session !== undefined;
     if (failure !== null) {
       this.#publish('pty.error', { ...this.#ref(), code: spawned ? 'ACTOR_ERROR' : 'SPAWN_ERROR', message: failure });
       if (!spawned) this.#started.reject(new LanevisorError('SPAWN_ERROR', failure, { details: { ptyId: this.id } }));
@@ -350,8 +351,7 @@ export class PtyController implements Pty {
         droppedBytes: this.#output.droppedBytes,
       });
     }
-    this.#spawned = undefined;
-    this.#input = undefined;
+    this.#session = undefined;
     this.#activity?.stop();
     this.#activity = undefined;
     this.options.owner.generationEnded(this, snapshot.output);

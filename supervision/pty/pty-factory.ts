@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
 import { z } from 'zod';
 import type { PtyBackend } from '../../actors/pty/backend.js';
-import { nodePtyBackend } from '../../actors/pty/node-pty-backend.js';
 import { DEFAULT_OUTPUT_BUFFER_BYTES } from '../../actors/pty/output-buffer.js';
 import { DEFAULT_MAX_PENDING_INPUT_BYTES } from '../../actors/pty/paced-writer.js';
 import { LanevisorError } from '../../bus/errors.js';
@@ -21,6 +20,10 @@ export const DEFAULT_MAX_PTYS = 1024;
 export const DEFAULT_TERMINATE_GRACE_MS = 5_000;
 
 export const ptyLimitsSchema = z.strictObject({
+  /** Where terminals run: the terminal host process, or this one. The runtime picks the backend by it. */
+  host: z.enum(['process', 'inline']).optional(),
+  lingerMs: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
+  scrollbackLines: z.number().int().min(0).max(100_000).optional(),
   outputBufferBytes: z.number().int().min(1).optional(),
   idleTimeoutMs: z.number().int().min(1).max(MAX_TIMEOUT_MS).optional(),
   terminateGraceMs: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
@@ -30,7 +33,8 @@ export const ptyLimitsSchema = z.strictObject({
 export interface PtyFactoryOptions {
   readonly bus: LocalBus;
   readonly runtimeId: RuntimeId;
-  readonly backend?: PtyBackend;
+  /** What runs the terminals (the runtime picks it: inline node-pty, or the terminal host). */
+  readonly backend: PtyBackend;
   readonly pty?: z.input<typeof ptyLimitsSchema>;
   readonly maxPtys?: number;
   /** Where running PTYs are also written down, so a runtime started after a crash finds them. */
@@ -95,7 +99,7 @@ export class PtyFactory {
     const identity = { ptyId, laneId, runtimeId: this.options.runtimeId, cwd };
     const pty = new PtyController({
       bus: this.options.bus,
-      backend: this.options.backend ?? nodePtyBackend,
+      backend: this.options.backend,
       processes: this.processes,
       identity,
       spawn: resolveSpawn(options, identity, this.#baseEnv),

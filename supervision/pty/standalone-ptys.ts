@@ -1,4 +1,7 @@
 import { createActor } from 'xstate';
+import type { PtyBackend } from '../../actors/pty/backend.js';
+import { createInlinePtyBackend } from '../../actors/pty/local-session.js';
+import { nodePtyDriver } from '../../actors/pty/node-pty-driver.js';
 import type { LaneId, PtyId } from '../../bus/ids.js';
 import type { PtyOutcome } from '../../machines/pty.machine.js';
 import type { PtyController, PtyOwner } from './pty-controller.js';
@@ -7,7 +10,9 @@ import type { InspectOption } from './pty-process-directory.js';
 import type { PtyRegistry } from './pty-registry.js';
 import type { Pty, PtyTerminateResult, SpawnPtyOptions } from './types.js';
 
-export interface StandalonePtysOptions extends PtyFactoryOptions {
+export interface StandalonePtysOptions extends Omit<PtyFactoryOptions, 'backend'> {
+  /** Default: node-pty in this process. */
+  readonly backend?: PtyBackend;
   readonly inspect?: InspectOption;
 }
 
@@ -19,7 +24,7 @@ export class StandalonePtys implements PtyOwner {
   readonly #factory: PtyFactory;
 
   constructor(private readonly options: StandalonePtysOptions) {
-    this.#factory = new PtyFactory(options);
+    this.#factory = new PtyFactory({ ...options, backend: options.backend ?? createInlinePtyBackend(nodePtyDriver) });
   }
 
   get registry(): PtyRegistry {

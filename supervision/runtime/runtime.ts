@@ -24,6 +24,7 @@ import {
   DEFAULT_MAX_LANES,
   DEFAULT_TASK_HEALTH,
   openRuntimePlace,
+  ptyBackendOf,
   taskBackendOf,
 } from './runtime-setup.js';
 import { combineInspectors, createTraceWriter, type TraceWriter } from './trace.js';
@@ -59,6 +60,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       ptys: new PtyFactory({
         bus,
         runtimeId,
+        backend: ptyBackendOf(options),
         journal: place.journal,
         ...(parsed.pty ? { pty: parsed.pty } : {}),
         ...(parsed.maxPtys ? { maxPtys: parsed.maxPtys } : {}),

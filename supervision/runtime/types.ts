@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { PtyBackend } from '../../actors/pty/backend.js';
 import type { TaskBackend } from '../../actors/task/task-backend.js';
 import type { LaneId } from '../../bus/ids.js';
 import type { reconciliationReportSchema } from '../../bus/lifecycle.js';
@@ -17,6 +18,12 @@ export interface RuntimeOptions {
   /** Default 1024. */
   readonly maxPtys?: number;
   readonly pty?: {
+    /** Where terminals run: `'process'`, the terminal host, or `'inline'`, this process (node-pty). */
+    readonly host?: 'process' | 'inline';
+    /** How long the host keeps terminals after their runtime died (default 300,000); 0 ends them at once. */
+    readonly lingerMs?: number;
+    /** Lines of screen history kept for snapshots (default 1000). */
+    readonly scrollbackLines?: number;
     readonly outputBufferBytes?: number;
     readonly idleTimeoutMs?: number;
     readonly terminateGraceMs?: number;
@@ -27,6 +34,8 @@ export interface RuntimeOptions {
   /** A file that receives every inspection event as a sanitized JSON line (appended). */
   readonly trace?: string;
   readonly task?: 'builtin' | 'par' | TaskBackend;
+  /** What runs the terminals, instead of the one `pty.host` picks (for embedding a backend of your own, and tests). */
+  readonly ptyBackend?: PtyBackend;
   /** How often a lane's task health is asked, and how long it may fail before the task is killed. */
   readonly taskHealth?: { readonly intervalMs?: number; readonly stallTimeoutMs?: number };
   /** PTY restarts allowed within a period before the lane escalates (default 3 in 5 s). */

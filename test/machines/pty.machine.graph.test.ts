@@ -24,6 +24,7 @@ const events: PtyMachineEvent[] = [
   { type: 'EXITED', exitCode: 2, signal: null },
   { type: 'EXITED', exitCode: null, signal: 'SIGKILL' },
   { type: 'TREE_GONE' },
+  { type: 'LOST', reason: 'the terminal host died' },
   { type: GRACE_EVENT } as unknown as PtyMachineEvent,
   { type: 'xstate.error.actor.process', error: new Error('process actor fault') } as unknown as PtyMachineEvent,
 ];

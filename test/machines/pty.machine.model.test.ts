@@ -182,8 +182,19 @@ const exit = (exitCode: number | null, signal: string | null) =>
     },
   );
 
+/** The backend lost the terminal (its host died): the PTY ends errored, whatever it was doing. */
+const lost = command(
+  'lost',
+  (m) => running(m),
+  (m, r) => {
+    r.fake.report?.({ type: 'LOST', reason: 'the terminal host died' });
+    Object.assign(m, { state: 'errored', throttle: null });
+  },
+);
+
 const commands = [
   fc.boolean().map(spawn),
+  fc.constant(lost),
   fc.constant(consumerBehind),
   fc.constant(consumerCaughtUp),
   fc.constant(idle),

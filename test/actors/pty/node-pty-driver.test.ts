@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { PtyExit, PtyProcess } from '../../../actors/pty/backend.js';
-import { nodePtyBackend, signalName } from '../../../actors/pty/node-pty-backend.js';
+import type { PtyExit, PtyProcess } from '../../../actors/pty/driver.js';
+import { nodePtyDriver, signalName } from '../../../actors/pty/node-pty-driver.js';
 import { waitUntil } from '../../support/wait.js';
 
 function spawn(file: string, args: string[]): { pty: PtyProcess; output: () => string; exit: Promise<PtyExit> } {
-  const pty = nodePtyBackend.spawn({
+  const pty = nodePtyDriver.spawn({
     file,
     args,
     cwd: '/',
@@ -20,7 +20,7 @@ function spawn(file: string, args: string[]): { pty: PtyProcess; output: () => s
   return { pty, output: () => output, exit };
 }
 
-describe('the node-pty backend', () => {
+describe('the node-pty driver', () => {
   it('loads the native addon and runs a shell in a real terminal', async () => {
     const { pty, output, exit } = spawn('/bin/sh', ['-c', 'tty; echo done']);
     expect(pty.pid).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { closeSync, constants as fsConstants, openSync, writeSync } from 'node:f
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { ReadStream } from 'node:tty';
-import type { PtyBackend, PtyExit, PtyProcess, PtySpawnRequest } from './backend.js';
+import type { PtyDriver, PtyExit, PtyProcess, PtySpawnRequest } from './driver.js';
 
 /**
  * node-pty's native binding, used directly rather than through its UnixTerminal class: that class
@@ -45,7 +45,7 @@ export function signalName(signal: number): string | null {
   return signal === 0 ? null : (SIGNAL_NAMES.get(signal) ?? `SIG${signal}`);
 }
 
-export const nodePtyBackend: PtyBackend = {
+export const nodePtyDriver: PtyDriver = {
   spawn(request: PtySpawnRequest): PtyProcess {
     if (native === null) throw new Error('node-pty has no native binding on this platform');
     return NodePtyProcess.spawn(native, request);

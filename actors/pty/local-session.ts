@@ -1,0 +1,106 @@
+import { LanevisorError } from '../../bus/errors.js';
+import { readProcStat } from '../process/proc.js';
+import { resolveExecutable } from '../process/resolve-executable.js';
+import { TreeSignaller } from '../process/tree-signaller.js';
+import type { PtyBackend, PtySession, PtySessionEvents, PtyStarted, PtyStartRequest } from './backend.js';
+import type { PtyDriver, PtyProcess } from './driver.js';
+import { PacedWriter } from './paced-writer.js';
+
+/**
+ * A terminal run in this process: the driver's child, its paced input and the signaller of its
+ * whole process tree. The inline backend hands these out directly; the terminal host runs the same
+ * sessions and serves them over its socket.
+ */
+export class LocalPtySession implements PtySession {
+  readonly #input: PacedWriter;
+  readonly #signaller: TreeSignaller;
+  #closed = false;
+
+  private constructor(
+    private readonly child: PtyProcess,
+    readonly started: PtyStarted,
+    request: PtyStartRequest,
+    events: PtySessionEvents,
+  ) {
+    this.#input = new PacedWriter(child, request.maxPendingInputBytes);
+    this.#signaller = new TreeSignaller(
+      { leader: { pid: started.pid, startTime: started.startTime }, tag: request.tag },
+      (record) => events.signaled(record),
+      () => events.treeGone(),
+    );
+    child.onData((chunk) => events.data(chunk));
+    child.onExit((exit) => {
+      this.#input.close();
+      events.exited(exit);
+    });
+  }
+
+  /** Resolves the command, forks it in a terminal and reads its start time; SPAWN_ERROR when it cannot. */
+  static start(driver: PtyDriver, request: PtyStartRequest, events: PtySessionEvents): LocalPtySession {
+    const { spawn } = request;
+    const file = resolveExecutable(spawn.file, spawn.cwd, spawn.env.PATH);
+    if (file === undefined) {
+      throw new LanevisorError('SPAWN_ERROR', `command not found or not executable: ${spawn.file}`, {
+        details: { command: spawn.file },
+      });
+    }
+    let child: PtyProcess;
+    try {
+      child = driver.spawn({ ...spawn, file });
+    } catch (error) {
+      throw new LanevisorError('SPAWN_ERROR', `could not start ${file}: ${(error as Error).message}`, { cause: error });
+    }
+    // A child that already exited and was reaped has no stat: its start time cannot matter any more.
+    const startTime = readProcStat(child.pid)?.startTime ?? 0;
+    const started = { pid: child.pid, pgid: child.pid, sid: child.pid, startTime, ptsName: child.ptsName, file };
+    return new LocalPtySession(child, started, request, events);
+  }
+
+  get pendingInputBytes(): number {
+    return this.#input.pendingBytes;
+  }
+
+  write(data: string | Uint8Array): void {
+    this.#input.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.child.resize(cols, rows);
+  }
+
+  signalGroup(signal: string): void {
+    this.#signaller.signalGroup(signal as NodeJS.Signals);
+  }
+
+  signalTree(signals: readonly string[]): void {
+    this.#signaller.signal(signals as NodeJS.Signals[]);
+  }
+
+  killTree(): void {
+    this.#signaller.kill();
+  }
+
+  pause(): void {
+    this.child.pause();
+  }
+
+  resume(): void {
+    this.child.resume();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#signaller.stop();
+    this.#input.close();
+    this.child.dispose();
+  }
+}
+
+/** `host: 'inline'`: terminals in the orchestrator's own process, on the given driver (node-pty's by default). */
+export function createInlinePtyBackend(driver: PtyDriver): PtyBackend {
+  return {
+    kind: 'inline',
+    start: async (request, events) => LocalPtySession.start(driver, request, events),
+  };
+}
