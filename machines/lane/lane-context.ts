@@ -38,6 +38,15 @@ export function activeStateOf(context: LaneContext): Extract<LaneState, 'ready' 
   return context.shared ? 'shared' : 'ready';
 }
 
+/** Whether `agentId` may join: it is not attached yet, and the lane is shared or holds nobody. */
+export function canAttachAgent(context: Pick<LaneContext, 'agents' | 'shared'>, agentId: string): boolean {
+  return !context.agents.includes(agentId) && (context.shared || context.agents.length === 0);
+}
+
+export function isAttachedAgent(context: Pick<LaneContext, 'agents'>, agentId: string): boolean {
+  return context.agents.includes(agentId);
+}
+
 /** A lane that is not shared runs one exec at a time; a shared one runs them side by side. */
 export function canStartExec(context: LaneContext): boolean {
   return context.shared || context.running.length === 0;

@@ -87,6 +87,8 @@ export type LaneEvent =
 
 /** What the lane machine emits for its supervisor to publish. */
 export type LaneEmitted =
+  /** A PTY child (its first generation or a restart) was spawned: its handle attaches to it. */
+  | { readonly type: 'pty_generation_started'; readonly ptyId: string; readonly generation: number }
   | { readonly type: 'pty_restarting'; readonly ptyId: string; readonly generation: number; readonly delayMs: number }
   | { readonly type: 'pty_escalated'; readonly ptyId: string; readonly reason: string }
   | { readonly type: 'pty_finished'; readonly ptyId: string }

@@ -13,8 +13,10 @@ import type { PtyOutcome } from '../pty.machine.js';
 import { ptyMachine } from '../pty.machine.js';
 import {
   activeStateOf,
+  canAttachAgent,
   canStartExec,
   childIdOf,
+  isAttachedAgent,
   isExecChild,
   judgePtyEnding,
   nextPtyToStop,
@@ -75,11 +77,8 @@ export const laneMachine = setup({
     noPtyRunning: ({ context }) => nextPtyToStop(context) === undefined,
     failedAt: ({ context }, step: CleanupStep) => context.failedStep === step,
     derivedIs: ({ context }, state: LaneState) => activeStateOf(context) === state,
-    canAttach: ({ context, event }) =>
-      event.type === 'ATTACH' &&
-      !context.agents.includes(event.agentId) &&
-      (context.shared || context.agents.length === 0),
-    isAttached: ({ context, event }) => event.type === 'DETACH' && context.agents.includes(event.agentId),
+    canAttach: ({ context, event }) => event.type === 'ATTACH' && canAttachAgent(context, event.agentId),
+    isAttached: ({ context, event }) => event.type === 'DETACH' && isAttachedAgent(context, event.agentId),
   },
   actions: {
     track: assign(({ context, event }) => ({
@@ -105,6 +104,7 @@ export const laneMachine = setup({
         systemId: `lane:${context.laneId}/pty:${event.ptyId}`,
         input: { ptyId: event.ptyId, graceMs: event.graceMs },
       });
+      enqueue(emit({ type: 'pty_generation_started', ptyId: event.ptyId, generation: 1 }));
     }),
     restartPty: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'RESTART_PTY') return;
@@ -117,6 +117,7 @@ export const laneMachine = setup({
         systemId: `lane:${context.laneId}/pty:${event.ptyId}`,
         input: { ptyId: event.ptyId, graceMs: child.graceMs },
       });
+      enqueue(emit({ type: 'pty_generation_started', ptyId: event.ptyId, generation }));
     }),
     stopPty: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'STOP_PTY') return;

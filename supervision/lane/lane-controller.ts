@@ -2,6 +2,7 @@ import type { ActorRefFrom, Subscription } from 'xstate';
 import { errorMessage, LanevisorError } from '../../bus/errors.js';
 import { createCorrelationId, type LaneId } from '../../bus/ids.js';
 import type { LaneSnapshot, laneMachine } from '../../machines/lane/lane.machine.js';
+import { canAttachAgent, isAttachedAgent } from '../../machines/lane/lane-context.js';
 import type { LaneEvent } from '../../machines/lane/lane-protocol.js';
 import { ptyChildId } from '../../machines/lane/lane-protocol.js';
 import type { PtyOutcome } from '../../machines/pty.machine.js';
@@ -98,6 +99,11 @@ export class LaneController implements Lane, PtyOwner {
   bind(actor: LaneActorRef): void {
     this.#actor = actor;
     this.#subscription = actor.subscribe({ next: (snapshot) => this.#onSnapshot(snapshot) });
+    // Each generation the machine spawns is taken over by its PTY's handle (which starts its process).
+    actor.on('pty_generation_started', ({ ptyId, generation }) => {
+      const ref = actor.getSnapshot().children[ptyChildId(ptyId, generation)] as PtyActorRef | undefined;
+      if (ref !== undefined) this.#ptys.get(ptyId)?.attach(ref);
+    });
     actor.on('pty_restarting', ({ ptyId, generation, delayMs }) => {
       const pty = this.#ptys.get(ptyId);
       pty?.restarting();
@@ -167,9 +173,10 @@ export class LaneController implements Lane, PtyOwner {
       throw new LanevisorError('INVALID_ARGUMENT', 'agentId must be a string of 1 to 128 characters');
     }
     this.#assertActive('attach an agent to');
-    const { agents, shared } = (this.#actor as LaneActorRef).getSnapshot().context;
-    if (agents.includes(agentId)) return;
-    if (!shared && agents.length > 0) {
+    const context = (this.#actor as LaneActorRef).getSnapshot().context;
+    const { agents } = context;
+    if (isAttachedAgent(context, agentId)) return;
+    if (!canAttachAgent(context, agentId)) {
       throw new LanevisorError(
         'INVALID_STATE',
         `lane ${this.id} already has agent ${agents[0]}; share the lane first`,
@@ -183,7 +190,7 @@ export class LaneController implements Lane, PtyOwner {
   }
 
   async detach(agentId: string): Promise<void> {
-    if (!this.agents.includes(agentId)) {
+    if (!isAttachedAgent({ agents: this.agents }, agentId)) {
       throw new LanevisorError('NOT_FOUND', `agent ${JSON.stringify(agentId)} is not attached to lane ${this.id}`);
     }
     this.send({ type: 'DETACH', agentId, ...this.#correlation() });
@@ -243,7 +250,6 @@ export class LaneController implements Lane, PtyOwner {
       // A cleanup that waited for provisioning (or a suspension) to end is journaled here.
       void this.resources.recordCleanupStarted(snapshot.context.discard).catch(() => undefined);
     }
-    this.#attachNewGenerations(snapshot);
     if (snapshot.matches('stopping')) this.execs.abandonWaiting();
     const state = this.#publisher.state;
     if (ACTIVE_STATES.includes(state)) this.#outcome.becameActive();
@@ -264,14 +270,6 @@ export class LaneController implements Lane, PtyOwner {
     });
     for (const pty of this.#ptys.values()) pty.finish();
     this.#outcome.crashed(failure, this.#publisher.state);
-  }
-
-  #attachNewGenerations(snapshot: LaneSnapshot): void {
-    for (const [ptyId, child] of Object.entries(snapshot.context.ptys)) {
-      const pty = this.#ptys.get(ptyId);
-      const ref = snapshot.children[ptyChildId(ptyId, child.generation)] as PtyActorRef | undefined;
-      if (pty && ref && child.status === 'running' && pty.actor !== ref) pty.attach(ref);
-    }
   }
 
   #failCleanup(snapshot: LaneSnapshot): void {
