@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { LanevisorError } from '../../bus/errors.js';
 import type { BRANCH_KEPT_REASONS } from '../../bus/lifecycle.js';
 import { git, gitError, gitOrThrow } from './git.js';
 import { inRepository, type Repository } from './repository.js';
@@ -34,29 +35,97 @@ export interface BranchFacts {
   readonly checkedOut: boolean;
 }
 
+/** A marker being written, in the git directory: `lanevisor-marker-XXXXXXXXXXXX`. */
+const MARKER_TEMP_PREFIX = 'lanevisor-marker-';
+/** The lock reason git gives a worktree while `worktree add` runs. */
+const WORKTREE_ADD_LOCK = 'initializing';
+
 /** BISECT_START holds a branch name, or a commit when bisecting began detached. */
 const OBJECT_NAME = /^[0-9a-f]{40,64}$/;
 
 /**
- * Creates `refs/heads/<branch>` and its marker at `sha`, both or neither. A branch that exists (or
- * that a branch below it blocks) is ALREADY_EXISTS and is left untouched. A marker without its
- * branch (the user deleted a lane branch with git) is stale: it is removed and the creation retried.
+ * Writes the marker of a branch lanevisor has just created (`worktree add -b` refuses a branch
+ * that exists, so the branch is new): a loose ref file, written atomically (a temporary file in
+ * the git directory renamed into place), under the repository lock, with no git process on the
+ * hot path of a lane's creation. A marker already there is a stale one (its branch was deleted by
+ * hand) and is replaced.
  */
-export async function createMarkedBranch(repository: Repository, branch: string, sha: string): Promise<void> {
-  const ref = `refs/heads/${branch}`;
-  const marker = markerRef(branch);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const result = await updateRefs(repository, [`create ${ref} ${sha}`, `create ${marker} ${sha}`]);
-    if (result.exitCode === 0) return;
-    if (refBlocked(result.stderr, ref)) {
-      throw new LanevisorError('ALREADY_EXISTS', `branch ${branch} already exists; choose another label`, {
-        details: { branch },
-      });
-    }
-    const stale = attempt === 0 && refBlocked(result.stderr, marker) ? await refValue(repository, marker) : null;
-    if (stale === null) throw gitError(['update-ref', '--stdin'], result);
-    await updateRefs(repository, [`delete ${marker} ${stale}`]);
+export async function writeMarker(repository: Repository, branch: string, sha: string): Promise<void> {
+  const path = join(repository.commonDir, markerRef(branch));
+  await mkdir(dirname(path), { recursive: true });
+  // Outside refs/, so a temporary file a crash leaves behind is never read as a ref.
+  const temp = join(repository.commonDir, `${MARKER_TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+  await writeFile(temp, `${sha}\n`);
+  await rename(temp, path);
+}
+
+/** Whether the branch's marker is there as a loose ref file (one stat; a packed one is found by readBranchFacts). */
+export function hasLooseMarker(repository: Repository, branch: string): boolean {
+  return existsSync(join(repository.commonDir, markerRef(branch)));
+}
+
+/**
+ * After a crash between `worktree add -b` and the marker's write, the branch has no marker, but
+ * the lane's own worktree proves who made it: git's record of the worktree at `worktreePath`
+ * (named by the lane id, locked by lanevisor) has the branch checked out, and `-b` never checks
+ * out a branch that existed before. Writes the missing marker then; true when it did.
+ */
+export async function claimBranchOfWorktree(
+  repository: Repository,
+  worktreePath: string,
+  branch: string,
+  start: string,
+  lockReason: string,
+): Promise<boolean> {
+  if (!worktreeProvesBranch(repository, worktreePath, branch, lockReason)) return false;
+  const facts = await readOneBranch(repository, branch);
+  if (facts.tip === null || facts.marker !== null) return false;
+  await writeMarker(repository, branch, start);
+  return true;
+}
+
+/** Whether git's record of the lane's worktree (locked by lanevisor) has `branch` checked out: see claimBranchOfWorktree. */
+export function worktreeProvesBranch(
+  repository: Repository,
+  worktreePath: string,
+  branch: string,
+  lockReason: string,
+): boolean {
+  const record = worktreeRecordOf(repository.commonDir, worktreePath);
+  if (record === null) return false;
+  const head = readText(join(record, 'HEAD'));
+  const locked = readText(join(record, 'locked'));
+  return head === `ref: refs/heads/${branch}` && (locked === lockReason || locked === WORKTREE_ADD_LOCK);
+}
+
+/** The directory of git's record of the worktree at `path` (its `gitdir` file names the worktree), if any. */
+function worktreeRecordOf(commonDir: string, path: string): string | null {
+  let names: string[];
+  try {
+    names = readdirSync(join(commonDir, 'worktrees'));
+  } catch {
+    return null;
   }
+  for (const name of names) {
+    const dir = join(commonDir, 'worktrees', name);
+    if (readText(join(dir, 'gitdir')) === join(path, '.git')) return dir;
+  }
+  return null;
+}
+
+/** Removes the temporary marker files a crash left (call under the repository lock). */
+export async function removeMarkerScratch(repository: Repository): Promise<void> {
+  const names = await readdir(repository.commonDir).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(MARKER_TEMP_PREFIX))
+      .map((name) => rm(join(repository.commonDir, name), { force: true })),
+  );
+}
+
+/** git's refusal to make a branch that exists, or that a branch below it (`lane/x/y`) blocks. */
+export function branchExistsRefusal(stderr: string, branch: string): boolean {
+  return /a branch named '.*' already exists/.test(stderr) || refBlocked(stderr, `refs/heads/${branch}`);
 }
 
 /**
@@ -164,8 +233,15 @@ export async function decideLaneBranch(
   start: string,
   discard: boolean,
   goingAway: ReadonlySet<string> = new Set(),
+  /** The lane's worktree, which may prove a branch whose marker a crash kept from being written. */
+  worktree?: { readonly path: string; readonly lockReason: string },
 ): Promise<{ readonly facts: BranchFacts; readonly verdict: LaneBranchVerdict; readonly commitsBeyondStart: number }> {
-  const facts = await readOneBranch(repository, branch, goingAway);
+  const read = await readOneBranch(repository, branch, goingAway);
+  const proven =
+    read.marker === null &&
+    worktree !== undefined &&
+    worktreeProvesBranch(repository, worktree.path, branch, worktree.lockReason);
+  const facts = proven ? { ...read, marker: start } : read;
   if (facts.tip === null) return { facts, verdict: 'absent', commitsBeyondStart: 0 };
   const { kept, commitsBeyondStart } = await judgeOwnership(repository, facts, start);
   const verdict = kept ?? (commitsBeyondStart > 0 && !discard ? 'commits' : 'delete');
@@ -258,11 +334,6 @@ function readText(path: string): string | null {
   } catch {
     return null;
   }
-}
-
-async function refValue(repository: Repository, ref: string): Promise<string | null> {
-  const result = await git(['rev-parse', '--verify', '--quiet', ref], inRepository(repository));
-  return result.exitCode === 0 ? result.stdout.trim() : null;
 }
 
 function updateRefs(repository: Repository, commands: readonly string[]) {

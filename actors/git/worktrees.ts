@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { createMarkedBranch, deleteMarkedBranch } from './branch-ownership.js';
+import { LanevisorError } from '../../bus/errors.js';
+import { branchExistsRefusal, writeMarker } from './branch-ownership.js';
 import { type GitResult, git, gitError, gitOrThrow } from './git.js';
 import { assertInside } from './paths.js';
 import { inRepository, type Repository } from './repository.js';
@@ -59,48 +60,61 @@ export interface AddWorktreeRequest {
 }
 
 /**
- * Creates the lane's branch with its ownership marker (one ref transaction), then
- * `git worktree add --lock <path> <branch>`, retried on git's known races after rolling back what
- * the failed attempt left. Call it under the repository lock; on final failure everything it made
- * is rolled back. A branch that already exists is ALREADY_EXISTS and is left alone: the ref
- * transaction's own "create only if absent" is the check, so no other process can slip the branch
- * in between a check and the add.
+ * `git worktree add --lock -b <branch> --no-track <path> <sha>`, then the branch's ownership
+ * marker (see branch-ownership.ts), retried on git's known races after rolling back what the
+ * failed attempt left (a failed `add -b` may have created the branch). Call it under the
+ * repository lock; on final failure everything it made is rolled back. A branch that already
+ * exists is ALREADY_EXISTS and is left alone: git's own ref creation is the check, so no other
+ * process can slip the branch in between a check and the add.
  */
 export async function addWorktree(repository: Repository, root: string, request: AddWorktreeRequest): Promise<void> {
   assertInside(root, request.path);
-  const args = ['worktree', 'add', '--lock', '--reason', request.lockReason, '--', request.path, request.branch];
+  const args = [
+    'worktree',
+    'add',
+    '--lock',
+    '--reason',
+    request.lockReason,
+    '--no-track',
+    '-b',
+    request.branch,
+    '--',
+    request.path,
+    request.baseSha,
+  ];
   let last: GitResult | undefined;
   for (let attempt = 1; attempt <= WORKTREE_ADD_ATTEMPTS; attempt++) {
-    await createMarkedBranch(repository, request.branch, request.baseSha);
     try {
       last = await git(args, inRepository(repository));
     } catch (error) {
-      await rollBackWorktree(repository, root, request);
+      await rollBackWorktree(repository, root, request.path, request.branch);
       throw error;
     }
-    if (last.exitCode === 0) return;
-    await rollBackWorktree(repository, root, request);
+    if (last.exitCode === 0) {
+      await writeMarker(repository, request.branch, request.baseSha);
+      return;
+    }
+    if (branchExistsRefusal(last.stderr, request.branch)) {
+      throw new LanevisorError('ALREADY_EXISTS', `branch ${request.branch} already exists; choose another label`, {
+        details: { branch: request.branch },
+      });
+    }
+    await rollBackWorktree(repository, root, request.path, request.branch);
     if (!RETRYABLE_GIT_RACE.test(last.stderr)) break;
     await new Promise((done) => setTimeout(done, 20 * attempt));
   }
   throw gitError(args, last as GitResult);
 }
 
-/** Undoes a (partial) `worktree add`: git's record, the directory, the branch and marker it created (if unmoved). */
+/** Undoes a (partial) `worktree add`: git's record, the directory, the branch it created. */
 export async function rollBackWorktree(
   repository: Repository,
   root: string,
-  request: Pick<AddWorktreeRequest, 'path' | 'branch' | 'baseSha'>,
+  path: string,
+  branch: string,
 ): Promise<void> {
-  await removeWorktree(repository, root, request.path).catch(() => undefined);
-  await deleteMarkedBranch(repository, {
-    branch: request.branch,
-    tip: request.baseSha,
-    marker: request.baseSha,
-    upstream: false,
-    configured: false,
-    checkedOut: false,
-  });
+  await removeWorktree(repository, root, path).catch(() => undefined);
+  await git(['branch', '-D', '--', branch], inRepository(repository));
 }
 
 /**

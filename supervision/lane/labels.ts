@@ -33,3 +33,8 @@ export function validateLabel(label: unknown): string | null {
 export function branchOf(label: string | null, laneId: string): string {
   return `${BRANCH_PREFIX}${label ?? laneId}`;
 }
+
+/** The lock reason of a lane's worktree (`git worktree list` shows it): it marks the worktree as lanevisor's. */
+export function laneLockReason(laneId: string): string {
+  return `lanevisor lane ${laneId}`;
+}

@@ -3,8 +3,10 @@ import { basename, dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
   type BranchKeptReason,
+  claimBranchOfWorktree,
   decideLaneBranch,
   deleteMarkedBranch,
+  hasLooseMarker,
   releaseBranch,
 } from '../../actors/git/branch-ownership.js';
 import { assertInside } from '../../actors/git/paths.js';
@@ -19,6 +21,7 @@ import type { LaneId } from '../../bus/ids.js';
 import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
 import type { RuntimeContext } from '../runtime/runtime-context.js';
 import type { LaneRecord } from '../state/lane-records.js';
+import { laneLockReason } from './labels.js';
 
 /**
  * The effects of one lane, each a step the lane machine invokes: provision (record, worktree,
@@ -90,6 +93,10 @@ export class LaneResources {
     this.#binding = existing?.task ?? null;
   }
 
+  get #lockReason(): string {
+    return laneLockReason(this.identity.laneId);
+  }
+
   /** Only a branch this lane created is ever deleted: the record holds a base once the branch may exist. */
   get #createdBranch(): boolean {
     return this.record.baseSha !== '';
@@ -158,7 +165,7 @@ export class LaneResources {
           path: this.identity.worktreePath,
           branch: this.identity.branch,
           baseSha,
-          lockReason: `lanevisor lane ${this.identity.laneId}`,
+          lockReason: this.#lockReason,
         }),
       );
     } catch (error) {
@@ -223,9 +230,20 @@ export class LaneResources {
   }
 
   async removeWorktree(): Promise<void> {
-    await withRepoLock(this.ctx.repository.commonDir, () =>
-      removeWorktree(this.ctx.repository, this.identity.worktreeRoot, this.identity.worktreePath),
-    );
+    const { repository } = this.ctx;
+    await withRepoLock(repository.commonDir, async () => {
+      // A crash right after `worktree add -b` left the branch without its marker: the worktree proves it ours.
+      if (this.#createdBranch && !hasLooseMarker(repository, this.identity.branch)) {
+        await claimBranchOfWorktree(
+          repository,
+          this.identity.worktreePath,
+          this.identity.branch,
+          this.record.baseSha,
+          this.#lockReason,
+        );
+      }
+      await removeWorktree(repository, this.identity.worktreeRoot, this.identity.worktreePath);
+    });
     this.publish('lane.worktree_removed', { laneId: this.identity.laneId, worktreePath: this.identity.worktreePath });
   }
 

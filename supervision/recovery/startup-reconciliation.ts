@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { type BranchKeptReason, decideLaneBranch } from '../../actors/git/branch-ownership.js';
+import { type BranchKeptReason, decideLaneBranch, removeMarkerScratch } from '../../actors/git/branch-ownership.js';
 import { withRepoLock } from '../../actors/git/repo-lock.js';
 import type { Repository } from '../../actors/git/repository.js';
 import { hasUncommittedWork, removeSalvageScratch } from '../../actors/git/salvage.js';
@@ -7,7 +7,7 @@ import { removeLocksLeftByKilledGit } from '../../actors/git/stale-locks.js';
 import { listWorktrees } from '../../actors/git/worktrees.js';
 import { readProcStat } from '../../actors/process/proc.js';
 import { idPattern } from '../../bus/ids.js';
-import { BRANCH_PREFIX } from '../lane/labels.js';
+import { BRANCH_PREFIX, laneLockReason } from '../lane/labels.js';
 import type { LaneBranchOutcome } from '../lane/lane-resources.js';
 import type { CleanupReport } from '../lane/types.js';
 import type { ReconciliationReport } from '../runtime/types.js';
@@ -95,7 +95,7 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     const plan = await planOrphans(ctx.repository, ctx.worktreeRoot, worktrees, lanes.records, lanes.problems.length);
     const outcome = dryRun ? previewOrphans(plan) : await removeOrphans(ctx.repository, ctx.worktreeRoot, plan);
     // A salvage killed half way left its temporary index; the worktree it read is still there.
-    if (!dryRun) await removeSalvageScratch(ctx.repository);
+    if (!dryRun) await Promise.all([removeSalvageScratch(ctx.repository), removeMarkerScratch(ctx.repository)]);
     return { orphans: outcome, plan, worktrees };
   });
 
@@ -205,6 +205,7 @@ async function predictCleanups(
       record.baseSha,
       discard,
       new Set([record.worktreePath]),
+      { path: record.worktreePath, lockReason: laneLockReason(record.laneId) },
     );
     countBranch(cleaned, record.branch, verdict);
   }

@@ -1,15 +1,18 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   branchesCheckedOut,
-  createMarkedBranch,
+  claimBranchOfWorktree,
   decideLaneBranch,
   deleteMarkedBranch,
+  hasLooseMarker,
   markerRef,
   readOneBranch,
+  writeMarker,
 } from '../../../actors/git/branch-ownership.js';
 import { resolveCommit, resolveRepository } from '../../../actors/git/repository.js';
+import { addWorktree, removeWorktree } from '../../../actors/git/worktrees.js';
 import { isLanevisorError } from '../../../bus/errors.js';
 import { createTempRepo, gitIn, type TempRepo } from '../../support/git-repo.js';
 
@@ -33,32 +36,73 @@ function commitOn(branch: string, file: string): string {
   return gitIn(repo.path, 'rev-parse', branch);
 }
 
+/** A branch as lanevisor makes one: the branch, then its marker at the same commit. */
+async function markedBranch(repository: Awaited<ReturnType<typeof resolveRepository>>, branch: string, sha: string) {
+  gitIn(repo.path, 'branch', branch, sha);
+  await writeMarker(repository, branch, sha);
+}
+
 describe('branch ownership', () => {
-  it('creates a branch and its marker together, and refuses a branch that exists without touching it', async () => {
+  it('adds a lane worktree with its branch and marker, and refuses a branch that exists without touching it', async () => {
     const { repository, base } = await setup();
-    await createMarkedBranch(repository, 'lane/new', base);
+    const root = join(repo.base, 'lanes');
+    mkdirSync(root);
+    const add = (branch: string, name: string) =>
+      addWorktree(repository, root, {
+        path: join(root, name),
+        branch,
+        baseSha: base,
+        lockReason: `lanevisor lane ${name}`,
+      });
+    await add('lane/new', 'lane_new');
     expect(gitIn(repo.path, 'rev-parse', 'lane/new', markerRef('lane/new'))).toBe(`${base}\n${base}`);
 
     gitIn(repo.path, 'branch', 'lane/taken');
     gitIn(repo.path, 'branch', 'lane/parent/child');
     const before = refsOf();
     for (const branch of ['lane/taken', 'lane/parent']) {
-      const error = await createMarkedBranch(repository, branch, base).catch((e: unknown) => e);
-      expect(isLanevisorError(error, 'ALREADY_EXISTS')).toBe(true);
+      const error = await add(branch, 'lane_other').catch((e: unknown) => e);
+      expect(isLanevisorError(error, 'ALREADY_EXISTS'), branch).toBe(true);
     }
     expect(refsOf()).toBe(before);
-    // A commit that does not exist is git's error, not a "branch exists".
-    const missing = await createMarkedBranch(repository, 'lane/nothing', 'f'.repeat(40)).catch((e: unknown) => e);
-    expect(isLanevisorError(missing, 'GIT_ERROR')).toBe(true);
-    expect(refsOf()).toBe(before);
+    await removeWorktree(repository, root, join(root, 'lane_new'));
   });
 
   it('replaces a stale marker (its branch deleted by hand) when the branch is made again', async () => {
     const { repository, base } = await setup();
     const older = gitIn(repo.path, 'commit-tree', '-m', 'older', `${base}^{tree}`);
     gitIn(repo.path, 'update-ref', markerRef('lane/again'), older);
-    await createMarkedBranch(repository, 'lane/again', base);
+    gitIn(repo.path, 'branch', 'lane/again', base);
+    await writeMarker(repository, 'lane/again', base);
     expect(gitIn(repo.path, 'rev-parse', markerRef('lane/again'))).toBe(base);
+    expect(readdirSync(join(repo.path, '.git')).filter((name) => name.startsWith('lanevisor-marker-'))).toEqual([]);
+  });
+
+  it("claims a branch its lane's own worktree proves lanevisor made (a crash before the marker), and no other", async () => {
+    const { repository, base } = await setup();
+    const ours = join(repo.base, 'lane_ours');
+    gitIn(
+      repo.path,
+      'worktree',
+      'add',
+      '-q',
+      '--lock',
+      '--reason',
+      'lanevisor lane lane_ours',
+      '-b',
+      'lane/ours',
+      ours,
+    );
+    const theirs = join(repo.base, 'lane_theirs');
+    gitIn(repo.path, 'worktree', 'add', '-q', '-b', 'lane/theirs', theirs);
+    expect(hasLooseMarker(repository, 'lane/ours')).toBe(false);
+    expect(await claimBranchOfWorktree(repository, ours, 'lane/ours', base, 'lanevisor lane lane_ours')).toBe(true);
+    expect(gitIn(repo.path, 'rev-parse', markerRef('lane/ours'))).toBe(base);
+    expect(await claimBranchOfWorktree(repository, theirs, 'lane/theirs', base, 'lanevisor lane lane_theirs')).toBe(
+      false,
+    );
+    expect(await claimBranchOfWorktree(repository, ours, 'lane/theirs', base, 'lanevisor lane lane_ours')).toBe(false);
+    expect(gitIn(repo.path, 'for-each-ref', markerRef('lane/theirs'))).toBe('');
   });
 
   it('keeps a branch with no marker, a rewritten history, an upstream, a config entry or a checkout; deletes an unmoved one only', async () => {
@@ -69,24 +113,24 @@ describe('branch ownership', () => {
     expect(await decide('lane/users')).toBe('not_ours');
     expect(await decide('lane/none')).toBe('absent');
 
-    await createMarkedBranch(repository, 'lane/rewritten', base);
+    await markedBranch(repository, 'lane/rewritten', base);
     gitIn(repo.path, 'branch', '-f', 'lane/rewritten', gitIn(repo.path, 'commit-tree', '-m', 'x', `${base}^{tree}`));
     expect(await decide('lane/rewritten', true)).toBe('history_changed');
 
-    await createMarkedBranch(repository, 'lane/pushed', base);
+    await markedBranch(repository, 'lane/pushed', base);
     gitIn(repo.path, 'remote', 'add', 'origin', join(repo.base, 'up.git'));
     gitIn(repo.path, 'config', 'branch.lane/pushed.remote', 'origin');
     gitIn(repo.path, 'config', 'branch.lane/pushed.merge', 'refs/heads/pushed');
     expect(await decide('lane/pushed', true)).toBe('upstream');
 
-    await createMarkedBranch(repository, 'lane/described', base);
+    await markedBranch(repository, 'lane/described', base);
     gitIn(repo.path, 'config', 'branch.lane/described.description', 'my notes');
     expect(await decide('lane/described', true)).toBe('configured');
-    await createMarkedBranch(repository, 'lane/refspec', base);
+    await markedBranch(repository, 'lane/refspec', base);
     gitIn(repo.path, 'config', 'remote.origin.push', 'refs/heads/lane/refspec:refs/heads/review');
     expect(await decide('lane/refspec', true)).toBe('configured');
 
-    await createMarkedBranch(repository, 'lane/used', base);
+    await markedBranch(repository, 'lane/used', base);
     mkdirSync(join(repo.base, 'wt'));
     gitIn(repo.path, 'worktree', 'add', '-q', join(repo.base, 'wt', 'used'), 'lane/used');
     expect(await decide('lane/used', true)).toBe('checked_out');
@@ -97,7 +141,7 @@ describe('branch ownership', () => {
       (await decideLaneBranch(repository, 'lane/used', base, true, new Set([join(repo.base, 'wt', 'used')]))).verdict,
     ).toBe('delete');
 
-    await createMarkedBranch(repository, 'lane/work', base);
+    await markedBranch(repository, 'lane/work', base);
     commitOn('lane/work', 'work.txt');
     expect(await decide('lane/work')).toBe('commits');
     expect(await decide('lane/work', true)).toBe('delete');

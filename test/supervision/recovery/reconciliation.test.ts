@@ -271,7 +271,7 @@ describe('startup reconciliation', () => {
     rmSync(userLock);
   }, 30_000);
 
-  it('cleans a lane that never became ready with discard: a half-made checkout is not salvaged', async () => {
+  it('cleans a lane that never became ready with discard: a half-made checkout is not salvaged, its branch goes', async () => {
     repo = createTempRepo();
     const first = await start();
     const lane = await first.createLane({ label: 'half' });
@@ -280,9 +280,15 @@ describe('startup reconciliation', () => {
     const recordFile = join(first.stateDir, 'lanes', `${lane.id}.json`);
     const record = JSON.parse(readFileSync(recordFile, 'utf8')) as Record<string, unknown>;
     writeFileSync(recordFile, JSON.stringify({ ...record, phase: 'provisioning' }));
+    // Killed right after `worktree add -b`, before the marker was written: the lane's worktree proves the branch ours.
+    gitIn(repo.path, 'update-ref', '-d', 'refs/lanevisor/branches/lane/half');
+    const dry = await reconcile({ repo: repo.path, dryRun: true });
+    expect(dry.details.branches).toEqual({ removed: ['lane/half'], kept: [] });
 
     const next = await start();
     expect(next.reconciliation.lanes).toMatchObject({ cleaned: 1, salvaged: 0, stalled: 0 });
+    expect(next.reconciliation.details.branches.removed).toEqual(['lane/half']);
+    expect(gitIn(repo.path, 'branch', '--list', 'lane/*')).toBe('');
     expect(next.reconciliation.salvagedRefs).toEqual([]);
     expect(gitIn(repo.path, 'for-each-ref', 'refs/lanevisor/')).toBe('');
     expect(existsSync(lane.worktreePath)).toBe(false);

@@ -1,0 +1,113 @@
+/**
+ * The terminal host's wire format: length-prefixed binary frames on a local socket, each written
+ * with one `write` (two writes per frame cost half the throughput, see pty-host-facts.md).
+ * A frame is a 4-byte big-endian length of what follows, a 1-byte kind, then the payload:
+ * - `CONTROL`: one JSON message (requests, replies, notices);
+ * - `OUTPUT`: a PTY's output, `[u32 channel][f64 offset of its first byte][UTF-8 bytes]`;
+ * - `INPUT`: keystrokes for a PTY, `[u32 channel][bytes]`.
+ * A channel is a small number the host gives each PTY per connection, so the hot frames carry no id.
+ */
+export const FRAME_HEADER_BYTES = 5;
+/** A frame longer than this is refused and the connection closed: nobody sends one honestly. */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+export const FrameKind = { CONTROL: 1, OUTPUT: 2, INPUT: 3 } as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+export type Frame =
+  | { readonly kind: typeof FrameKind.CONTROL; readonly message: unknown }
+  | { readonly kind: typeof FrameKind.OUTPUT; readonly channel: number; readonly offset: number; readonly data: Buffer }
+  | { readonly kind: typeof FrameKind.INPUT; readonly channel: number; readonly data: Buffer };
+
+export class FrameError extends Error {}
+
+export function encodeControl(message: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(message), 'utf8');
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.byteLength);
+  frame.writeUInt32BE(body.byteLength + 1, 0);
+  frame.writeUInt8(FrameKind.CONTROL, 4);
+  body.copy(frame, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+export function encodeOutput(channel: number, offset: number, data: string | Uint8Array): Buffer {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 12 + bytes.byteLength);
+  frame.writeUInt32BE(13 + bytes.byteLength, 0);
+  frame.writeUInt8(FrameKind.OUTPUT, 4);
+  frame.writeUInt32BE(channel, 5);
+  frame.writeDoubleBE(offset, 9);
+  frame.set(bytes, 17);
+  return frame;
+}
+
+export function encodeInput(channel: number, data: string | Uint8Array): Buffer {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 4 + bytes.byteLength);
+  frame.writeUInt32BE(5 + bytes.byteLength, 0);
+  frame.writeUInt8(FrameKind.INPUT, 4);
+  frame.writeUInt32BE(channel, 5);
+  frame.set(bytes, 9);
+  return frame;
+}
+
+/** Turns a byte stream into frames; throws FrameError for one that is too long or malformed. */
+export class FrameDecoder {
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+
+  constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+
+  /** The frames completed by `chunk`, in order. */
+  push(chunk: Buffer): Frame[] {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.byteLength;
+    const frames: Frame[] = [];
+    for (;;) {
+      if (this.#buffered < 4) return frames;
+      const head = this.#peek(4);
+      const length = head.readUInt32BE(0);
+      if (length < 1 || length > this.maxFrameBytes) {
+        throw new FrameError(`a frame of ${length} bytes (the most is ${this.maxFrameBytes})`);
+      }
+      if (this.#buffered < 4 + length) return frames;
+      const frame = this.#take(4 + length);
+      frames.push(parseFrame(frame));
+    }
+  }
+
+  #peek(bytes: number): Buffer {
+    if ((this.#chunks[0] as Buffer).byteLength < bytes) this.#chunks = [Buffer.concat(this.#chunks)];
+    return this.#chunks[0] as Buffer;
+  }
+
+  #take(bytes: number): Buffer {
+    const all = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
+    const frame = all.subarray(0, bytes);
+    const rest = all.subarray(bytes);
+    this.#chunks = rest.byteLength > 0 ? [rest] : [];
+    this.#buffered = rest.byteLength;
+    return frame;
+  }
+}
+
+function parseFrame(frame: Buffer): Frame {
+  const kind = frame.readUInt8(4);
+  switch (kind) {
+    case FrameKind.CONTROL: {
+      try {
+        return { kind, message: JSON.parse(frame.subarray(FRAME_HEADER_BYTES).toString('utf8')) };
+      } catch {
+        throw new FrameError('a control frame that is not JSON');
+      }
+    }
+    case FrameKind.OUTPUT:
+      if (frame.byteLength < 17) throw new FrameError('an output frame too short for its header');
+      return { kind, channel: frame.readUInt32BE(5), offset: frame.readDoubleBE(9), data: frame.subarray(17) };
+    case FrameKind.INPUT:
+      if (frame.byteLength < 9) throw new FrameError('an input frame too short for its header');
+      return { kind, channel: frame.readUInt32BE(5), data: frame.subarray(9) };
+    default:
+      throw new FrameError(`a frame of unknown kind ${kind}`);
+  }
+}
