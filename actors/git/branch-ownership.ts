@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BRANCH_KEPT_REASONS } from '../../bus/lifecycle.js';
@@ -37,18 +37,13 @@ export interface BranchFacts {
 
 /** A marker being written, in the git directory: `lanevisor-marker-XXXXXXXXXXXX`. */
 const MARKER_TEMP_PREFIX = 'lanevisor-marker-';
-/** The lock reason git gives a worktree while `worktree add` runs. */
-const WORKTREE_ADD_LOCK = 'initializing';
 
 /** BISECT_START holds a branch name, or a commit when bisecting began detached. */
 const OBJECT_NAME = /^[0-9a-f]{40,64}$/;
 
 /**
- * Writes the marker of a branch lanevisor has just created (`worktree add -b` refuses a branch
- * that exists, so the branch is new): a loose ref file, written atomically (a temporary file in
- * the git directory renamed into place), under the repository lock, with no git process on the
- * hot path of a lane's creation. A marker already there is a stale one (its branch was deleted by
- * hand) and is replaced.
+ * Writes a branch's marker: a loose ref file, written atomically (a temporary file in the git
+ * directory renamed into place), with no git process on the hot path of a lane's creation.
  */
 export async function writeMarker(repository: Repository, branch: string, sha: string): Promise<void> {
   const path = join(repository.commonDir, markerRef(branch));
@@ -59,58 +54,32 @@ export async function writeMarker(repository: Repository, branch: string, sha: s
   await rename(temp, path);
 }
 
-/** Whether the branch's marker is there as a loose ref file (one stat; a packed one is found by readBranchFacts). */
-export function hasLooseMarker(repository: Repository, branch: string): boolean {
-  return existsSync(join(repository.commonDir, markerRef(branch)));
-}
-
 /**
- * After a crash between `worktree add -b` and the marker's write, the branch has no marker, but
- * the lane's own worktree proves who made it: git's record of the worktree at `worktreePath`
- * (named by the lane id, locked by lanevisor) has the branch checked out, and `-b` never checks
- * out a branch that existed before. Writes the missing marker then; true when it did.
+ * Whether `refs/heads/<branch>` exists, or a branch below it (`lane/x/y`) or above it (`lane`)
+ * would keep git from making it, read from git's files (loose refs and packed-refs) without a
+ * process. Used under the repository lock just before a lane's branch is made: the marker is
+ * written first, so that a `worktree add -b` killed after git made the branch leaves a branch
+ * that is provably lanevisor's.
  */
-export async function claimBranchOfWorktree(
-  repository: Repository,
-  worktreePath: string,
-  branch: string,
-  start: string,
-  lockReason: string,
-): Promise<boolean> {
-  if (!worktreeProvesBranch(repository, worktreePath, branch, lockReason)) return false;
-  const facts = await readOneBranch(repository, branch);
-  if (facts.tip === null || facts.marker !== null) return false;
-  await writeMarker(repository, branch, start);
-  return true;
+export function branchRefTaken(commonDir: string, branch: string): boolean {
+  const ref = `refs/heads/${branch}`;
+  const parts = ref.split('/');
+  // A file or directory at the full name is the branch, or branches below it; a file on the way, a branch above.
+  if (existsSync(join(commonDir, ref))) return true;
+  for (let i = 3; i < parts.length; i++) {
+    if (isFile(join(commonDir, ...parts.slice(0, i)))) return true;
+  }
+  const packed = readText(join(commonDir, 'packed-refs'));
+  if (packed === null) return false;
+  const lines = `${packed}\n`;
+  if (lines.includes(` ${ref}\n`) || lines.includes(` ${ref}/`)) return true;
+  for (let i = 3; i < parts.length; i++) if (lines.includes(` ${parts.slice(0, i).join('/')}\n`)) return true;
+  return false;
 }
 
-/** Whether git's record of the lane's worktree (locked by lanevisor) has `branch` checked out: see claimBranchOfWorktree. */
-export function worktreeProvesBranch(
-  repository: Repository,
-  worktreePath: string,
-  branch: string,
-  lockReason: string,
-): boolean {
-  const record = worktreeRecordOf(repository.commonDir, worktreePath);
-  if (record === null) return false;
-  const head = readText(join(record, 'HEAD'));
-  const locked = readText(join(record, 'locked'));
-  return head === `ref: refs/heads/${branch}` && (locked === lockReason || locked === WORKTREE_ADD_LOCK);
-}
-
-/** The directory of git's record of the worktree at `path` (its `gitdir` file names the worktree), if any. */
-function worktreeRecordOf(commonDir: string, path: string): string | null {
-  let names: string[];
-  try {
-    names = readdirSync(join(commonDir, 'worktrees'));
-  } catch {
-    return null;
-  }
-  for (const name of names) {
-    const dir = join(commonDir, 'worktrees', name);
-    if (readText(join(dir, 'gitdir')) === join(path, '.git')) return dir;
-  }
-  return null;
+/** Removes a marker if it still holds `sha` (the lane's branch turned out to be somebody else's). */
+export async function removeMarker(repository: Repository, branch: string, sha: string): Promise<void> {
+  await updateRefs(repository, [`delete ${markerRef(branch)} ${sha}`]);
 }
 
 /** Removes the temporary marker files a crash left (call under the repository lock). */
@@ -233,15 +202,8 @@ export async function decideLaneBranch(
   start: string,
   discard: boolean,
   goingAway: ReadonlySet<string> = new Set(),
-  /** The lane's worktree, which may prove a branch whose marker a crash kept from being written. */
-  worktree?: { readonly path: string; readonly lockReason: string },
 ): Promise<{ readonly facts: BranchFacts; readonly verdict: LaneBranchVerdict; readonly commitsBeyondStart: number }> {
-  const read = await readOneBranch(repository, branch, goingAway);
-  const proven =
-    read.marker === null &&
-    worktree !== undefined &&
-    worktreeProvesBranch(repository, worktree.path, branch, worktree.lockReason);
-  const facts = proven ? { ...read, marker: start } : read;
+  const facts = await readOneBranch(repository, branch, goingAway);
   if (facts.tip === null) return { facts, verdict: 'absent', commitsBeyondStart: 0 };
   const { kept, commitsBeyondStart } = await judgeOwnership(repository, facts, start);
   const verdict = kept ?? (commitsBeyondStart > 0 && !discard ? 'commits' : 'delete');
@@ -326,6 +288,14 @@ export function branchesCheckedOut(commonDir: string, except: ReadonlySet<string
     }
   }
   return branches;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function readText(path: string): string | null {

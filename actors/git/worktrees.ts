@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { LanevisorError } from '../../bus/errors.js';
-import { branchExistsRefusal, writeMarker } from './branch-ownership.js';
+import { branchExistsRefusal, branchRefTaken, removeMarker, writeMarker } from './branch-ownership.js';
 import { type GitResult, git, gitError, gitOrThrow } from './git.js';
 import { assertInside } from './paths.js';
 import { inRepository, type Repository } from './repository.js';
@@ -60,12 +60,13 @@ export interface AddWorktreeRequest {
 }
 
 /**
- * `git worktree add --lock -b <branch> --no-track <path> <sha>`, then the branch's ownership
- * marker (see branch-ownership.ts), retried on git's known races after rolling back what the
+ * The branch's ownership marker (see branch-ownership.ts), then `git worktree add --lock -b
+ * <branch> --no-track <path> <sha>`, retried on git's known races after rolling back what the
  * failed attempt left (a failed `add -b` may have created the branch). Call it under the
- * repository lock; on final failure everything it made is rolled back. A branch that already
- * exists is ALREADY_EXISTS and is left alone: git's own ref creation is the check, so no other
- * process can slip the branch in between a check and the add.
+ * repository lock; on final failure everything it made is rolled back. The marker goes first so
+ * that a checkout killed after git made the branch leaves a branch provably lanevisor's; it is
+ * written only when git's files show no such branch, and git's own refusal of a branch that exists
+ * (one made in between) is ALREADY_EXISTS: the branch is left alone and the marker taken back.
  */
 export async function addWorktree(repository: Repository, root: string, request: AddWorktreeRequest): Promise<void> {
   assertInside(root, request.path);
@@ -82,39 +83,43 @@ export async function addWorktree(repository: Repository, root: string, request:
     request.path,
     request.baseSha,
   ];
+  const exists = () =>
+    new LanevisorError('ALREADY_EXISTS', `branch ${request.branch} already exists; choose another label`, {
+      details: { branch: request.branch },
+    });
+  if (branchRefTaken(repository.commonDir, request.branch)) throw exists();
   let last: GitResult | undefined;
   for (let attempt = 1; attempt <= WORKTREE_ADD_ATTEMPTS; attempt++) {
+    await writeMarker(repository, request.branch, request.baseSha);
     try {
       last = await git(args, inRepository(repository));
     } catch (error) {
-      await rollBackWorktree(repository, root, request.path, request.branch);
+      await rollBackWorktree(repository, root, request.path, request.branch, request.baseSha);
       throw error;
     }
-    if (last.exitCode === 0) {
-      await writeMarker(repository, request.branch, request.baseSha);
-      return;
-    }
+    if (last.exitCode === 0) return;
     if (branchExistsRefusal(last.stderr, request.branch)) {
-      throw new LanevisorError('ALREADY_EXISTS', `branch ${request.branch} already exists; choose another label`, {
-        details: { branch: request.branch },
-      });
+      await removeMarker(repository, request.branch, request.baseSha);
+      throw exists();
     }
-    await rollBackWorktree(repository, root, request.path, request.branch);
+    await rollBackWorktree(repository, root, request.path, request.branch, request.baseSha);
     if (!RETRYABLE_GIT_RACE.test(last.stderr)) break;
     await new Promise((done) => setTimeout(done, 20 * attempt));
   }
   throw gitError(args, last as GitResult);
 }
 
-/** Undoes a (partial) `worktree add`: git's record, the directory, the branch it created. */
+/** Undoes a (partial) `worktree add`: git's record, the directory, the branch it created and its marker. */
 export async function rollBackWorktree(
   repository: Repository,
   root: string,
   path: string,
   branch: string,
+  start: string,
 ): Promise<void> {
   await removeWorktree(repository, root, path).catch(() => undefined);
   await git(['branch', '-D', '--', branch], inRepository(repository));
+  await removeMarker(repository, branch, start);
 }
 
 /**

@@ -3,10 +3,8 @@ import { basename, dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
   type BranchKeptReason,
-  claimBranchOfWorktree,
   decideLaneBranch,
   deleteMarkedBranch,
-  hasLooseMarker,
   releaseBranch,
 } from '../../actors/git/branch-ownership.js';
 import { assertInside } from '../../actors/git/paths.js';
@@ -93,10 +91,6 @@ export class LaneResources {
     this.#binding = existing?.task ?? null;
   }
 
-  get #lockReason(): string {
-    return laneLockReason(this.identity.laneId);
-  }
-
   /** Only a branch this lane created is ever deleted: the record holds a base once the branch may exist. */
   get #createdBranch(): boolean {
     return this.record.baseSha !== '';
@@ -165,7 +159,7 @@ export class LaneResources {
           path: this.identity.worktreePath,
           branch: this.identity.branch,
           baseSha,
-          lockReason: this.#lockReason,
+          lockReason: laneLockReason(this.identity.laneId),
         }),
       );
     } catch (error) {
@@ -231,19 +225,9 @@ export class LaneResources {
 
   async removeWorktree(): Promise<void> {
     const { repository } = this.ctx;
-    await withRepoLock(repository.commonDir, async () => {
-      // A crash right after `worktree add -b` left the branch without its marker: the worktree proves it ours.
-      if (this.#createdBranch && !hasLooseMarker(repository, this.identity.branch)) {
-        await claimBranchOfWorktree(
-          repository,
-          this.identity.worktreePath,
-          this.identity.branch,
-          this.record.baseSha,
-          this.#lockReason,
-        );
-      }
-      await removeWorktree(repository, this.identity.worktreeRoot, this.identity.worktreePath);
-    });
+    await withRepoLock(repository.commonDir, () =>
+      removeWorktree(repository, this.identity.worktreeRoot, this.identity.worktreePath),
+    );
     this.publish('lane.worktree_removed', { laneId: this.identity.laneId, worktreePath: this.identity.worktreePath });
   }
 

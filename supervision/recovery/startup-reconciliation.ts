@@ -7,7 +7,7 @@ import { removeLocksLeftByKilledGit } from '../../actors/git/stale-locks.js';
 import { listWorktrees } from '../../actors/git/worktrees.js';
 import { readProcStat } from '../../actors/process/proc.js';
 import { idPattern } from '../../bus/ids.js';
-import { BRANCH_PREFIX, laneLockReason } from '../lane/labels.js';
+import { BRANCH_PREFIX } from '../lane/labels.js';
 import type { LaneBranchOutcome } from '../lane/lane-resources.js';
 import type { CleanupReport } from '../lane/types.js';
 import type { ReconciliationReport } from '../runtime/types.js';
@@ -205,7 +205,6 @@ async function predictCleanups(
       record.baseSha,
       discard,
       new Set([record.worktreePath]),
-      { path: record.worktreePath, lockReason: laneLockReason(record.laneId) },
     );
     countBranch(cleaned, record.branch, verdict);
   }

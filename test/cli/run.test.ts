@@ -236,7 +236,7 @@ describe('lanevisor run on a terminal', () => {
     expect(stdout).toContain('\u001b[2A\u001b[J');
     expect(stdout).toMatch(/live\s+(new|provisioning)\s+0\s+\d+\.\d s/);
     expect(stdout).toMatch(/live\s+running\s+1\s+first\s+\d+\.\d s/);
-    expect(stdout).toMatch(/live\s+(running|exited 0|cleaning)\s+\d\s+second\s+\d+\.\d s/);
+    expect(stdout).toMatch(/live\s+(running|exited 0|cleaning|closed)\s+\d\s+second\s+\d+\.\d s/);
     expect(stdout).toMatch(/live\s+closed\s+0\s+second\s+\d+\.\d s/);
     expect(stdout).not.toContain('[live]');
   });

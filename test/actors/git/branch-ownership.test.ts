@@ -1,12 +1,11 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   branchesCheckedOut,
-  claimBranchOfWorktree,
+  branchRefTaken,
   decideLaneBranch,
   deleteMarkedBranch,
-  hasLooseMarker,
   markerRef,
   readOneBranch,
   writeMarker,
@@ -78,31 +77,20 @@ describe('branch ownership', () => {
     expect(readdirSync(join(repo.path, '.git')).filter((name) => name.startsWith('lanevisor-marker-'))).toEqual([]);
   });
 
-  it("claims a branch its lane's own worktree proves lanevisor made (a crash before the marker), and no other", async () => {
-    const { repository, base } = await setup();
-    const ours = join(repo.base, 'lane_ours');
-    gitIn(
-      repo.path,
-      'worktree',
-      'add',
-      '-q',
-      '--lock',
-      '--reason',
-      'lanevisor lane lane_ours',
-      '-b',
-      'lane/ours',
-      ours,
-    );
-    const theirs = join(repo.base, 'lane_theirs');
-    gitIn(repo.path, 'worktree', 'add', '-q', '-b', 'lane/theirs', theirs);
-    expect(hasLooseMarker(repository, 'lane/ours')).toBe(false);
-    expect(await claimBranchOfWorktree(repository, ours, 'lane/ours', base, 'lanevisor lane lane_ours')).toBe(true);
-    expect(gitIn(repo.path, 'rev-parse', markerRef('lane/ours'))).toBe(base);
-    expect(await claimBranchOfWorktree(repository, theirs, 'lane/theirs', base, 'lanevisor lane lane_theirs')).toBe(
-      false,
-    );
-    expect(await claimBranchOfWorktree(repository, ours, 'lane/theirs', base, 'lanevisor lane lane_ours')).toBe(false);
-    expect(gitIn(repo.path, 'for-each-ref', markerRef('lane/theirs'))).toBe('');
+  it("sees a branch in git's files without a process: loose, packed, below or above the name", async () => {
+    await setup();
+    const common = join(repo.path, '.git');
+    gitIn(repo.path, 'branch', 'lane/loose');
+    gitIn(repo.path, 'branch', 'lane/deep/child');
+    gitIn(repo.path, 'branch', 'lane/packed');
+    gitIn(repo.path, 'branch', 'lane/top');
+    gitIn(repo.path, 'pack-refs', '--all');
+    expect(existsSync(join(common, 'refs/heads/lane/packed'))).toBe(false);
+    for (const taken of ['lane/loose', 'lane/packed', 'lane/deep', 'lane/top/below', 'main']) {
+      expect(branchRefTaken(common, taken), taken).toBe(true);
+    }
+    for (const free of ['lane/free', 'lane/pack', 'lane/deeper'])
+      expect(branchRefTaken(common, free), free).toBe(false);
   });
 
   it('keeps a branch with no marker, a rewritten history, an upstream, a config entry or a checkout; deletes an unmoved one only', async () => {

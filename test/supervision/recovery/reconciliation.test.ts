@@ -280,8 +280,6 @@ describe('startup reconciliation', () => {
     const recordFile = join(first.stateDir, 'lanes', `${lane.id}.json`);
     const record = JSON.parse(readFileSync(recordFile, 'utf8')) as Record<string, unknown>;
     writeFileSync(recordFile, JSON.stringify({ ...record, phase: 'provisioning' }));
-    // Killed right after `worktree add -b`, before the marker was written: the lane's worktree proves the branch ours.
-    gitIn(repo.path, 'update-ref', '-d', 'refs/lanevisor/branches/lane/half');
     const dry = await reconcile({ repo: repo.path, dryRun: true });
     expect(dry.details.branches).toEqual({ removed: ['lane/half'], kept: [] });
 

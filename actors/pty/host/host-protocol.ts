@@ -1,0 +1,103 @@
+import type { SignalRecord } from '../../process/tree-signaller.js';
+import type { PtyStarted, PtyStartRequest } from '../backend.js';
+import type { PtyExit } from '../driver.js';
+
+/**
+ * The control messages between the terminal host and its clients (one JSON object per CONTROL
+ * frame; output and input travel in their own binary frames, see framing.ts). A client says
+ * `hello` with the token first. A runtime (`role: 'runtime'`) starts, adopts and drives PTYs; a
+ * viewer (`lanevisor attach`) watches one and may type into it. Requests carry an `id` their reply
+ * repeats; commands for a PTY name its `channel`, a number the host gave it on this connection.
+ */
+export const HOST_PROTOCOL_VERSION = 1;
+
+/** What the host keeps of a PTY for whoever adopts it: opaque to the host. */
+export type PtyMeta = Readonly<Record<string, unknown>>;
+
+export interface HostPtyInfo {
+  readonly ptyId: string;
+  readonly runtimeId: string;
+  readonly started: PtyStarted;
+  readonly cols: number;
+  readonly rows: number;
+  readonly meta: PtyMeta;
+  /** Offsets of the output the host still holds: from `retainedFrom` (the first its runtime did not acknowledge) to `total`. */
+  readonly retainedFrom: number;
+  readonly total: number;
+  /** null while it runs. */
+  readonly exit: PtyExit | null;
+}
+
+export type ClientMessage =
+  | {
+      readonly t: 'hello';
+      readonly token: string;
+      readonly version: number;
+      readonly role: 'runtime' | 'viewer';
+      readonly runtimeId?: string;
+      /** How long the host keeps this runtime's PTYs if the connection drops without `bye`. */
+      readonly lingerMs?: number;
+    }
+  | {
+      readonly t: 'start';
+      readonly id: number;
+      readonly request: PtyStartRequest;
+      readonly outputBufferBytes: number;
+      readonly scrollbackLines: number;
+      readonly meta: PtyMeta;
+    }
+  | { readonly t: 'adopt'; readonly id: number; readonly ptyId: string }
+  | { readonly t: 'list'; readonly id: number }
+  | { readonly t: 'snapshot'; readonly id: number; readonly ptyId: string; readonly scrollbackLines?: number }
+  | { readonly t: 'attach'; readonly id: number; readonly ptyId: string; readonly readOnly: boolean }
+  | { readonly t: 'ping'; readonly id: number }
+  | { readonly t: 'resize'; readonly channel: number; readonly cols: number; readonly rows: number }
+  | { readonly t: 'signal'; readonly channel: number; readonly signal: string }
+  | { readonly t: 'signalTree'; readonly channel: number; readonly signals: readonly string[] }
+  | { readonly t: 'killTree'; readonly channel: number }
+  | { readonly t: 'pause'; readonly channel: number }
+  | { readonly t: 'resume'; readonly channel: number }
+  /** A runtime has received the output up to `offset`; a viewer has shown `chars` more characters. */
+  | { readonly t: 'ack'; readonly channel: number; readonly offset?: number; readonly chars?: number }
+  /** Last resort for one PTY: SIGKILL what runs, forget it. */
+  | { readonly t: 'close'; readonly channel: number }
+  | { readonly t: 'detach'; readonly channel: number }
+  /** The runtime leaves on purpose; with `keepPtys` its PTYs linger as if it had died. */
+  | { readonly t: 'bye'; readonly keepPtys: boolean };
+
+export type HostMessage =
+  | { readonly t: 'welcome'; readonly hostPid: number; readonly version: number }
+  | { readonly t: 'refused'; readonly reason: string }
+  | { readonly t: 'started'; readonly id: number; readonly channel: number; readonly started: PtyStarted }
+  | {
+      readonly t: 'adopted';
+      readonly id: number;
+      readonly channel: number;
+      readonly info: HostPtyInfo;
+    }
+  | { readonly t: 'ptys'; readonly id: number; readonly ptys: readonly HostPtyInfo[] }
+  | { readonly t: 'snapshot'; readonly id: number; readonly data: string; readonly cols: number; readonly rows: number }
+  | {
+      readonly t: 'attached';
+      readonly id: number;
+      readonly channel: number;
+      readonly snapshot: string;
+      readonly cols: number;
+      readonly rows: number;
+    }
+  | { readonly t: 'pong'; readonly id: number }
+  | { readonly t: 'error'; readonly id: number; readonly code: string; readonly message: string }
+  /** Input the terminal has taken so far on this channel (bytes): what the client may count as no longer pending. */
+  | { readonly t: 'inputTaken'; readonly channel: number; readonly taken: number }
+  | { readonly t: 'exited'; readonly channel: number; readonly exit: PtyExit }
+  | { readonly t: 'treeGone'; readonly channel: number }
+  | { readonly t: 'signaled'; readonly channel: number; readonly record: SignalRecord }
+  /** A viewer fell too far behind: what it missed is replaced by this fresh screen. */
+  | {
+      readonly t: 'redraw';
+      readonly channel: number;
+      readonly snapshot: string;
+      readonly cols: number;
+      readonly rows: number;
+    }
+  | { readonly t: 'resized'; readonly channel: number; readonly cols: number; readonly rows: number };
