@@ -19,6 +19,15 @@ export interface PtyStartRequest {
   readonly tag: { readonly name: string; readonly value: string };
   /** Input accepted and not yet taken by the terminal, at most; past it `write` throws BACKPRESSURE. */
   readonly maxPendingInputBytes: number;
+  /** Lines of history the terminal's mirror keeps for snapshots (default 1000). */
+  readonly scrollbackLines?: number;
+}
+
+/** A terminal's screen as escape sequences, and the size it was drawn at. */
+export interface PtyScreen {
+  readonly data: string;
+  readonly cols: number;
+  readonly rows: number;
 }
 
 /** A running terminal's child, as the start reports it. */
@@ -63,6 +72,8 @@ export interface PtySession {
   /** Stops reading output (the child blocks on write); what was already under way may still arrive. */
   pause(): void;
   resume(): void;
+  /** The screen and up to `scrollbackLines` lines of history, from the terminal's mirror. */
+  snapshot(options?: { readonly scrollbackLines?: number }): Promise<PtyScreen>;
   /** Last resort: SIGKILL to what still runs, every descriptor released; no event follows. */
   close(): void;
 }

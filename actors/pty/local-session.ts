@@ -2,9 +2,10 @@ import { LanevisorError } from '../../bus/errors.js';
 import { readProcStat } from '../process/proc.js';
 import { resolveExecutable } from '../process/resolve-executable.js';
 import { TreeSignaller } from '../process/tree-signaller.js';
-import type { PtyBackend, PtySession, PtySessionEvents, PtyStarted, PtyStartRequest } from './backend.js';
+import type { PtyBackend, PtyScreen, PtySession, PtySessionEvents, PtyStarted, PtyStartRequest } from './backend.js';
 import type { PtyDriver, PtyProcess } from './driver.js';
 import { PacedWriter } from './paced-writer.js';
+import { TerminalMirror } from './terminal-mirror.js';
 
 /**
  * A terminal run in this process: the driver's child, its paced input and the signaller of its
@@ -14,6 +15,7 @@ import { PacedWriter } from './paced-writer.js';
 export class LocalPtySession implements PtySession {
   readonly #input: PacedWriter;
   readonly #signaller: TreeSignaller;
+  readonly #mirror: TerminalMirror;
   #closed = false;
 
   private constructor(
@@ -21,22 +23,36 @@ export class LocalPtySession implements PtySession {
     readonly started: PtyStarted,
     request: PtyStartRequest,
     events: PtySessionEvents,
+    mirrorWhenQuiet: boolean,
   ) {
     this.#input = new PacedWriter(child, request.maxPendingInputBytes);
+    this.#mirror = new TerminalMirror(request.spawn.cols, request.spawn.rows, request.scrollbackLines, mirrorWhenQuiet);
     this.#signaller = new TreeSignaller(
       { leader: { pid: started.pid, startTime: started.startTime }, tag: request.tag },
       (record) => events.signaled(record),
       () => events.treeGone(),
     );
-    child.onData((chunk) => events.data(chunk));
+    child.onData((chunk) => {
+      this.#mirror.push(chunk);
+      events.data(chunk);
+    });
     child.onExit((exit) => {
       this.#input.close();
       events.exited(exit);
     });
   }
 
-  /** Resolves the command, forks it in a terminal and reads its start time; SPAWN_ERROR when it cannot. */
-  static start(driver: PtyDriver, request: PtyStartRequest, events: PtySessionEvents): LocalPtySession {
+  /**
+   * Resolves the command, forks it in a terminal and reads its start time; SPAWN_ERROR when it
+   * cannot. `mirrorWhenQuiet`: see TerminalMirror (the host keeps its mirrors parsed, inline PTYs
+   * parse on a snapshot only).
+   */
+  static start(
+    driver: PtyDriver,
+    request: PtyStartRequest,
+    events: PtySessionEvents,
+    mirrorWhenQuiet = false,
+  ): LocalPtySession {
     const { spawn } = request;
     const file = resolveExecutable(spawn.file, spawn.cwd, spawn.env.PATH);
     if (file === undefined) {
@@ -53,7 +69,7 @@ export class LocalPtySession implements PtySession {
     // A child that already exited and was reaped has no stat: its start time cannot matter any more.
     const startTime = readProcStat(child.pid)?.startTime ?? 0;
     const started = { pid: child.pid, pgid: child.pid, sid: child.pid, startTime, ptsName: child.ptsName, file };
-    return new LocalPtySession(child, started, request, events);
+    return new LocalPtySession(child, started, request, events, mirrorWhenQuiet);
   }
 
   get pendingInputBytes(): number {
@@ -65,7 +81,13 @@ export class LocalPtySession implements PtySession {
   }
 
   resize(cols: number, rows: number): void {
+    this.#mirror.resize(cols, rows);
     this.child.resize(cols, rows);
+  }
+
+  async snapshot(options: { readonly scrollbackLines?: number } = {}): Promise<PtyScreen> {
+    const data = await this.#mirror.snapshot(options.scrollbackLines);
+    return { data, ...this.#mirror.size };
   }
 
   signalGroup(signal: string): void {
@@ -93,6 +115,7 @@ export class LocalPtySession implements PtySession {
     this.#closed = true;
     this.#signaller.stop();
     this.#input.close();
+    this.#mirror.dispose();
     this.child.dispose();
   }
 }

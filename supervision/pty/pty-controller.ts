@@ -24,6 +24,8 @@ void statesAgree;
 
 export interface PtyLimits {
   readonly outputBufferBytes: number;
+  /** Lines of history the terminal's mirror keeps for snapshots. */
+  readonly scrollbackLines: number;
   /** null: never throttle for silence. */
   readonly idleTimeoutMs: number | null;
   readonly terminateGraceMs: number;
@@ -55,6 +57,7 @@ export interface PtyControllerOptions {
 
 const SIGNALS = new Set(Object.keys(osConstants.signals));
 const graceMsSchema = z.number().int().min(0).max(MAX_TIMEOUT_MS);
+const scrollbackLinesSchema = z.number().int().min(0).max(100_000);
 
 /**
  * One PTY: the public handle (the contract's `Pty`) over the PTY machine actors of its
@@ -120,6 +123,7 @@ export class PtyController implements Pty {
         spawn: spawn.request,
         tag: { name: PTY_ID_VARIABLE, value: identity.ptyId },
         maxPendingInputBytes: limits.maxPendingInputBytes,
+        scrollbackLines: limits.scrollbackLines,
       },
       sink: {
         spawned: (session) => this.#onSpawned(session),
@@ -216,6 +220,16 @@ export class PtyController implements Pty {
 
   scrollback(): string {
     return this.#output.scrollback();
+  }
+
+  async snapshot(options: { readonly scrollbackLines?: number } = {}): Promise<string> {
+    const lines =
+      options.scrollbackLines === undefined
+        ? undefined
+        : parseOrThrow(scrollbackLinesSchema, options.scrollbackLines, 'scrollbackLines', 'INVALID_ARGUMENT');
+    this.#assertRunning('take a snapshot of');
+    const screen = await (this.#session as PtySession).snapshot(lines === undefined ? {} : { scrollbackLines: lines });
+    return screen.data;
   }
 
   terminate(options: { readonly graceMs?: number } = {}): Promise<PtyTerminateResult> {

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { z } from 'zod';
 import type { PtyBackend } from '../../actors/pty/backend.js';
 import { DEFAULT_OUTPUT_BUFFER_BYTES } from '../../actors/pty/output-buffer.js';
+import { DEFAULT_SCROLLBACK_LINES } from '../../actors/pty/terminal-mirror.js';
 import { DEFAULT_MAX_PENDING_INPUT_BYTES } from '../../actors/pty/paced-writer.js';
 import { LanevisorError } from '../../bus/errors.js';
 import { createCorrelationId, createPtyId, isLaneId, type LaneId, type PtyId, type RuntimeId } from '../../bus/ids.js';
@@ -64,6 +65,7 @@ export class PtyFactory {
     const limits = parseOrThrow(ptyLimitsSchema, options.pty ?? {}, 'pty', 'INVALID_ARGUMENT');
     this.limits = {
       outputBufferBytes: limits.outputBufferBytes ?? DEFAULT_OUTPUT_BUFFER_BYTES,
+      scrollbackLines: limits.scrollbackLines ?? DEFAULT_SCROLLBACK_LINES,
       idleTimeoutMs: limits.idleTimeoutMs ?? null,
       terminateGraceMs: limits.terminateGraceMs ?? DEFAULT_TERMINATE_GRACE_MS,
       maxPendingInputBytes: limits.maxPendingInputBytes ?? DEFAULT_MAX_PENDING_INPUT_BYTES,

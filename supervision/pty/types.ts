@@ -63,6 +63,12 @@ export interface Pty {
   output(): AsyncIterable<string>;
   /** The retained recent output (at most outputBufferBytes). */
   scrollback(): string;
+  /**
+   * The terminal's current screen plus up to `scrollbackLines` lines of history, as escape
+   * sequences: written into a fresh terminal of the PTY's size it shows what a viewer attached
+   * from the start would see (the alternate screen of a running vim included).
+   */
+  snapshot(options?: { readonly scrollbackLines?: number }): Promise<string>;
   /** SIGHUP and SIGTERM to every process of the PTY, SIGKILL after the grace. Idempotent. */
   terminate(options?: { readonly graceMs?: number }): Promise<PtyTerminateResult>;
   /** Resolves once the PTY is finally done, after its last output chunk was delivered. */

@@ -1,0 +1,186 @@
+import serializePackage from '@xterm/addon-serialize';
+import headlessPackage from '@xterm/headless';
+
+const { Terminal } = headlessPackage;
+const { SerializeAddon } = serializePackage;
+
+/**
+ * A headless terminal (xterm.js) fed a PTY's output, so that its screen — history, the alternate
+ * screen of a running vim, cursor, modes — can be handed to a viewer that comes late
+ * (`pty.snapshot()`), as VS Code replays its terminals. xterm parses about 21-25 MiB/s where a
+ * PTY delivers about 60 (pty-host-facts.md), so the mirror must never be what a PTY's output
+ * waits for: output is only queued here, and parsed when the PTY has gone quiet or before a
+ * snapshot; a queue past MIRROR_EAGER_BYTES is parsed meanwhile, one step every
+ * MIRROR_EAGER_STEP_MS, so a flood leaves most of the time to reading. The terminal itself is
+ * made on first need.
+ * A queue past MIRROR_MAX_BACKLOG_BYTES (a flood nobody looked at) keeps only its newest half, and
+ * the mirror starts again from there: the screen a flood leaves is what its last bytes drew.
+ */
+export const DEFAULT_SCROLLBACK_LINES = 1_000;
+/** Output parsed once the PTY printed nothing for this long. */
+export const MIRROR_QUIET_MS = 50;
+/** Queued output past this is parsed without waiting for quiet. */
+export const MIRROR_EAGER_BYTES = 256 * 1024;
+/** The most output queued for the mirror; past it the oldest half goes. */
+export const MIRROR_MAX_BACKLOG_BYTES = 2 * 1024 * 1024;
+/** Parsed per step, so one step never holds the event loop for long. */
+const PARSE_STEP_BYTES = 64 * 1024;
+/** While output keeps coming, a step of parsing at most this often. */
+export const MIRROR_EAGER_STEP_MS = 20;
+
+type Pending = { readonly data: string } | { readonly cols: number; readonly rows: number };
+
+export class TerminalMirror {
+  #terminal: InstanceType<typeof Terminal> | undefined;
+  #serializer: InstanceType<typeof SerializeAddon> | undefined;
+  /** Queued output and sizes from `#head` on (a queue without O(n) shifts). */
+  #pending: Pending[] = [];
+  #head = 0;
+  #pendingBytes = 0;
+  #eagerAt = 0;
+  #restart = false;
+  #timer: NodeJS.Timeout | undefined;
+  #parsing: Promise<void> | undefined;
+  #disposed = false;
+
+  constructor(
+    private cols: number,
+    private rows: number,
+    private readonly scrollbackLines: number = DEFAULT_SCROLLBACK_LINES,
+    /**
+     * Parse when the PTY goes quiet (snapshots stay fast; a terminal object per PTY that printed),
+     * or only when a snapshot is asked for (no memory for PTYs nobody looks at: the inline backend).
+     */
+    private readonly parseWhenQuiet = true,
+  ) {}
+
+  push(data: string): void {
+    if (this.#disposed || data.length === 0) return;
+    this.#pending.push({ data });
+    this.#pendingBytes += data.length;
+    if (this.#pendingBytes > MIRROR_MAX_BACKLOG_BYTES) this.#dropOldest();
+    const now = performance.now();
+    if (
+      this.#pendingBytes >= MIRROR_EAGER_BYTES &&
+      this.#parsing === undefined &&
+      now - this.#eagerAt >= MIRROR_EAGER_STEP_MS
+    ) {
+      this.#eagerAt = now;
+      this.#parsing = this.#parse(1).finally(() => {
+        this.#parsing = undefined;
+      });
+    }
+    if (this.parseWhenQuiet) this.#armQuietTimer();
+  }
+
+  /** Takes effect in order with the output around it. */
+  resize(cols: number, rows: number): void {
+    if (this.#disposed) return;
+    this.#pending.push({ cols, rows });
+  }
+
+  /** The screen, history (at most `scrollbackLines` lines) and modes, as escape sequences. */
+  async snapshot(scrollbackLines: number = this.scrollbackLines): Promise<string> {
+    await this.#catchUp();
+    const serializer = this.#serializer;
+    return serializer === undefined
+      ? ''
+      : serializer.serialize({ scrollback: Math.min(scrollbackLines, this.scrollbackLines) });
+  }
+
+  get size(): { readonly cols: number; readonly rows: number } {
+    return { cols: this.cols, rows: this.rows };
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    clearTimeout(this.#timer);
+    this.#pending = [];
+    this.#head = 0;
+    this.#terminal?.dispose();
+    this.#terminal = undefined;
+  }
+
+  #armQuietTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#catchUp(), MIRROR_QUIET_MS);
+    this.#timer.unref();
+  }
+
+  /** Parses everything queued (one step at a time), after any step under way. */
+  async #catchUp(): Promise<void> {
+    clearTimeout(this.#timer);
+    while (this.#parsing !== undefined) await this.#parsing;
+    if (this.#head >= this.#pending.length) return;
+    this.#parsing = this.#parse(Number.POSITIVE_INFINITY).finally(() => {
+      this.#parsing = undefined;
+    });
+    await this.#parsing;
+  }
+
+  async #parse(steps: number): Promise<void> {
+    for (let done = 0; done < steps && !this.#disposed && this.#head < this.#pending.length; done++) {
+      const terminal = this.#terminalNow();
+      let step = '';
+      while (this.#head < this.#pending.length && step.length < PARSE_STEP_BYTES) {
+        const next = this.#pending[this.#head] as Pending;
+        if ('cols' in next) {
+          if (step.length > 0) break;
+          this.#head++;
+          this.cols = next.cols;
+          this.rows = next.rows;
+          terminal.resize(next.cols, next.rows);
+          continue;
+        }
+        this.#head++;
+        this.#pendingBytes -= next.data.length;
+        step += next.data;
+      }
+      this.#compact();
+      if (step.length > 0) await new Promise<void>((resolve) => terminal.write(step, resolve));
+    }
+  }
+
+  #compact(): void {
+    if (this.#head === this.#pending.length) {
+      this.#pending = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#pending.length) {
+      this.#pending = this.#pending.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #terminalNow(): InstanceType<typeof Terminal> {
+    if (this.#restart && this.#terminal !== undefined) {
+      this.#terminal.reset();
+      this.#restart = false;
+    }
+    if (this.#terminal === undefined) {
+      this.#terminal = new Terminal({
+        cols: this.cols,
+        rows: this.rows,
+        scrollback: this.scrollbackLines,
+        allowProposedApi: true,
+      });
+      this.#serializer = new SerializeAddon();
+      this.#terminal.loadAddon(this.#serializer);
+      this.#restart = false;
+    }
+    return this.#terminal;
+  }
+
+  /** Keeps the newest half of the queue (whole chunks; sizes in order with them) and starts the screen again. */
+  #dropOldest(): void {
+    while (this.#pendingBytes > MIRROR_MAX_BACKLOG_BYTES / 2 && this.#pending.length - this.#head > 1) {
+      const oldest = this.#pending[this.#head++] as Pending;
+      if ('cols' in oldest) {
+        this.cols = oldest.cols;
+        this.rows = oldest.rows;
+        this.#terminal?.resize(oldest.cols, oldest.rows);
+      } else this.#pendingBytes -= oldest.data.length;
+    }
+    this.#compact();
+    this.#restart = true;
+  }
+}
