@@ -1,12 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: every test against the terminal host (`pty.host: 'process'`, the default), and
+ * the tests that run terminals again with them in the test's own process (`inline`). One set of
+ * tests, two backends behind the same seam.
+ */
+const TERMINAL_TESTS = [
+  'test/supervision/**/*.test.ts',
+  'test/cli/**/*.test.ts',
+  'test/system/**/*.test.ts',
+  'test/actors/pty/*.test.ts',
+];
+
 export default defineConfig({
   resolve: {
     // xstate's development build carries extra runtime checks.
     conditions: ['development'],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     // CI asks for a machine-readable report to print its "N passed, N failed" line.
     reporters: process.env.LANEVISOR_TEST_REPORT
       ? ['default', ['json', { outputFile: process.env.LANEVISOR_TEST_REPORT }]]
@@ -14,6 +25,10 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: 'host', include: ['test/**/*.test.ts'], env: { LANEVISOR_PTY_HOST: 'process' } } },
+      { extends: true, test: { name: 'inline', include: TERMINAL_TESTS, env: { LANEVISOR_PTY_HOST: 'inline' } } },
+    ],
     coverage: {
       provider: 'v8',
       include: ['index.ts', 'actors/**/*.ts', 'machines/**/*.ts', 'supervision/**/*.ts', 'bus/**/*.ts', 'cli/**/*.ts'],

@@ -242,6 +242,10 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
   }),
   'lane.failed': z.strictObject({ ...laneRef, code: errorCodeSchema, message: z.string() }),
   'runtime.reconciled': reconciliationReportSchema.extend({ runtimeId: z.string() }),
+  /** A terminal host began to serve this runtime (the first, or one started after the last died). */
+  'runtime.pty_host_started': z.strictObject({ runtimeId: z.string(), pid: pidSchema }),
+  /** The terminal host died or stopped answering: these PTYs ended `errored` and are restarted per their restart type. */
+  'runtime.pty_host_lost': z.strictObject({ runtimeId: z.string(), pid: pidSchema, lostPtys: z.array(z.string()) }),
   'supervisor.restarted': z.strictObject({
     ...ptyRef,
     /** The generation being started. */

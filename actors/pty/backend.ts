@@ -11,6 +11,9 @@ import type { PtyExit, PtySpawnRequest } from './driver.js';
  */
 export type { PtyExit, PtySpawnRequest } from './driver.js';
 
+/** Lines of history a terminal's mirror keeps for snapshots, unless asked otherwise. */
+export const DEFAULT_SCROLLBACK_LINES = 1_000;
+
 export interface PtyStartRequest {
   readonly ptyId: string;
   /** `file` may be a bare command name: the backend resolves it against the request's PATH. */
@@ -21,6 +24,8 @@ export interface PtyStartRequest {
   readonly maxPendingInputBytes: number;
   /** Lines of history the terminal's mirror keeps for snapshots (default 1000). */
   readonly scrollbackLines?: number;
+  /** What a runtime adopting the PTY after a crash needs of it (restart type, name, …); kept as it is by the host. */
+  readonly meta?: Readonly<Record<string, unknown>>;
 }
 
 /** A terminal's screen as escape sequences, and the size it was drawn at. */

@@ -1,5 +1,6 @@
 import serializePackage from '@xterm/addon-serialize';
 import headlessPackage from '@xterm/headless';
+import { DEFAULT_SCROLLBACK_LINES } from './backend.js';
 
 const { Terminal } = headlessPackage;
 const { SerializeAddon } = serializePackage;
@@ -16,7 +17,6 @@ const { SerializeAddon } = serializePackage;
  * A queue past MIRROR_MAX_BACKLOG_BYTES (a flood nobody looked at) keeps only its newest half, and
  * the mirror starts again from there: the screen a flood leaves is what its last bytes drew.
  */
-export const DEFAULT_SCROLLBACK_LINES = 1_000;
 /** Output parsed once the PTY printed nothing for this long. */
 export const MIRROR_QUIET_MS = 50;
 /** Queued output past this is parsed without waiting for quiet. */

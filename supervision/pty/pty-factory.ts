@@ -1,8 +1,7 @@
 import { statSync } from 'node:fs';
 import { z } from 'zod';
-import type { PtyBackend } from '../../actors/pty/backend.js';
+import { DEFAULT_SCROLLBACK_LINES, type PtyBackend } from '../../actors/pty/backend.js';
 import { DEFAULT_OUTPUT_BUFFER_BYTES } from '../../actors/pty/output-buffer.js';
-import { DEFAULT_SCROLLBACK_LINES } from '../../actors/pty/terminal-mirror.js';
 import { DEFAULT_MAX_PENDING_INPUT_BYTES } from '../../actors/pty/paced-writer.js';
 import { LanevisorError } from '../../bus/errors.js';
 import { createCorrelationId, createPtyId, isLaneId, type LaneId, type PtyId, type RuntimeId } from '../../bus/ids.js';

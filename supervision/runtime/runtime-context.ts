@@ -1,4 +1,5 @@
 import type { Repository } from '../../actors/git/repository.js';
+import type { HostBackend } from '../../actors/pty/host/host-client.js';
 import type { TaskBackend } from '../../actors/task/task-backend.js';
 import type { RuntimeId } from '../../bus/ids.js';
 import type { LocalBus } from '../../bus/local-bus.js';
@@ -25,4 +26,6 @@ export interface RuntimeContext {
   readonly execGraceMs: number;
   /** The environment commands and terminals start from (taken once). */
   readonly baseEnv: Readonly<Record<string, string>>;
+  /** The terminal host's client, when terminals run there (`pty.host: 'process'`). */
+  readonly ptyHost: HostBackend | null;
 }

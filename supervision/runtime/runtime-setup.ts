@@ -3,9 +3,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Repository, resolveRepository } from '../../actors/git/repository.js';
 import { acquireProcessLock, type HeldLock } from '../../actors/process/process-lock.js';
-import type { PtyBackend } from '../../actors/pty/backend.js';
-import { createInlinePtyBackend } from '../../actors/pty/local-session.js';
-import { nodePtyDriver } from '../../actors/pty/node-pty-driver.js';
 import { builtinTask } from '../../actors/task/builtin-task.js';
 import { createParTask } from '../../actors/task/par-task.js';
 import type { TaskBackend } from '../../actors/task/task-backend.js';
@@ -118,12 +115,6 @@ function makeWorktreeRoot(path: string): void {
 /** The state directory: the one given, or `<git common dir>/lanevisor`. */
 export function stateDirOf(repository: Repository, stateDir: string | undefined): string {
   return resolve(stateDir ?? join(repository.commonDir, 'lanevisor'));
-}
-
-/** The terminals' backend: the caller's, or the one `pty.host` names. */
-export function ptyBackendOf(options: RuntimeOptions): PtyBackend {
-  if (options.ptyBackend !== undefined) return options.ptyBackend;
-  return createInlinePtyBackend(nodePtyDriver);
 }
 
 export function taskBackendOf(task: RuntimeOptions['task']): TaskBackend {

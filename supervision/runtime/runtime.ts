@@ -18,13 +18,13 @@ import { PtyFactory } from '../pty/pty-factory.js';
 import { createBaseEnvironment } from '../pty/spawn-request.js';
 import { EMPTY_RECONCILIATION, reconcileStartup } from '../recovery/startup-reconciliation.js';
 import type { LaneRecord } from '../state/lane-records.js';
+import { openPtyBackend, type RuntimePtyBackend } from './pty-backend.js';
 import type { RuntimeContext } from './runtime-context.js';
 import {
   DEFAULT_EXEC_GRACE_MS,
   DEFAULT_MAX_LANES,
   DEFAULT_TASK_HEALTH,
   openRuntimePlace,
-  ptyBackendOf,
   taskBackendOf,
 } from './runtime-setup.js';
 import { combineInspectors, createTraceWriter, type TraceWriter } from './trace.js';
@@ -46,9 +46,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const place = await openRuntimePlace(options, runtimeId);
   const { parsed } = place;
   let trace: TraceWriter | undefined;
+  let terminals: RuntimePtyBackend | undefined;
   try {
     // Before anything is started: a crash from here on leaves processes tagged with this id.
     await place.journal.addRuntime({ version: 1, runtimeId, pid: process.pid, startedAt: Date.now() });
+    terminals = await openPtyBackend(options, { stateDir: place.stateDir, runtimeId, bus });
     const ctx: RuntimeContext = {
       bus,
       runtimeId,
@@ -60,7 +62,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       ptys: new PtyFactory({
         bus,
         runtimeId,
-        backend: ptyBackendOf(options),
+        backend: terminals.backend,
         journal: place.journal,
         ...(parsed.pty ? { pty: parsed.pty } : {}),
         ...(parsed.maxPtys ? { maxPtys: parsed.maxPtys } : {}),
@@ -76,6 +78,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
       execGraceMs: parsed.execGraceMs ?? DEFAULT_EXEC_GRACE_MS,
       baseEnv: createBaseEnvironment(),
+      ptyHost: terminals.host,
     };
     trace = parsed.trace === undefined ? undefined : createTraceWriter(parsed.trace);
     const runtime = new LanevisorRuntime(
@@ -89,6 +92,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     return runtime;
   } catch (error) {
     await trace?.close();
+    await terminals?.host?.close();
     await place.lock.release();
     throw error;
   }
@@ -148,6 +152,11 @@ class LanevisorRuntime implements Runtime {
 
   get stateDir(): string {
     return this.ctx.stateDir;
+  }
+
+  get ptyHost(): { pid: number } | null {
+    const pid = this.ctx.ptyHost?.hostPid;
+    return pid === undefined || pid === null ? null : { pid };
   }
 
   get limits(): { maxLanes: number; maxPtys: number } {
@@ -218,6 +227,7 @@ class LanevisorRuntime implements Runtime {
       }),
     );
     this.#root.stop();
+    await this.ctx.ptyHost?.close();
     await this.ctx.journal.flush();
     await this.ctx.journal.removeRuntime(this.id);
     await this.trace?.close();

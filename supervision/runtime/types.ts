@@ -58,6 +58,8 @@ export interface Runtime {
   /** Where lane worktrees are made. */
   readonly worktreeRoot: string;
   readonly stateDir: string;
+  /** The terminal host serving this runtime (`null` when terminals run inline). */
+  readonly ptyHost: { readonly pid: number } | null;
   /** Its capacity: createLane past `maxLanes` open lanes, or spawnPty past `maxPtys` running PTYs, is CAPACITY. */
   readonly limits: { readonly maxLanes: number; readonly maxPtys: number };
   /** Every lane not yet closed, provisioning ones included. */

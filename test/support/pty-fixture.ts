@@ -1,11 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HostBackend } from '../../actors/pty/host/host-client.js';
+import { DEFAULT_OUTPUT_BUFFER_BYTES } from '../../actors/pty/output-buffer.js';
 import type { EventEnvelope } from '../../bus/envelopes.js';
 import { createLaneId, createRuntimeId, type LaneId } from '../../bus/ids.js';
 import { LocalBus } from '../../bus/local-bus.js';
 import { StandalonePtys, type StandalonePtysOptions } from '../../supervision/pty/standalone-ptys.js';
 import type { Pty, SpawnPtyOptions } from '../../supervision/pty/types.js';
+import { ptyHostOf } from '../../supervision/runtime/pty-backend.js';
 import { waitUntil } from './wait.js';
 
 /** A bash that reads no startup files and shows a fixed prompt, so tests see only what they cause. */
@@ -26,9 +29,20 @@ export function createPtyFixture(options: Partial<Omit<StandalonePtysOptions, 'b
     { queueLimit: 1_000_000 },
   );
   const runtimeId = createRuntimeId();
-  const standalone = new StandalonePtys({ bus, runtimeId, ...options });
-  const laneId: LaneId = createLaneId();
   const cwd = mkdtempSync(join(tmpdir(), 'lanevisor-pty-'));
+  // The same tests run against both backends (LANEVISOR_PTY_HOST picks; the terminal host by default).
+  const host =
+    options.backend === undefined && ptyHostOf({ repo: cwd }) === 'process'
+      ? new HostBackend({
+          stateDir: cwd,
+          runtimeId,
+          lingerMs: 0,
+          graceMs: 500,
+          outputBufferBytes: options.pty?.outputBufferBytes ?? DEFAULT_OUTPUT_BUFFER_BYTES,
+        })
+      : undefined;
+  const standalone = new StandalonePtys({ bus, runtimeId, ...options, ...(host ? { backend: host } : {}) });
+  const laneId: LaneId = createLaneId();
   return {
     bus,
     events,
@@ -36,6 +50,7 @@ export function createPtyFixture(options: Partial<Omit<StandalonePtysOptions, 'b
     laneId,
     runtimeId,
     cwd,
+    host,
     spawn: (spawnOptions: SpawnPtyOptions = BASH) => standalone.spawnPty(laneId, cwd, spawnOptions),
     eventsOf: (topic: string, pty?: Pty) =>
       events.filter(
@@ -43,6 +58,7 @@ export function createPtyFixture(options: Partial<Omit<StandalonePtysOptions, 'b
       ),
     async dispose(): Promise<void> {
       await standalone.terminateAll(undefined, { graceMs: 500 });
+      await host?.close();
       rmSync(cwd, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,9 @@
+import type { Socket } from 'node:net';
+import { errorMessage, isLanevisorError } from '../../../bus/errors.js';
 import type { SignalRecord } from '../../process/tree-signaller.js';
 import type { PtyStarted, PtyStartRequest } from '../backend.js';
 import type { PtyExit } from '../driver.js';
+import { encodeControl } from './framing.js';
 
 /**
  * The control messages between the terminal host and its clients (one JSON object per CONTROL
@@ -37,6 +40,8 @@ export type ClientMessage =
       readonly runtimeId?: string;
       /** How long the host keeps this runtime's PTYs if the connection drops without `bye`. */
       readonly lingerMs?: number;
+      /** The grace between TERM and KILL when the host ends them after the linger. */
+      readonly graceMs?: number;
     }
   | {
       readonly t: 'start';
@@ -101,3 +106,17 @@ export type HostMessage =
       readonly rows: number;
     }
   | { readonly t: 'resized'; readonly channel: number; readonly cols: number; readonly rows: number };
+
+export function send(socket: Socket, message: HostMessage | ClientMessage): void {
+  if (!socket.destroyed) socket.write(encodeControl(message));
+}
+
+/** The error reply to a request, with the LanevisorError code when there is one. */
+export function errorReply(id: number, error: unknown): HostMessage {
+  return {
+    t: 'error',
+    id,
+    code: isLanevisorError(error) ? error.code : 'INTERNAL_ERROR',
+    message: errorMessage(error),
+  };
+}

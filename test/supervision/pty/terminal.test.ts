@@ -141,7 +141,7 @@ describe('a PTY is a real terminal', () => {
     await out.waitFor('GOT-USR1');
     expect(errorOf(() => pty.signal('SIGNOPE')).code).toBe('INVALID_ARGUMENT');
     expect(errorOf(() => pty.signal('usr1')).code).toBe('INVALID_ARGUMENT');
-    await settle();
+    await waitUntil(() => fixture.eventsOf('pty.signal', pty).length > 0, 'the signal to be recorded');
     const [record] = fixture.eventsOf('pty.signal', pty).map((e) => e.payload);
     expect(record).toMatchObject({ signal: 'SIGUSR1', target: 'group', pid: pty.pid, outcome: 'delivered' });
     expect(Math.abs((record as { sentAt: number }).sentAt - Date.now())).toBeLessThan(5_000);

@@ -1,5 +1,7 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createInlinePtyBackend } from '../../../actors/pty/local-session.js';
+import { nodePtyDriver } from '../../../actors/pty/node-pty-driver.js';
 import { cmdlineOf, isAlive, livePidsTagged } from '../../support/proc-scan.js';
 import { BASH, createPtyFixture, recordOutput } from '../../support/pty-fixture.js';
 import { settle, waitUntil } from '../../support/wait.js';
@@ -145,8 +147,9 @@ describe('isolation', () => {
     expect(again.state).toBe('active');
   });
 
-  it('a spawn that fails for lack of file descriptors is a SPAWN_ERROR, and spawning works again once they are back', async () => {
-    fixture = createPtyFixture();
+  it('inline: a spawn that fails for lack of file descriptors is a SPAWN_ERROR, and spawning works again once they are back', async () => {
+    // The orchestrator's own descriptors: with the terminal host, spawns do not need them.
+    fixture = createPtyFixture({ backend: createInlinePtyBackend(nodePtyDriver) });
     const sibling = await fixture.spawn();
     const { openSync, closeSync } = await import('node:fs');
     const held: number[] = [];

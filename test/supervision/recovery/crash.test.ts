@@ -128,8 +128,9 @@ describe('crash recovery', () => {
 
     next = await createRuntime({ repo: repo.path });
     const report = next.reconciliation;
-    // The three that outlive it; the trap loop's `sleep 1` comes and goes between the two scans.
-    expect(report.processes.found).toBeGreaterThanOrEqual(3);
+    // The three outlive it (the trap loop's `sleep 1` comes and goes between the two scans); with
+    // the terminal host (lingerMs 0) the host is stopping them too, and the one ignoring TERM is left.
+    expect(report.processes.found).toBeGreaterThanOrEqual(1);
     expect(report.processes).toMatchObject({ killed: report.processes.found, notOurs: 0, survived: 0 });
     expect(report.ptys.lost).toBe(3);
     expect(report.lanes).toMatchObject({ resumed: 1, cleaned: 0 });

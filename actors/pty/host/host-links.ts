@@ -1,0 +1,357 @@
+import type { Socket } from 'node:net';
+import { LanevisorError } from '../../../bus/errors.js';
+import { encodeOutput, type Frame, FrameKind } from './framing.js';
+import { type ClientMessage, errorReply, send } from './host-protocol.js';
+import type { HostServer } from './host-server.js';
+import { HostedPty, type PtyListener } from './hosted-pty.js';
+
+/**
+ * The two kinds of connection a host serves. A runtime's starts, adopts and drives PTYs and gets
+ * their output batched (OUTPUT_BATCH_MS or OUTPUT_BATCH_BYTES, whichever comes first) with the
+ * byte offset of each batch, acknowledging what it received. A viewer's (`lanevisor attach`) gets
+ * a snapshot of one PTY, then its output, and may type into it and resize it; a viewer more than
+ * VIEWER_MAX_UNACKED_CHARS behind gets nothing more until it caught up, then a fresh screen:
+ * it never slows the PTY or anyone else.
+ */
+export const OUTPUT_BATCH_MS = 5;
+export const OUTPUT_BATCH_BYTES = 64 * 1024;
+export const VIEWER_MAX_UNACKED_CHARS = 100_000;
+/** While input waits in a terminal, how often its runtime hears how much was taken. */
+const INPUT_REPORT_MS = 10;
+
+export interface Link {
+  readonly socket: Socket;
+  receive(frame: Frame): void;
+  closed(): void;
+}
+
+abstract class Channels {
+  readonly #byChannel = new Map<number, HostedPty>();
+  readonly #listeners = new Map<HostedPty, PtyListener>();
+  #next = 1;
+
+  constructor(
+    protected readonly host: HostServer,
+    readonly socket: Socket,
+  ) {}
+
+  protected open(pty: HostedPty, listener: (channel: number) => PtyListener): number {
+    const channel = this.#next++;
+    this.#byChannel.set(channel, pty);
+    const made = listener(channel);
+    this.#listeners.set(pty, made);
+    pty.listeners.add(made);
+    return channel;
+  }
+
+  protected ptyOf(channel: number): HostedPty | undefined {
+    return this.#byChannel.get(channel);
+  }
+
+  protected drop(channel: number): void {
+    const pty = this.#byChannel.get(channel);
+    if (pty === undefined) return;
+    this.#byChannel.delete(channel);
+    const listener = this.#listeners.get(pty);
+    if (listener) pty.listeners.delete(listener);
+    this.#listeners.delete(pty);
+  }
+
+  protected channels(): Array<[number, HostedPty]> {
+    return [...this.#byChannel];
+  }
+
+  owns(pty: HostedPty): boolean {
+    return this.#listeners.has(pty);
+  }
+
+  closed(): void {
+    for (const [channel] of this.channels()) this.drop(channel);
+  }
+}
+
+export class RuntimeLink extends Channels implements Link {
+  #bye: { keepPtys: boolean } | undefined;
+  readonly #batches = new Map<number, { offset: number; chunks: string[]; bytes: number }>();
+  #batchTimer: NodeJS.Timeout | undefined;
+  readonly #inputReceived = new Map<number, number>();
+  #inputTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    host: HostServer,
+    socket: Socket,
+    readonly runtimeId: string,
+    readonly lingerMs: number,
+    readonly graceMs: number,
+  ) {
+    super(host, socket);
+  }
+
+  receive(frame: Frame): void {
+    if (frame.kind === FrameKind.INPUT) {
+      const pty = this.ptyOf(frame.channel);
+      if (pty === undefined || pty.exit !== null) return;
+      try {
+        pty.session.write(frame.data);
+      } catch (error) {
+        this.host.log(`${pty.ptyId}: input refused: ${(error as Error).message}`);
+      }
+      this.#inputReceived.set(frame.channel, (this.#inputReceived.get(frame.channel) ?? 0) + frame.data.byteLength);
+      this.#reportInput();
+      return;
+    }
+    if (frame.kind !== FrameKind.CONTROL) return;
+    void this.#handle(frame.message as ClientMessage).catch((error: unknown) => {
+      this.host.log(`a request failed: ${(error as Error).message}`);
+    });
+  }
+
+  override closed(): void {
+    clearTimeout(this.#batchTimer);
+    clearTimeout(this.#inputTimer);
+    const keep = this.#bye?.keepPtys ?? true;
+    if (!keep) {
+      for (const [, pty] of this.channels()) {
+        pty.session.close();
+        this.host.forget(pty);
+      }
+    } else this.host.release(this, this.lingerMs);
+    super.closed();
+  }
+
+  async #handle(message: ClientMessage): Promise<void> {
+    switch (message.t) {
+      case 'start': {
+        try {
+          if (this.host.ptys.has(message.request.ptyId)) {
+            throw new LanevisorError('ALREADY_EXISTS', `the host already runs ${message.request.ptyId}`);
+          }
+          const pty = new HostedPty(
+            this.host.driver,
+            message.request,
+            message.meta,
+            message.outputBufferBytes,
+            this.runtimeId,
+          );
+          this.host.ptys.set(pty.ptyId, pty);
+          const channel = this.#attach(pty);
+          send(this.socket, { t: 'started', id: message.id, channel, started: pty.started });
+        } catch (error) {
+          send(this.socket, errorReply(message.id, error));
+        }
+        return;
+      }
+      case 'adopt': {
+        const pty = this.host.ptys.get(message.ptyId);
+        if (pty === undefined || (pty.runtimeId !== null && pty.runtimeId !== this.runtimeId)) {
+          send(
+            this.socket,
+            errorReply(message.id, new LanevisorError('NOT_FOUND', `the host runs no ${message.ptyId} to adopt`)),
+          );
+          return;
+        }
+        this.host.adopted(pty, this.runtimeId);
+        const info = pty.info();
+        const channel = this.#attach(pty);
+        send(this.socket, { t: 'adopted', id: message.id, channel, info });
+        // What its previous runtime never acknowledged, in order, then live output and its ending.
+        for (const chunk of pty.retained()) this.socket.write(encodeOutput(channel, chunk.offset, chunk.data));
+        if (pty.exit !== null) send(this.socket, { t: 'exited', channel, exit: pty.exit });
+        return;
+      }
+      case 'list':
+        send(this.socket, { t: 'ptys', id: message.id, ptys: [...this.host.ptys.values()].map((pty) => pty.info()) });
+        return;
+      case 'snapshot': {
+        const pty = this.host.ptys.get(message.ptyId);
+        if (pty === undefined) {
+          send(
+            this.socket,
+            errorReply(message.id, new LanevisorError('NOT_FOUND', `the host runs no ${message.ptyId}`)),
+          );
+          return;
+        }
+        const screen = await pty.snapshot(message.scrollbackLines);
+        send(this.socket, { t: 'snapshot', id: message.id, data: screen.data, cols: screen.cols, rows: screen.rows });
+        return;
+      }
+      case 'ping':
+        send(this.socket, { t: 'pong', id: message.id });
+        return;
+      case 'bye':
+        this.#bye = { keepPtys: message.keepPtys };
+        return;
+      default:
+        this.#command(message);
+    }
+  }
+
+  #command(message: ClientMessage): void {
+    if (!('channel' in message)) return;
+    const pty = this.ptyOf(message.channel);
+    if (pty === undefined) return;
+    switch (message.t) {
+      case 'resize':
+        pty.resize(message.cols, message.rows);
+        break;
+      case 'signal':
+        pty.session.signalGroup(message.signal);
+        break;
+      case 'signalTree':
+        pty.session.signalTree(message.signals);
+        break;
+      case 'killTree':
+        pty.session.killTree();
+        break;
+      case 'pause':
+        pty.setRuntimePaused(true);
+        break;
+      case 'resume':
+        pty.setRuntimePaused(false);
+        break;
+      case 'ack':
+        if (message.offset !== undefined) pty.acknowledge(message.offset);
+        break;
+      case 'close':
+        this.#flush();
+        pty.session.close();
+        this.drop(message.channel);
+        this.host.forget(pty);
+        break;
+    }
+  }
+
+  #attach(pty: HostedPty): number {
+    return this.open(pty, (channel) => ({
+      output: (chunk, offset) => this.#batch(channel, offset, chunk),
+      exited: (exit) => {
+        this.#flush();
+        send(this.socket, { t: 'exited', channel, exit });
+      },
+      treeGone: () => send(this.socket, { t: 'treeGone', channel }),
+      signaled: (record) => send(this.socket, { t: 'signaled', channel, record }),
+      resized: (cols, rows) => send(this.socket, { t: 'resized', channel, cols, rows }),
+    }));
+  }
+
+  #batch(channel: number, offset: number, chunk: string): void {
+    const batch = this.#batches.get(channel) ?? { offset, chunks: [], bytes: 0 };
+    batch.chunks.push(chunk);
+    batch.bytes += chunk.length;
+    this.#batches.set(channel, batch);
+    if (batch.bytes >= OUTPUT_BATCH_BYTES) this.#flush();
+    else this.#batchTimer ??= setTimeout(() => this.#flush(), OUTPUT_BATCH_MS);
+  }
+
+  #flush(): void {
+    clearTimeout(this.#batchTimer);
+    this.#batchTimer = undefined;
+    for (const [channel, batch] of this.#batches) {
+      if (!this.socket.destroyed) this.socket.write(encodeOutput(channel, batch.offset, batch.chunks.join('')));
+    }
+    this.#batches.clear();
+  }
+
+  /** Tells the runtime how much of its input each terminal took, until none waits. */
+  #reportInput(): void {
+    if (this.#inputTimer !== undefined) return;
+    this.#inputTimer = setTimeout(() => {
+      this.#inputTimer = undefined;
+      let waiting = false;
+      for (const [channel, received] of this.#inputReceived) {
+        const pty = this.ptyOf(channel);
+        const pending = pty?.session.pendingInputBytes ?? 0;
+        send(this.socket, { t: 'inputTaken', channel, taken: received - Math.min(pending, received) });
+        if (pending > 0) waiting = true;
+      }
+      if (waiting) this.#reportInput();
+    }, INPUT_REPORT_MS);
+  }
+}
+
+export class ViewerLink extends Channels implements Link {
+  readonly #views = new Map<number, { readOnly: boolean; unacked: number; behind: boolean; through: number }>();
+
+  receive(frame: Frame): void {
+    if (frame.kind === FrameKind.INPUT) {
+      const pty = this.ptyOf(frame.channel);
+      const view = this.#views.get(frame.channel);
+      if (pty === undefined || view === undefined || view.readOnly || pty.exit !== null) return;
+      try {
+        pty.session.write(frame.data);
+      } catch {
+        this.host.log(`${pty.ptyId}: a viewer's input was refused (the terminal is not reading)`);
+      }
+      return;
+    }
+    if (frame.kind !== FrameKind.CONTROL) return;
+    void this.#handle(frame.message as ClientMessage).catch((error: unknown) => {
+      this.host.log(`a viewer's request failed: ${(error as Error).message}`);
+    });
+  }
+
+  async #handle(message: ClientMessage): Promise<void> {
+    if (message.t === 'attach') {
+      const pty = this.host.ptys.get(message.ptyId);
+      if (pty === undefined) {
+        send(this.socket, errorReply(message.id, new LanevisorError('NOT_FOUND', `the host runs no ${message.ptyId}`)));
+        return;
+      }
+      const view = { readOnly: message.readOnly, unacked: 0, behind: true, through: Number.POSITIVE_INFINITY };
+      const channel = this.open(pty, (channel) => ({
+        output: (chunk, offset, charOffset) => this.#deliver(channel, chunk, offset, charOffset),
+        exited: (exit) => send(this.socket, { t: 'exited', channel, exit }),
+        treeGone: () => undefined,
+        signaled: () => undefined,
+        resized: (cols, rows) => send(this.socket, { t: 'resized', channel, cols, rows }),
+      }));
+      this.#views.set(channel, view);
+      const screen = await pty.snapshot();
+      Object.assign(view, { behind: false, through: screen.through });
+      send(this.socket, {
+        t: 'attached',
+        id: message.id,
+        channel,
+        snapshot: screen.data,
+        cols: screen.cols,
+        rows: screen.rows,
+      });
+      if (pty.exit !== null) send(this.socket, { t: 'exited', channel, exit: pty.exit });
+      return;
+    }
+    if (message.t === 'ping') {
+      send(this.socket, { t: 'pong', id: message.id });
+      return;
+    }
+    if (!('channel' in message)) return;
+    const pty = this.ptyOf(message.channel);
+    const view = this.#views.get(message.channel);
+    if (pty === undefined || view === undefined) return;
+    if (message.t === 'resize' && !view.readOnly) pty.resize(message.cols, message.rows);
+    else if (message.t === 'detach') {
+      this.drop(message.channel);
+      this.#views.delete(message.channel);
+    } else if (message.t === 'ack' && message.chars !== undefined) {
+      view.unacked = Math.max(0, view.unacked - message.chars);
+      if (view.behind && view.unacked === 0) await this.#redraw(message.channel, pty, view);
+    }
+  }
+
+  #deliver(channel: number, chunk: string, offset: number, charOffset: number): void {
+    const view = this.#views.get(channel);
+    if (view === undefined || view.behind || charOffset < view.through) return;
+    if (view.unacked > VIEWER_MAX_UNACKED_CHARS) {
+      view.behind = true;
+      return;
+    }
+    view.unacked += chunk.length;
+    this.socket.write(encodeOutput(channel, offset, chunk));
+  }
+
+  /** A viewer that fell behind and caught up: a fresh screen instead of what it missed. */
+  async #redraw(channel: number, pty: HostedPty, view: { behind: boolean; through: number }): Promise<void> {
+    const screen = await pty.snapshot();
+    Object.assign(view, { behind: false, through: screen.through });
+    send(this.socket, { t: 'redraw', channel, snapshot: screen.data, cols: screen.cols, rows: screen.rows });
+  }
+}
