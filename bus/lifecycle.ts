@@ -42,8 +42,8 @@ export const reconciliationReportSchema = z.strictObject({
   dryRun: z.boolean(),
   /** `found`: left running by a dead runtime (journaled or carrying its tag); `notOurs`: journaled pids that now name another process, never signalled; `survived`: would not die. */
   processes: z.strictObject({ found: countSchema, killed: countSchema, notOurs: countSchema, survived: countSchema }),
-  /** PTYs that were running in lanes that came back: they do not come back. */
-  ptys: z.strictObject({ lost: countSchema }),
+  /** PTYs of dead runtimes: `lost` (stopped), `adopted` (kept running by the terminal host and taken over by their lanes). */
+  ptys: z.strictObject({ lost: countSchema, adopted: countSchema }),
   /** `stalled`: cleanups that failed; the lane stays `cleaning` and `lane.cleanup()` retries. */
   lanes: z.strictObject({ resumed: countSchema, cleaned: countSchema, salvaged: countSchema, stalled: countSchema }),
   /** Worktrees without a lane record, under the worktree root: `pruned` (directory gone), `removed` (a killed checkout, or a directory git did not know), `kept` (healthy, left for a person). */
@@ -207,6 +207,8 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
     branch: z.string(),
     /** PTYs that ran in the lane when its runtime died: stopped by the reconciliation, not restarted. */
     lostPtys: z.array(z.string()),
+    /** PTYs the terminal host kept running: taken over, same ids and pids. */
+    adoptedPtys: z.array(z.string()),
   }),
   'lane.shared': z.strictObject({ ...laneRef }),
   'lane.agent_attached': z.strictObject({ ...laneRef, agentId: z.string() }),

@@ -15,6 +15,15 @@ export interface ProcessIdentity {
 export interface ProcessTreeSelector {
   readonly leader?: ProcessIdentity;
   readonly tag: { readonly name: string; readonly value: string };
+  /** Processes that are never members, whatever else matches: trees that are kept (adopted PTYs). */
+  readonly spare?: SparedTrees;
+}
+
+/** Trees to leave alone: every process in one of `sessions`, or carrying `tagName` with one of `tags`. */
+export interface SparedTrees {
+  readonly tagName: string;
+  readonly tags: ReadonlySet<string>;
+  readonly sessions: ReadonlySet<number>;
 }
 
 /** A process found to belong to a tree, with its process group. */
@@ -84,7 +93,8 @@ function belongsToTree(
   trustSession: boolean,
   tagOf: (name: string) => string | undefined,
 ): boolean {
-  const { leader, tag } = selector;
+  const { leader, tag, spare } = selector;
+  if (spare !== undefined && (spare.sessions.has(stat.sid) || spare.tags.has(tagOf(spare.tagName) ?? ''))) return false;
   if (leader !== undefined && stat.pid === leader.pid) return stat.startTime === leader.startTime;
   if (trustSession && stat.sid === leader?.pid) return true;
   return tagOf(tag.name) === tag.value;

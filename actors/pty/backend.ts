@@ -87,4 +87,6 @@ export interface PtyBackend {
   readonly kind: 'inline' | 'process';
   /** Starts the terminal; rejects with SPAWN_ERROR when it cannot (no such command, no descriptors left). */
   start(request: PtyStartRequest, events: PtySessionEvents): Promise<PtySession>;
+  /** Takes over a terminal a dead runtime left running (`request` as it was started); only a host can. */
+  adopt?(request: PtyStartRequest, events: PtySessionEvents): Promise<PtySession>;
 }

@@ -37,12 +37,14 @@ export class OutputBuffer {
   readonly #cursors = new Set<OutputCursor>();
   #waiters: (() => void)[] = [];
 
-  constructor(limitBytes: number, onPressure: (behind: boolean) => void) {
+  /** `startOffset`: the offset of the first byte it will hold (an adopted PTY's output goes on where it was). */
+  constructor(limitBytes: number, onPressure: (behind: boolean) => void, startOffset = 0) {
     this.#limitBytes = limitBytes;
     this.#onPressure = onPressure;
+    this.#totalBytes = startOffset;
   }
 
-  /** Bytes ever appended. */
+  /** Bytes ever appended (after the start offset). */
   get totalBytes(): number {
     return this.#totalBytes;
   }

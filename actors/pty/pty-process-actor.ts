@@ -14,8 +14,11 @@ export interface PtyProcessSink {
 
 export interface PtyProcessOptions {
   readonly backend: PtyBackend;
-  readonly request: PtyStartRequest;
+  /** What each generation starts (its owner may bring its record up to date between generations). */
+  request: PtyStartRequest;
   readonly sink: PtyProcessSink;
+  /** The next generation takes over the terminal a dead runtime left instead of starting one (then it is cleared). */
+  adopt?: boolean;
 }
 
 /**
@@ -46,32 +49,35 @@ export function createPtyProcessLogic(lookup: (ptyId: string) => PtyProcessOptio
       if (held) held.push(event);
       else sendBack(event);
     };
-    options.backend
-      .start(options.request, {
-        data: (chunk) => sink.data(chunk),
-        signaled: (record) => sink.signaled(record),
-        exited: (exit) => report({ type: 'EXITED', exitCode: exit.exitCode, signal: exit.signal }),
-        treeGone: () => report({ type: 'TREE_GONE' }),
-        lost: (reason) => report({ type: 'LOST', reason }),
-      })
-      .then(
-        (started) => {
-          if (stopped) {
-            started.close();
-            return;
-          }
-          session = started;
-          sink.spawned(started);
-          sendBack({ type: 'SPAWNED', pid: started.started.pid });
-          const waiting = held ?? [];
-          held = undefined;
-          for (const command of commands.splice(0)) carryOut(started, command);
-          for (const event of waiting) sendBack(event);
-        },
-        (error: unknown) => {
-          if (!stopped) sendBack({ type: 'SPAWN_FAILED', message: errorMessage(error) });
-        },
-      );
+    const adopting = options.adopt === true && options.backend.adopt !== undefined;
+    options.adopt = false;
+    const begin = adopting
+      ? (options.backend.adopt as NonNullable<PtyBackend['adopt']>).bind(options.backend)
+      : options.backend.start.bind(options.backend);
+    begin(options.request, {
+      data: (chunk) => sink.data(chunk),
+      signaled: (record) => sink.signaled(record),
+      exited: (exit) => report({ type: 'EXITED', exitCode: exit.exitCode, signal: exit.signal }),
+      treeGone: () => report({ type: 'TREE_GONE' }),
+      lost: (reason) => report({ type: 'LOST', reason }),
+    }).then(
+      (started) => {
+        if (stopped) {
+          started.close();
+          return;
+        }
+        session = started;
+        sink.spawned(started);
+        sendBack({ type: 'SPAWNED', pid: started.started.pid });
+        const waiting = held ?? [];
+        held = undefined;
+        for (const command of commands.splice(0)) carryOut(started, command);
+        for (const event of waiting) sendBack(event);
+      },
+      (error: unknown) => {
+        if (!stopped) sendBack({ type: 'SPAWN_FAILED', message: errorMessage(error) });
+      },
+    );
 
     receive((command) => {
       if (session) carryOut(session, command);

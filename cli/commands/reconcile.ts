@@ -45,7 +45,7 @@ export function describeReport(report: ReconciliationReport): string {
       ? `dry run (nothing changed), looked in ${report.durationMs} ms; a reconcile would do:`
       : `reconciled in ${report.durationMs} ms:`,
     `  processes  found ${processes.found}, stopped ${processes.killed}, not ours (left alone) ${processes.notOurs}, would not stop ${processes.survived}`,
-    `  ptys       lost ${ptys.lost}`,
+    `  ptys       lost ${ptys.lost}, adopted ${ptys.adopted} (kept running by the terminal host)`,
     `  lanes      resumed ${lanes.resumed}, cleaned ${lanes.cleaned} (salvaged ${lanes.salvaged}), stalled ${lanes.stalled}`,
     `  worktrees  pruned ${worktrees.pruned}, removed ${worktrees.removed}, kept ${worktrees.kept}`,
     `  branches   removed ${branches.removed}, kept ${branches.kept}`,

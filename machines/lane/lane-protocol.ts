@@ -65,6 +65,8 @@ export type LaneEvent =
       readonly ptyId: string;
       readonly restart: RestartType;
       readonly graceMs: number;
+      /** A PTY taken over from a dead runtime goes on with its generation (default 1). */
+      readonly generation?: number;
     } & WithCorrelation)
   | ({ readonly type: 'EXEC'; readonly execId: string } & WithCorrelation)
   | ({ readonly type: 'SHARE' } & WithCorrelation)

@@ -86,11 +86,12 @@ export const laneMachine = setup({
     })),
     spawnPty: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'SPAWN_PTY') return;
+      const generation = event.generation ?? 1;
       enqueue.assign({
         ptys: {
           ...context.ptys,
           [event.ptyId]: {
-            generation: 1,
+            generation,
             restart: event.restart,
             graceMs: event.graceMs,
             recentRestarts: 0,
@@ -100,11 +101,11 @@ export const laneMachine = setup({
         ptyOrder: [...context.ptyOrder, event.ptyId],
       });
       enqueue.spawnChild('pty', {
-        id: ptyChildId(event.ptyId, 1),
+        id: ptyChildId(event.ptyId, generation),
         systemId: `lane:${context.laneId}/pty:${event.ptyId}`,
         input: { ptyId: event.ptyId, graceMs: event.graceMs },
       });
-      enqueue(emit({ type: 'pty_generation_started', ptyId: event.ptyId, generation: 1 }));
+      enqueue(emit({ type: 'pty_generation_started', ptyId: event.ptyId, generation }));
     }),
     restartPty: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'RESTART_PTY') return;

@@ -6,6 +6,7 @@ import { canAttachAgent, isAttachedAgent } from '../../machines/lane/lane-contex
 import type { LaneEvent } from '../../machines/lane/lane-protocol.js';
 import { ptyChildId } from '../../machines/lane/lane-protocol.js';
 import type { PtyOutcome } from '../../machines/pty.machine.js';
+import type { Adoptable } from '../pty/pty-adoption.js';
 import type { PtyController, PtyOwner } from '../pty/pty-controller.js';
 import type { PtyActorRef } from '../pty/pty-process-directory.js';
 import type { Pty, SpawnPtyOptions } from '../pty/types.js';
@@ -20,6 +21,10 @@ import type { CleanupOptions, CleanupReport, ExecOptions, ExecResult, Lane, Lane
 export type LaneActorRef = ActorRefFrom<typeof laneMachine>;
 
 const ACTIVE_STATES: readonly LaneState[] = ['ready', 'running', 'blocked', 'shared'];
+
+function correlationIdNow(ctx: RuntimeContext): string {
+  return ctx.bus.currentCorrelationId() ?? createCorrelationId();
+}
 const AGENT_ID_PATTERN = /^[^\0]{1,128}$/;
 
 /**
@@ -133,10 +138,21 @@ export class LaneController implements Lane, PtyOwner {
 
   async spawnPty(options?: SpawnPtyOptions): Promise<Pty> {
     this.#assertActive('spawn a PTY in');
-    const correlationId = this.ctx.bus.currentCorrelationId() ?? createCorrelationId();
-    const pty = this.ctx.bus.withCorrelation(correlationId, () =>
-      this.ctx.ptys.create(this.id, this.worktreePath, options, this),
+    return this.#run(() => this.ctx.ptys.create(this.id, this.worktreePath, options, this), correlationIdNow(this.ctx));
+  }
+
+  /** Takes over a PTY a dead runtime left in the terminal host: same id, pid, restart type and generation. */
+  async adoptPty(adoptable: Adoptable): Promise<Pty> {
+    return this.#run(
+      () => this.ctx.ptys.adopt(this.id, this.worktreePath, adoptable, this),
+      correlationIdNow(this.ctx),
+      adoptable.meta.restarts + 1,
     );
+  }
+
+  /** Makes the PTY's handle, has the lane machine spawn its generation, and waits until it runs and is journaled. */
+  async #run(make: () => PtyController, correlationId: string, generation?: number): Promise<Pty> {
+    const pty = this.ctx.bus.withCorrelation(correlationId, make);
     this.#ptys.set(pty.id, pty);
     this.send({
       type: 'SPAWN_PTY',
@@ -144,6 +160,7 @@ export class LaneController implements Lane, PtyOwner {
       restart: pty.restart,
       graceMs: this.ctx.ptys.limits.terminateGraceMs,
       correlationId,
+      ...(generation === undefined ? {} : { generation }),
     });
     await pty.started;
     // The caller learns of the PTY once a runtime started after a crash would find it.

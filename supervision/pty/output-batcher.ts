@@ -19,7 +19,12 @@ export class OutputBatcher {
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly publish: (batch: OutputBatch) => void) {}
+  constructor(
+    private readonly publish: (batch: OutputBatch) => void,
+    startOffset = 0,
+  ) {
+    this.#offset = startOffset;
+  }
 
   add(chunk: string, bytes: number): void {
     this.#data += chunk;

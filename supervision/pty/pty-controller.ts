@@ -2,6 +2,7 @@ import { constants as osConstants } from 'node:os';
 import type { Subscription } from 'xstate';
 import { z } from 'zod';
 import type { PtyBackend, PtySession, PtyStarted } from '../../actors/pty/backend.js';
+import type { PtyProcessOptions } from '../../actors/pty/pty-process-actor.js';
 import { errorMessage, LanevisorError } from '../../bus/errors.js';
 import type { LaneId, PtyId } from '../../bus/ids.js';
 import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
@@ -13,6 +14,7 @@ import type { PtyState as MachinePtyState } from '../../machines/pty-protocol.js
 import { deferred } from '../deferred.js';
 import type { ActivityClock, ActivityWatch, PtyActivity } from './activity-watch.js';
 import { IdleWatch } from './idle-watch.js';
+import type { PtyMeta } from './pty-adoption.js';
 import { PtyOutput } from './pty-output.js';
 import type { PtyActorRef, PtyProcessDirectory } from './pty-process-directory.js';
 import { dimensionSchema, PTY_ID_VARIABLE, type PtyIdentity, type ResolvedSpawn } from './spawn-request.js';
@@ -51,6 +53,10 @@ export interface PtyControllerOptions {
   /** The operation that created the PTY: its events carry this id. */
   readonly correlationId: string;
   readonly owner: PtyOwner;
+  /** What the terminal host keeps of the PTY for a runtime that may adopt it. */
+  readonly meta: PtyMeta;
+  /** Taking over a PTY a dead runtime left: where its output goes on, how often it was restarted. */
+  readonly adoption?: { readonly startOffset: number; readonly restarts: number };
   /** The runtime's clock for activity watches. */
   readonly activity: ActivityClock;
 }
@@ -92,6 +98,7 @@ export class PtyController implements Pty {
   readonly #idle: IdleWatch;
   readonly #output: PtyOutput;
   #activity: ActivityWatch | undefined;
+  readonly #process: PtyProcessOptions;
 
   constructor(private readonly options: PtyControllerOptions) {
     const { identity, spawn, limits } = options;
@@ -115,8 +122,10 @@ export class PtyController implements Pty {
       (behind) => this.#actor?.send({ type: behind ? 'CONSUMER_BEHIND' : 'CONSUMER_CAUGHT_UP' }),
       (batch) => this.#publish('pty.output', { ...this.#ref(), ...batch }),
       (error) => this.#publish('pty.error', { ...this.#ref(), code: 'LISTENER_ERROR', message: errorMessage(error) }),
+      options.adoption?.startOffset ?? 0,
     );
-    options.processes.register(identity.ptyId, {
+    this.#restarts = options.adoption?.restarts ?? 0;
+    this.#process = {
       backend: options.backend,
       request: {
         ptyId: identity.ptyId,
@@ -124,13 +133,16 @@ export class PtyController implements Pty {
         tag: { name: PTY_ID_VARIABLE, value: identity.ptyId },
         maxPendingInputBytes: limits.maxPendingInputBytes,
         scrollbackLines: limits.scrollbackLines,
+        meta: options.meta,
       },
       sink: {
         spawned: (session) => this.#onSpawned(session),
         data: (chunk) => this.#onData(chunk),
         signaled: (record) => this.#publish('pty.signal', { ...this.#ref(), ...record }),
       },
-    });
+      adopt: options.adoption !== undefined,
+    };
+    options.processes.register(identity.ptyId, this.#process);
   }
 
   get pid(): number {
@@ -177,6 +189,8 @@ export class PtyController implements Pty {
   /** The owner restarts this PTY: the next generation is attached after its backoff. */
   restarting(): void {
     this.#restarts++;
+    // The host's record of the next generation says how often it was restarted, for an adopter.
+    this.#process.request = { ...this.#process.request, meta: { ...this.options.meta, restarts: this.#restarts } };
   }
 
   write(data: string | Uint8Array): void {

@@ -4,12 +4,21 @@ import { DEFAULT_SCROLLBACK_LINES, type PtyBackend } from '../../actors/pty/back
 import { DEFAULT_OUTPUT_BUFFER_BYTES } from '../../actors/pty/output-buffer.js';
 import { DEFAULT_MAX_PENDING_INPUT_BYTES } from '../../actors/pty/paced-writer.js';
 import { LanevisorError } from '../../bus/errors.js';
-import { createCorrelationId, createPtyId, isLaneId, type LaneId, type PtyId, type RuntimeId } from '../../bus/ids.js';
+import {
+  createCorrelationId,
+  createPtyId,
+  isLaneId,
+  isPtyId,
+  type LaneId,
+  type PtyId,
+  type RuntimeId,
+} from '../../bus/ids.js';
 import type { LocalBus } from '../../bus/local-bus.js';
 import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
 import { parseOrThrow } from '../../bus/validation.js';
 import type { PtyJournalRecord } from '../state/process-journal.js';
 import { ActivityClock } from './activity-watch.js';
+import { type Adoptable, ptyMetaOf } from './pty-adoption.js';
 import { PtyController, type PtyLimits, type PtyOwner } from './pty-controller.js';
 import { PtyProcessDirectory } from './pty-process-directory.js';
 import { PtyRegistry } from './pty-registry.js';
@@ -88,6 +97,27 @@ export class PtyFactory {
 
   /** Validates and makes a PTY (not started: its owner attaches its first generation). */
   create(laneId: LaneId, cwd: string, options: SpawnPtyOptions | undefined, owner: PtyOwner): PtyController {
+    return this.#make(laneId, cwd, options, owner, createPtyId(), undefined);
+  }
+
+  /** A PTY a dead runtime left running in the terminal host, made again under its own id: its first generation adopts it. */
+  adopt(laneId: LaneId, cwd: string, adoptable: Adoptable, owner: PtyOwner): PtyController {
+    if (!isPtyId(adoptable.info.ptyId))
+      throw new LanevisorError('INVALID_ARGUMENT', `not a PTY id: ${adoptable.info.ptyId}`);
+    return this.#make(laneId, cwd, adoptable.meta.options as SpawnPtyOptions, owner, adoptable.info.ptyId, {
+      startOffset: adoptable.info.retainedFrom,
+      restarts: adoptable.meta.restarts,
+    });
+  }
+
+  #make(
+    laneId: LaneId,
+    cwd: string,
+    options: SpawnPtyOptions | undefined,
+    owner: PtyOwner,
+    ptyId: PtyId,
+    adoption: { startOffset: number; restarts: number } | undefined,
+  ): PtyController {
     if (!isLaneId(laneId)) throw new LanevisorError('INVALID_ARGUMENT', `not a lane id: ${JSON.stringify(laneId)}`);
     assertDirectory(cwd);
     if (this.#live.size >= this.#maxPtys) {
@@ -96,7 +126,6 @@ export class PtyFactory {
         `${this.#live.size} PTYs are running, the most this runtime allows (maxPtys ${this.#maxPtys})`,
       );
     }
-    const ptyId = createPtyId();
     const identity = { ptyId, laneId, runtimeId: this.options.runtimeId, cwd };
     const pty = new PtyController({
       bus: this.options.bus,
@@ -107,6 +136,8 @@ export class PtyFactory {
       limits: this.limits,
       correlationId: this.options.bus.currentCorrelationId() ?? createCorrelationId(),
       activity: this.#activity,
+      meta: ptyMetaOf(laneId, options, adoption?.restarts ?? 0),
+      ...(adoption === undefined ? {} : { adoption }),
       owner: {
         generationEnded: (controller, outcome) => owner.generationEnded(controller, outcome),
         terminate: (controller, graceMs) => owner.terminate(controller, graceMs),

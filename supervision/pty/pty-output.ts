@@ -19,9 +19,10 @@ export class PtyOutput {
     onPressure: (behind: boolean) => void,
     publishBatch: (batch: OutputBatch) => void,
     private readonly reportListenerError: (error: unknown) => void,
+    startOffset = 0,
   ) {
-    this.#buffer = new OutputBuffer(limitBytes, onPressure);
-    this.#batcher = new OutputBatcher(publishBatch);
+    this.#buffer = new OutputBuffer(limitBytes, onPressure, startOffset);
+    this.#batcher = new OutputBatcher(publishBatch, startOffset);
   }
 
   get totalBytes(): number {

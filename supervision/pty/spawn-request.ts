@@ -26,7 +26,7 @@ const envNameSchema = z
 const envValueSchema = z.string().regex(/^[^\0]*$/, 'an environment value cannot hold NUL');
 const idLikeSchema = z.string().min(1).max(128);
 
-const spawnOptionsSchema = z.strictObject({
+export const spawnOptionsSchema = z.strictObject({
   command: z
     .string()
     .min(1)

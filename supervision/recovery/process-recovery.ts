@@ -37,27 +37,34 @@ export interface ProcessRecoveryPlan {
   readonly lostPtys: ReadonlyMap<string, readonly string[]>;
 }
 
+/**
+ * `kept`: PTYs the terminal host still runs that are adopted (their pid → id): their processes are
+ * never stopped, although they carry a dead runtime's tag.
+ */
 export function planProcessRecovery(
   ptys: readonly PtyJournalRecord[],
   deadRuntimeIds: Iterable<string>,
+  kept: ReadonlyMap<string, number> = new Map(),
 ): ProcessRecoveryPlan {
   const selectors: ProcessTreeSelector[] = [];
   const lostPtys = new Map<string, string[]>();
+  const spare = { tagName: PTY_ID_VARIABLE, tags: new Set(kept.keys()), sessions: new Set(kept.values()) };
   let notOurs = 0;
   for (const record of ptys) {
+    if (kept.has(record.ptyId)) continue;
     lostPtys.set(record.laneId, [...(lostPtys.get(record.laneId) ?? []), record.ptyId]);
     const tag = { name: PTY_ID_VARIABLE, value: record.ptyId };
     const stat = readProcStat(record.pid);
     if (isRunning(stat) && stat.startTime !== record.startTime) {
       // The pid was reused: its session and group are somebody else's now; only the tag is trusted.
       notOurs++;
-      selectors.push({ tag });
+      selectors.push({ tag, spare });
       continue;
     }
-    selectors.push({ leader: { pid: record.pid, startTime: record.startTime }, tag });
+    selectors.push({ leader: { pid: record.pid, startTime: record.startTime }, tag, spare });
   }
   for (const runtimeId of new Set(deadRuntimeIds))
-    selectors.push({ tag: { name: RUNTIME_ID_VARIABLE, value: runtimeId } });
+    selectors.push({ tag: { name: RUNTIME_ID_VARIABLE, value: runtimeId }, spare });
   return { selectors, found: selectors.length === 0 ? [] : scanProcessTree(selectors), notOurs, lostPtys };
 }
 

@@ -6,15 +6,18 @@ import { hasUncommittedWork, removeSalvageScratch } from '../../actors/git/salva
 import { removeLocksLeftByKilledGit } from '../../actors/git/stale-locks.js';
 import { listWorktrees } from '../../actors/git/worktrees.js';
 import { readProcStat } from '../../actors/process/proc.js';
+import type { HostBackend } from '../../actors/pty/host/host-client.js';
 import { idPattern } from '../../bus/ids.js';
 import { BRANCH_PREFIX } from '../lane/labels.js';
 import type { LaneBranchOutcome } from '../lane/lane-resources.js';
 import type { CleanupReport } from '../lane/types.js';
+import type { Adoptable } from '../pty/pty-adoption.js';
 import type { ReconciliationReport } from '../runtime/types.js';
 import type { LaneRecord, LaneRecordStore } from '../state/lane-records.js';
 import type { ProcessJournal } from '../state/process-journal.js';
 import { planOrphans, previewOrphans, removeOrphans } from './orphan-recovery.js';
 import { planProcessRecovery, RECOVERY_GRACE_MS, stopOrphanProcesses } from './process-recovery.js';
+import { endUnadopted, planAdoptions } from './pty-adoption-plan.js';
 
 /**
  * Bringing a repository back to a known state after a runtime died: first the processes it left
@@ -28,11 +31,14 @@ export interface RecoveryContext {
   readonly worktreeRoot: string;
   readonly records: LaneRecordStore;
   readonly journal: ProcessJournal;
+  /** The terminal host, whose PTYs of dead runtimes are taken over (or ended). */
+  readonly ptyHost: HostBackend | null;
 }
 
 /** How the runtime brings a recorded lane back, or finishes it. */
 export interface LaneRecovery {
-  resume(record: LaneRecord, lostPtys: readonly string[]): void;
+  /** Brings the lane back `ready`, taking over `adopt` (the host's PTYs of it); resolves with the ids adopted. */
+  resume(record: LaneRecord, lostPtys: readonly string[], adopt: readonly Adoptable[]): Promise<readonly string[]>;
   /** Cleans the lane (discarding when the record says so); rejects when a step failed. */
   clean(record: LaneRecord): Promise<{ readonly report: CleanupReport; readonly branch: LaneBranchOutcome }>;
 }
@@ -48,7 +54,7 @@ export const EMPTY_RECONCILIATION: ReconciliationReport = {
   durationMs: 0,
   dryRun: false,
   processes: { found: 0, killed: 0, notOurs: 0, survived: 0 },
-  ptys: { lost: 0 },
+  ptys: { lost: 0, adopted: 0 },
   lanes: { resumed: 0, cleaned: 0, salvaged: 0, stalled: 0 },
   worktrees: { pruned: 0, removed: 0, kept: 0 },
   branches: { removed: 0, kept: 0 },
@@ -71,7 +77,13 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     ctx.records.list(),
   ]);
   const deadRuntimes = runtimes.records.map((entry) => entry.runtimeId).filter((id) => id !== ctx.runtimeId);
-  const processPlan = planProcessRecovery(ptys.records, [...deadRuntimes, ...ptys.records.map((p) => p.runtimeId)]);
+  // The host's PTYs of lanes that come back are taken over: their processes are spared.
+  const adoptions = await planAdoptions(ctx.ptyHost, lanes.records);
+  const processPlan = planProcessRecovery(
+    ptys.records,
+    [...deadRuntimes, ...ptys.records.map((p) => p.runtimeId)],
+    adoptions.kept,
+  );
   const processes = processPlan.found.map((member) => ({
     pid: member.pid,
     command: readProcStat(member.pid)?.comm ?? '?',
@@ -81,7 +93,7 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     stopped = await stopOrphanProcesses(processPlan, options.graceMs ?? RECOVERY_GRACE_MS);
     // Kept while something survived: the next start looks for those processes again.
     if (stopped.survived === 0) {
-      for (const record of ptys.records) ctx.journal.ptyStopped(record.ptyId);
+      for (const record of ptys.records) if (!adoptions.kept.has(record.ptyId)) ctx.journal.ptyStopped(record.ptyId);
       await Promise.all([ctx.journal.flush(), ...deadRuntimes.map((id) => ctx.journal.removeRuntime(id))]);
     }
   }
@@ -104,9 +116,30 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     record.phase === 'ready' && registered.has(record.worktreePath) && existsSync(record.worktreePath);
   const resumed = lanes.records.filter(healthy);
   const toClean = lanes.records.filter((record) => !healthy(record));
+  const adopted = new Set<string>();
+  if (options.lanes !== null) {
+    const recovery = options.lanes;
+    await Promise.all(
+      resumed.map(async (record) => {
+        const ids = await recovery.resume(
+          record,
+          processPlan.lostPtys.get(record.laneId) ?? [],
+          adoptions.byLane.get(record.laneId) ?? [],
+        );
+        for (const id of ids) adopted.add(id);
+      }),
+    );
+    // Kept for a lane that turned out not to come back, or whose adoption failed: ended after all.
+    const unadopted = [...adoptions.byLane.values()].flat().filter((a) => !adopted.has(a.info.ptyId));
+    await endUnadopted(
+      ctx.ptyHost,
+      [...adoptions.others, ...unadopted.map((a) => a.info)],
+      options.graceMs ?? RECOVERY_GRACE_MS,
+    );
+  }
   const cleaned = await (options.lanes === null
     ? predictCleanups(ctx, toClean, registered)
-    : cleanLanes(options.lanes, resumed, toClean, processPlan.lostPtys));
+    : cleanLanes(options.lanes, toClean));
   const branchesRemoved = [...orphans.branchesRemoved, ...cleaned.branchesRemoved];
   const branchesKept = [...orphans.branchesKept, ...cleaned.branchesKept];
 
@@ -119,7 +152,10 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
       notOurs: processPlan.notOurs,
       survived: stopped.survived,
     },
-    ptys: { lost: ptys.records.length },
+    ptys: {
+      lost: ptys.records.filter((record) => !adoptions.kept.has(record.ptyId)).length,
+      adopted: dryRun ? adoptions.kept.size : adopted.size,
+    },
     lanes: {
       resumed: resumed.length,
       cleaned: cleaned.laneIds.length,
@@ -162,14 +198,8 @@ function countBranch(cleaned: CleanedLanes, branch: string, outcome: LaneBranchO
   else if (outcome !== 'absent') cleaned.branchesKept.push({ branch, reason: outcome });
 }
 
-async function cleanLanes(
-  recovery: LaneRecovery,
-  resumed: readonly LaneRecord[],
-  toClean: readonly LaneRecord[],
-  lostPtys: ReadonlyMap<string, readonly string[]>,
-): Promise<CleanedLanes> {
+async function cleanLanes(recovery: LaneRecovery, toClean: readonly LaneRecord[]): Promise<CleanedLanes> {
   const cleaned = emptyCleaned();
-  for (const record of resumed) recovery.resume(record, lostPtys.get(record.laneId) ?? []);
   await Promise.all(
     toClean.map(async (record) => {
       try {

@@ -1,5 +1,5 @@
 import type { PtyBackend } from '../../actors/pty/backend.js';
-import { HostBackend } from '../../actors/pty/host/host-client.js';
+import { HostBackend, type HostBackendOptions } from '../../actors/pty/host/host-client.js';
 import { createInlinePtyBackend } from '../../actors/pty/local-session.js';
 import { nodePtyDriver } from '../../actors/pty/node-pty-driver.js';
 import { DEFAULT_OUTPUT_BUFFER_BYTES } from '../../actors/pty/output-buffer.js';
@@ -37,16 +37,28 @@ export async function openPtyBackend(
   if (options.ptyBackend !== undefined) return { backend: options.ptyBackend, host: null };
   if (ptyHostOf(options) === 'inline') return { backend: createInlinePtyBackend(nodePtyDriver), host: null };
   const { runtimeId, bus } = place;
-  const host = new HostBackend({
-    stateDir: place.stateDir,
-    runtimeId,
-    lingerMs: options.pty?.lingerMs ?? DEFAULT_LINGER_MS,
-    graceMs: options.pty?.terminateGraceMs ?? DEFAULT_TERMINATE_GRACE_MS,
-    outputBufferBytes: options.pty?.outputBufferBytes ?? DEFAULT_OUTPUT_BUFFER_BYTES,
+  const host = hostClientFor(options, place.stateDir, runtimeId, {
     onHostStarted: (pid) => bus.publishLifecycle('runtime.pty_host_started', { runtimeId, pid }),
     onHostLost: (pid, lostPtys) =>
       bus.publishLifecycle('runtime.pty_host_lost', { runtimeId, pid, lostPtys: [...lostPtys] }),
   });
   await host.connect();
   return { backend: host, host };
+}
+
+/** A client of the state directory's terminal host, with the runtime's linger, grace and buffer. */
+export function hostClientFor(
+  options: RuntimeOptions,
+  stateDir: string,
+  runtimeId: RuntimeId,
+  events: Pick<HostBackendOptions, 'onHostStarted' | 'onHostLost'> = {},
+): HostBackend {
+  return new HostBackend({
+    stateDir,
+    runtimeId,
+    lingerMs: options.pty?.lingerMs ?? DEFAULT_LINGER_MS,
+    graceMs: options.pty?.terminateGraceMs ?? DEFAULT_TERMINATE_GRACE_MS,
+    outputBufferBytes: options.pty?.outputBufferBytes ?? DEFAULT_OUTPUT_BUFFER_BYTES,
+    ...events,
+  });
 }

@@ -18,7 +18,7 @@ import { PtyFactory } from '../pty/pty-factory.js';
 import { createBaseEnvironment } from '../pty/spawn-request.js';
 import { EMPTY_RECONCILIATION, reconcileStartup } from '../recovery/startup-reconciliation.js';
 import type { LaneRecord } from '../state/lane-records.js';
-import { openPtyBackend, type RuntimePtyBackend } from './pty-backend.js';
+import { hostClientFor, openPtyBackend, ptyHostOf, type RuntimePtyBackend } from './pty-backend.js';
 import type { RuntimeContext } from './runtime-context.js';
 import {
   DEFAULT_EXEC_GRACE_MS,
@@ -114,9 +114,13 @@ export async function reconcile(
   }
   const runtimeId = createRuntimeId();
   const place = await openRuntimePlace(runtimeOptions, runtimeId);
+  // Only to ask a running host what it holds: none is started for a dry run.
+  const ptyHost =
+    ptyHostOf(runtimeOptions) === 'process' ? hostClientFor(runtimeOptions, place.stateDir, runtimeId) : null;
   try {
-    return await reconcileStartup({ ...place, runtimeId }, { lanes: null });
+    return await reconcileStartup({ ...place, runtimeId, ptyHost }, { lanes: null });
   } finally {
+    await ptyHost?.close();
     await place.lock.release();
   }
 }
@@ -209,9 +213,11 @@ class LanevisorRuntime implements Runtime {
     return lane;
   }
 
-  async shutdown(options: { readonly cleanupLanes?: boolean } = {}): Promise<void> {
+  async shutdown(options: { readonly cleanupLanes?: boolean; readonly keepPtys?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    // Leaving the PTYs in the host, as if this runtime had died (without a host there is nothing to leave them in).
+    const keepPtys = options.keepPtys === true && !options.cleanupLanes && this.ctx.ptyHost !== null;
     const lanes = [...this.#lanes.values()];
     await Promise.allSettled(
       lanes.map(async (lane) => {
@@ -222,12 +228,14 @@ class LanevisorRuntime implements Runtime {
         // A lane still provisioning finishes first; then its PTYs and task stop and it is kept. A
         // cleanup under way finishes; one that stalled is left, still recorded, for the next runtime.
         if (lane.state === 'new' || lane.state === 'provisioning') await lane.ready.catch(() => undefined);
+        if (keepPtys) return;
         lane.send({ type: 'SUSPEND' });
         await lane.done;
       }),
     );
+    if (keepPtys) this.ctx.ptyHost?.release();
     this.#root.stop();
-    await this.ctx.ptyHost?.close();
+    await this.ctx.ptyHost?.close({ keepPtys });
     await this.ctx.journal.flush();
     await this.ctx.journal.removeRuntime(this.id);
     await this.trace?.close();
@@ -239,14 +247,25 @@ class LanevisorRuntime implements Runtime {
     this.reconciliation = await reconcileStartup(this.ctx, {
       ...(graceMs === undefined ? {} : { graceMs }),
       lanes: {
-        resume: (record, lostPtys) => {
+        resume: async (record, lostPtys, adopt) => {
           const lane = this.#startRecorded(record, 'ready');
+          const adopted: string[] = [];
+          const lost = [...lostPtys];
+          for (const adoptable of adopt) {
+            const taken = await lane.adoptPty(adoptable).then(
+              () => true,
+              () => false,
+            );
+            (taken ? adopted : lost).push(adoptable.info.ptyId);
+          }
           this.ctx.bus.publishLifecycle('lane.resumed', {
             laneId: lane.id,
             worktreePath: lane.worktreePath,
             branch: lane.branch,
-            lostPtys: [...lostPtys],
+            lostPtys: lost,
+            adoptedPtys: adopted,
           });
+          return adopted;
         },
         clean: async (record) => {
           const discard = record.phase === 'provisioning' || record.discard;

@@ -66,6 +66,10 @@ export interface Runtime {
   lanes(): Lane[];
   getLane(id: LaneId | string): Lane | undefined;
   createLane(options?: CreateLaneOptions): Promise<Lane>;
-  /** Stops every PTY and task; keeps lanes (or cleans them with `cleanupLanes`). */
-  shutdown(options?: { readonly cleanupLanes?: boolean }): Promise<void>;
+  /**
+   * Stops every PTY and task; keeps lanes (or cleans them with `cleanupLanes`). With `keepPtys`
+   * the PTYs keep running in the terminal host, as if the runtime had died, for the next runtime
+   * to take over (with terminals inline there is no host to keep them in: they are stopped).
+   */
+  shutdown(options?: { readonly cleanupLanes?: boolean; readonly keepPtys?: boolean }): Promise<void>;
 }

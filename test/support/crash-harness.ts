@@ -10,7 +10,12 @@ import { isAlive, livePidsTagged } from './proc-scan.js';
 /** One step of the runtime run in the child (see test/fixtures/crash-runtime.mjs). */
 export type CrashOp =
   | { readonly type: 'create'; readonly label: string }
-  | { readonly type: 'pty'; readonly label: string; readonly kind: 'plain' | 'trap' | 'bg' | 'setsid' }
+  | {
+      readonly type: 'pty';
+      readonly label: string;
+      readonly kind: 'plain' | 'trap' | 'bg' | 'setsid' | 'count';
+      readonly restart?: 'permanent' | 'transient' | 'temporary';
+    }
   | {
       readonly type: 'write';
       readonly label: string;

@@ -83,30 +83,26 @@ export class HostBackend implements PtyBackend {
     return connection.session(reply.channel, request, reply.started, events, 0);
   }
 
-  /** Takes over a PTY the host kept after its runtime died: its retained output comes first. */
-  async adopt(
-    ptyId: string,
-    maxPendingInputBytes: number,
-    events: PtySessionEvents,
-  ): Promise<{ session: HostSession; info: HostPtyInfo }> {
+  /**
+   * Takes over a PTY the host kept after its runtime died (`request` as it was started): its
+   * retained output comes first, from the first byte that runtime did not acknowledge.
+   */
+  async adopt(request: PtyStartRequest, events: PtySessionEvents): Promise<HostSession> {
     const connection = await this.#connect();
-    const reply = await connection.request({ t: 'adopt', id: 0, ptyId });
+    const reply = await connection.request({ t: 'adopt', id: 0, ptyId: request.ptyId });
     if (reply.t !== 'adopted') throw new LanevisorError('INTERNAL_ERROR', `the host answered ${reply.t} to an adopt`);
-    const request: PtyStartRequest = {
-      ptyId,
-      spawn: {
-        file: reply.info.started.file,
-        args: [],
-        cwd: '',
-        env: {},
-        cols: reply.info.cols,
-        rows: reply.info.rows,
-      },
-      tag: { name: 'LANEVISOR_PTY_ID', value: ptyId },
-      maxPendingInputBytes,
-    };
-    const session = connection.session(reply.channel, request, reply.info.started, events, reply.info.retainedFrom);
-    return { session, info: reply.info };
+    return connection.session(reply.channel, request, reply.info.started, events, reply.info.retainedFrom);
+  }
+
+  /** Forgets a lingering PTY nobody adopts (stop its processes first). */
+  async end(ptyId: string): Promise<void> {
+    const connection = this.#connection;
+    if (connection !== undefined) await connection.request({ t: 'end', id: 0, ptyId });
+  }
+
+  /** Lets go of every PTY without ending one: `close({ keepPtys: true })` follows. */
+  release(): void {
+    this.#connection?.releaseAll();
   }
 
   /** The PTYs the host holds, a dead runtime's among them. Starts no host: none running is an empty list. */
@@ -295,6 +291,11 @@ class HostConnection {
     });
     this.#sessions.set(channel, session);
     return session;
+  }
+
+  releaseAll(): void {
+    for (const session of this.#sessions.values()) session.release();
+    this.#sessions.clear();
   }
 
   /** Every session of this connection is lost; returns their PTY ids. */

@@ -143,7 +143,7 @@ export class RuntimeLink extends Channels implements Link {
       }
       case 'adopt': {
         const pty = this.host.ptys.get(message.ptyId);
-        if (pty === undefined || (pty.runtimeId !== null && pty.runtimeId !== this.runtimeId)) {
+        if (pty === undefined || pty.ending || (pty.runtimeId !== null && pty.runtimeId !== this.runtimeId)) {
           send(
             this.socket,
             errorReply(message.id, new LanevisorError('NOT_FOUND', `the host runs no ${message.ptyId} to adopt`)),
@@ -157,6 +157,15 @@ export class RuntimeLink extends Channels implements Link {
         // What its previous runtime never acknowledged, in order, then live output and its ending.
         for (const chunk of pty.retained()) this.socket.write(encodeOutput(channel, chunk.offset, chunk.data));
         if (pty.exit !== null) send(this.socket, { t: 'exited', channel, exit: pty.exit });
+        return;
+      }
+      case 'end': {
+        const pty = this.host.ptys.get(message.ptyId);
+        if (pty !== undefined && pty.runtimeId === null) {
+          pty.session.close();
+          this.host.forget(pty);
+        }
+        send(this.socket, { t: 'ended', id: message.id });
         return;
       }
       case 'list':

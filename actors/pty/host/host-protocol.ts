@@ -29,6 +29,10 @@ export interface HostPtyInfo {
   readonly total: number;
   /** null while it runs. */
   readonly exit: PtyExit | null;
+  /** No runtime drives it: its runtime died (or left keeping it); another may adopt it. */
+  readonly lingering: boolean;
+  /** Its linger ran out and the host is stopping it: nobody may adopt it any more. */
+  readonly ending: boolean;
 }
 
 export type ClientMessage =
@@ -53,6 +57,8 @@ export type ClientMessage =
     }
   | { readonly t: 'adopt'; readonly id: number; readonly ptyId: string }
   | { readonly t: 'list'; readonly id: number }
+  /** Forget a lingering PTY nobody will adopt (its processes are stopped by the runtime, by tag). */
+  | { readonly t: 'end'; readonly id: number; readonly ptyId: string }
   | { readonly t: 'snapshot'; readonly id: number; readonly ptyId: string; readonly scrollbackLines?: number }
   | { readonly t: 'attach'; readonly id: number; readonly ptyId: string; readonly readOnly: boolean }
   | { readonly t: 'ping'; readonly id: number }
@@ -91,6 +97,7 @@ export type HostMessage =
       readonly rows: number;
     }
   | { readonly t: 'pong'; readonly id: number }
+  | { readonly t: 'ended'; readonly id: number }
   | { readonly t: 'error'; readonly id: number; readonly code: string; readonly message: string }
   /** Input the terminal has taken so far on this channel (bytes): what the client may count as no longer pending. */
   | { readonly t: 'inputTaken'; readonly channel: number; readonly taken: number }

@@ -122,8 +122,13 @@ export class HostServer {
 
   #linger(pty: HostedPty, lingerMs: number, graceMs: number): void {
     this.log(`${pty.ptyId} lingers ${lingerMs} ms without a runtime`);
+    // One that ends by itself meanwhile is gone: there is nothing left to adopt.
+    const forgetAtExit = { ...IGNORE, treeGone: () => undefined, exited: () => this.#forgetIfLingering(pty) };
+    pty.listeners.add(forgetAtExit);
+    if (pty.exit !== null) this.#forgetIfLingering(pty);
     const end = () => {
       this.log(`${pty.ptyId}: no runtime came back; stopping it`);
+      pty.ending = true;
       pty.session.signalTree(['SIGHUP', 'SIGTERM']);
       const kill = setTimeout(() => pty.session.killTree(), graceMs);
       const done = () => {
@@ -136,6 +141,13 @@ export class HostServer {
     };
     if (lingerMs === 0) end();
     else lingerTimers.set(pty, setTimeout(end, lingerMs));
+  }
+
+  #forgetIfLingering(pty: HostedPty): void {
+    if (pty.runtimeId !== null || !this.ptys.has(pty.ptyId)) return;
+    this.log(`${pty.ptyId} ended while lingering`);
+    pty.session.close();
+    this.forget(pty);
   }
 
   #accept(socket: Socket): void {

@@ -98,6 +98,13 @@ export class HostSession implements PtySession {
     this.#finish();
   }
 
+  /** This runtime lets go of the PTY without ending it (it leaves, keeping its PTYs for the next one). */
+  release(): void {
+    if (this.#done) return;
+    this.#ackNow();
+    this.#finish();
+  }
+
   /** An OUTPUT frame for this channel. */
   output(offset: number, data: Buffer): void {
     if (this.#done) return;

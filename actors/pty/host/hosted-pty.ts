@@ -30,6 +30,8 @@ export class HostedPty {
   rows: number;
   exit: PtyExit | null = null;
   treeGone = false;
+  /** Its linger ran out: the host is stopping it. */
+  ending = false;
   /** The runtime driving it, by id; null while it lingers without one. */
   runtimeId: string | null;
   /** The runtime that made or last adopted it. */
@@ -102,6 +104,8 @@ export class HostedPty {
       retainedFrom: this.#acked,
       total: this.#total,
       exit: this.exit,
+      lingering: this.runtimeId === null,
+      ending: this.ending,
     };
   }
 

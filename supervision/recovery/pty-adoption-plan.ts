@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { stopProcessTrees } from '../../actors/process/tree-signaller.js';
+import type { HostBackend } from '../../actors/pty/host/host-client.js';
+import type { HostPtyInfo } from '../../actors/pty/host/host-protocol.js';
+import { type Adoptable, adoptableOf } from '../pty/pty-adoption.js';
+import { PTY_ID_VARIABLE } from '../pty/spawn-request.js';
+import type { LaneRecord } from '../state/lane-records.js';
+
+/**
+ * Which of the PTYs the terminal host kept after their runtime died are taken over: those of
+ * lanes that come back (a `ready` record whose worktree is there), running and with a readable
+ * record of how they were made. Their processes are spared by the reconciliation; every other PTY
+ * the host holds for a dead runtime is stopped (TERM, grace, KILL, whole trees) and forgotten.
+ */
+export interface AdoptionPlan {
+  /** Lane id → its PTYs to adopt. */
+  readonly byLane: ReadonlyMap<string, readonly Adoptable[]>;
+  /** PTY id → its leader's pid: the trees the process stop leaves alone. */
+  readonly kept: ReadonlyMap<string, number>;
+  /** The other lingering PTYs of the host: stopped, then forgotten. */
+  readonly others: readonly HostPtyInfo[];
+}
+
+export const NO_ADOPTIONS: AdoptionPlan = { byLane: new Map(), kept: new Map(), others: [] };
+
+export async function planAdoptions(host: HostBackend | null, records: readonly LaneRecord[]): Promise<AdoptionPlan> {
+  if (host === null) return NO_ADOPTIONS;
+  const comingBack = new Set(
+    records.filter((record) => record.phase === 'ready' && existsSync(record.worktreePath)).map((r) => r.laneId),
+  );
+  const byLane = new Map<string, Adoptable[]>();
+  const kept = new Map<string, number>();
+  const others: HostPtyInfo[] = [];
+  for (const info of await host.list()) {
+    if (!info.lingering) continue;
+    const adoptable = adoptableOf(info);
+    if (adoptable === undefined || !comingBack.has(adoptable.meta.laneId)) {
+      others.push(info);
+      continue;
+    }
+    byLane.set(adoptable.meta.laneId, [...(byLane.get(adoptable.meta.laneId) ?? []), adoptable]);
+    kept.set(info.ptyId, info.started.pid);
+  }
+  return { byLane, kept, others };
+}
+
+/** Stops the trees of host PTYs nobody takes over (TERM, grace, KILL) and has the host forget them. */
+export async function endUnadopted(
+  host: HostBackend | null,
+  ptys: readonly HostPtyInfo[],
+  graceMs: number,
+): Promise<void> {
+  if (host === null || ptys.length === 0) return;
+  const selectors = ptys.map((info) => ({
+    leader: { pid: info.started.pid, startTime: info.started.startTime },
+    tag: { name: PTY_ID_VARIABLE, value: info.ptyId },
+  }));
+  await stopProcessTrees(selectors, { graceMs, giveUpAfterMs: 2_000 });
+  await Promise.all(ptys.map((info) => host.end(info.ptyId).catch(() => undefined)));
+}
