@@ -100,4 +100,10 @@ export {
 } from './supervision/runtime/housekeeping.js';
 export { type LaneListing, listLanes } from './supervision/runtime/lane-listing.js';
 export { createRuntime, reconcile } from './supervision/runtime/runtime.js';
+export {
+  type AttachOptions,
+  attachTerminal,
+  type TerminalAttachment,
+  type ViewerEvents,
+} from './supervision/runtime/terminal-attach.js';
 export type { ReconciliationReport, Runtime, RuntimeOptions } from './supervision/runtime/types.js';

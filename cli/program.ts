@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { addAttachCommand } from './commands/attach.js';
 import { addDemoCommand } from './commands/demo.js';
 import { addLaneCommands } from './commands/lanes.js';
 import { addPruneCommand } from './commands/prune.js';
@@ -23,6 +24,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   addDemoCommand(program, io);
   addRunCommand(program, io);
   addLaneCommands(program, io);
+  addAttachCommand(program, io);
   addReconcileCommand(program, io);
   addPruneCommand(program, io);
   if (argv.length === 0) {

@@ -59,6 +59,8 @@ export interface PtySessionEvents {
   signaled(record: SignalRecord): void;
   /** The backend lost the terminal (its host died): its processes are no longer watched. */
   lost(reason: string): void;
+  /** Someone else resized the terminal (a viewer attached through the host): its size now. */
+  resized?(cols: number, rows: number): void;
 }
 
 export interface PtySession {

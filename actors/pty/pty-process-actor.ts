@@ -10,6 +10,8 @@ export interface PtyProcessSink {
   spawned(session: PtySession): void;
   data(chunk: string): void;
   signaled(record: SignalRecord): void;
+  /** Someone else resized the terminal. */
+  resized(cols: number, rows: number): void;
 }
 
 export interface PtyProcessOptions {
@@ -57,6 +59,7 @@ export function createPtyProcessLogic(lookup: (ptyId: string) => PtyProcessOptio
     begin(options.request, {
       data: (chunk) => sink.data(chunk),
       signaled: (record) => sink.signaled(record),
+      resized: (cols, rows) => sink.resized(cols, rows),
       exited: (exit) => report({ type: 'EXITED', exitCode: exit.exitCode, signal: exit.signal }),
       treeGone: () => report({ type: 'TREE_GONE' }),
       lost: (reason) => report({ type: 'LOST', reason }),

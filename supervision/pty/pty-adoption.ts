@@ -30,6 +30,12 @@ export interface Adoptable {
 
 export function adoptableOf(info: HostPtyInfo): Adoptable | undefined {
   if (!info.lingering || info.ending || info.exit !== null) return undefined;
+  const meta = metaOf(info);
+  return meta === undefined ? undefined : { info, meta };
+}
+
+/** The host's record of a PTY, when it reads. */
+export function metaOf(info: HostPtyInfo): PtyMeta | undefined {
   const meta = ptyMetaSchema.safeParse(info.meta);
-  return meta.success ? { info, meta: meta.data } : undefined;
+  return meta.success ? meta.data : undefined;
 }

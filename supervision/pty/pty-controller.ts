@@ -139,6 +139,7 @@ export class PtyController implements Pty {
         spawned: (session) => this.#onSpawned(session),
         data: (chunk) => this.#onData(chunk),
         signaled: (record) => this.#publish('pty.signal', { ...this.#ref(), ...record }),
+        resized: (cols, rows) => this.#resized(cols, rows),
       },
       adopt: options.adoption !== undefined,
     };
@@ -207,6 +208,11 @@ export class PtyController implements Pty {
     this.#assertRunning('resize');
     this.#output.flush();
     this.#actor?.send({ type: 'RESIZE', cols, rows });
+    this.#resized(cols, rows);
+  }
+
+  #resized(cols: number, rows: number): void {
+    this.#output.flush();
     this.#cols = cols;
     this.#rows = rows;
     this.#publish('pty.resized', { ...this.#ref(), cols, rows });

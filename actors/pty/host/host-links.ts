@@ -48,6 +48,11 @@ abstract class Channels {
     return this.#byChannel.get(channel);
   }
 
+  /** This link's listener of a PTY (to leave it out of what it caused). */
+  protected listenerOf(pty: HostedPty): PtyListener | undefined {
+    return this.#listeners.get(pty);
+  }
+
   protected drop(channel: number): void {
     const pty = this.#byChannel.get(channel);
     if (pty === undefined) return;
@@ -201,7 +206,7 @@ export class RuntimeLink extends Channels implements Link {
     if (pty === undefined) return;
     switch (message.t) {
       case 'resize':
-        pty.resize(message.cols, message.rows);
+        pty.resize(message.cols, message.rows, this.listenerOf(pty));
         break;
       case 'signal':
         pty.session.signalGroup(message.signal);
@@ -315,6 +320,9 @@ export class ViewerLink extends Channels implements Link {
         resized: (cols, rows) => send(this.socket, { t: 'resized', channel, cols, rows }),
       }));
       this.#views.set(channel, view);
+      if (!message.readOnly && validSize(message.cols) && validSize(message.rows)) {
+        pty.resize(message.cols, message.rows, this.listenerOf(pty));
+      }
       const screen = await pty.snapshot();
       Object.assign(view, { behind: false, through: screen.through });
       send(this.socket, {
@@ -332,12 +340,17 @@ export class ViewerLink extends Channels implements Link {
       send(this.socket, { t: 'pong', id: message.id });
       return;
     }
+    if (message.t === 'list') {
+      send(this.socket, { t: 'ptys', id: message.id, ptys: [...this.host.ptys.values()].map((pty) => pty.info()) });
+      return;
+    }
     if (!('channel' in message)) return;
     const pty = this.ptyOf(message.channel);
     const view = this.#views.get(message.channel);
     if (pty === undefined || view === undefined) return;
-    if (message.t === 'resize' && !view.readOnly) pty.resize(message.cols, message.rows);
-    else if (message.t === 'detach') {
+    if (message.t === 'resize' && !view.readOnly && validSize(message.cols) && validSize(message.rows)) {
+      pty.resize(message.cols, message.rows, this.listenerOf(pty));
+    } else if (message.t === 'detach') {
       this.drop(message.channel);
       this.#views.delete(message.channel);
     } else if (message.t === 'ack' && message.chars !== undefined) {
@@ -363,4 +376,9 @@ export class ViewerLink extends Channels implements Link {
     Object.assign(view, { behind: false, through: screen.through });
     send(this.socket, { t: 'redraw', channel, snapshot: screen.data, cols: screen.cols, rows: screen.rows });
   }
+}
+
+/** Terminal sizes a client may ask for (as `pty.resize` accepts). */
+function validSize(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 10_000;
 }

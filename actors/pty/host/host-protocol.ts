@@ -60,7 +60,15 @@ export type ClientMessage =
   /** Forget a lingering PTY nobody will adopt (its processes are stopped by the runtime, by tag). */
   | { readonly t: 'end'; readonly id: number; readonly ptyId: string }
   | { readonly t: 'snapshot'; readonly id: number; readonly ptyId: string; readonly scrollbackLines?: number }
-  | { readonly t: 'attach'; readonly id: number; readonly ptyId: string; readonly readOnly: boolean }
+  /** A viewer's size (when it may type) is the PTY's from now on: the most recent attach or resize wins. */
+  | {
+      readonly t: 'attach';
+      readonly id: number;
+      readonly ptyId: string;
+      readonly readOnly: boolean;
+      readonly cols?: number;
+      readonly rows?: number;
+    }
   | { readonly t: 'ping'; readonly id: number }
   | { readonly t: 'resize'; readonly channel: number; readonly cols: number; readonly rows: number }
   | { readonly t: 'signal'; readonly channel: number; readonly signal: string }

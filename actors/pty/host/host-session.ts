@@ -138,6 +138,9 @@ export class HostSession implements PtySession {
       case 'signaled':
         this.events.signaled(message.record);
         break;
+      case 'resized':
+        this.events.resized?.(message.cols, message.rows);
+        break;
     }
   }
 

@@ -135,12 +135,13 @@ export class HostedPty {
     this.#applyFlow();
   }
 
-  resize(cols: number, rows: number): void {
+  /** Everyone but `by` (who asked for it) hears of the new size. */
+  resize(cols: number, rows: number, by?: PtyListener): void {
     if (this.exit !== null) return;
     this.cols = cols;
     this.rows = rows;
     this.session.resize(cols, rows);
-    for (const listener of this.listeners) listener.resized(cols, rows);
+    for (const listener of this.listeners) if (listener !== by) listener.resized(cols, rows);
   }
 
   /** The screen, with the count of characters of output it accounts for (later ones are deltas). */

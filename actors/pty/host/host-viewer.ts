@@ -1,0 +1,162 @@
+import { existsSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { LanevisorError } from '../../../bus/errors.js';
+import type { PtyExit } from '../driver.js';
+import { encodeInput, type Frame, FrameDecoder, FrameKind } from './framing.js';
+import { ensureSocketDir, hostPathsOf, readToken } from './host-paths.js';
+import {
+  type ClientMessage,
+  HOST_PROTOCOL_VERSION,
+  type HostMessage,
+  type HostPtyInfo,
+  send,
+} from './host-protocol.js';
+
+/**
+ * A viewer's connection to a state directory's terminal host (`lanevisor attach`): it lists the
+ * PTYs the host holds and attaches to one, getting its screen first and then its output, typing
+ * into it and resizing it. It never starts a host: with none running there is nothing to see.
+ */
+export interface ViewerEvents {
+  output(data: string): void;
+  /** The viewer fell behind and caught up: draw this screen instead of what it missed. */
+  redraw(screen: string, cols: number, rows: number): void;
+  exited(exit: PtyExit): void;
+  /** The connection to the host ended without a detach. */
+  lost(reason: string): void;
+}
+
+export interface Attached {
+  readonly screen: string;
+  readonly cols: number;
+  readonly rows: number;
+  write(data: string | Uint8Array): void;
+  resize(cols: number, rows: number): void;
+  /** What the viewer has shown: the host sends more once it is within its bound. */
+  shown(chars: number): void;
+  detach(): Promise<void>;
+}
+
+export class HostViewer {
+  readonly #decoder = new FrameDecoder();
+  readonly #waiting = new Map<number, (message: HostMessage) => void>();
+  #events: ViewerEvents | undefined;
+  #channel = 0;
+  #nextId = 1;
+  #detaching = false;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Frame[];
+      try {
+        frames = this.#decoder.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) this.#receive(frame);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      for (const resolve of this.#waiting.values())
+        resolve({ t: 'refused', reason: 'the terminal host closed the connection' });
+      this.#waiting.clear();
+      if (!this.#detaching) this.#events?.lost('the terminal host closed the connection');
+    });
+  }
+
+  /** Connects to the host of `stateDir`; NOT_FOUND when none runs there. */
+  static async connect(stateDir: string): Promise<HostViewer> {
+    const paths = hostPathsOf(stateDir);
+    const absent = () =>
+      new LanevisorError('NOT_FOUND', `no terminal host runs for ${stateDir}: there is no terminal to attach to`);
+    if (!existsSync(paths.socket) || !existsSync(paths.tokenFile)) throw absent();
+    ensureSocketDir(paths.socketDir);
+    const socket = await new Promise<Socket | undefined>((resolve) => {
+      const attempt = createConnection(paths.socket);
+      attempt.once('connect', () => resolve(attempt));
+      attempt.once('error', () => resolve(undefined));
+    });
+    if (socket === undefined) throw absent();
+    const viewer = new HostViewer(socket);
+    send(socket, { t: 'hello', token: readToken(paths.tokenFile), version: HOST_PROTOCOL_VERSION, role: 'viewer' });
+    const welcome = await viewer.#reply(0);
+    if (welcome.t !== 'welcome') {
+      socket.destroy();
+      throw new LanevisorError(
+        'INVALID_STATE',
+        `the terminal host refused: ${'reason' in welcome ? welcome.reason : welcome.t}`,
+      );
+    }
+    return viewer;
+  }
+
+  async list(): Promise<HostPtyInfo[]> {
+    const reply = await this.#request({ t: 'list', id: 0 });
+    return reply.t === 'ptys' ? [...reply.ptys] : [];
+  }
+
+  async attach(
+    ptyId: string,
+    options: { readonly readOnly: boolean; readonly cols?: number; readonly rows?: number },
+    events: ViewerEvents,
+  ): Promise<Attached> {
+    this.#events = events;
+    const reply = await this.#request({ t: 'attach', id: 0, ptyId, ...options });
+    if (reply.t === 'error') throw new LanevisorError(reply.code as never, reply.message);
+    if (reply.t !== 'attached') throw new LanevisorError('INVALID_STATE', `the terminal host answered ${reply.t}`);
+    this.#channel = reply.channel;
+    const channel = reply.channel;
+    return {
+      screen: reply.snapshot,
+      cols: reply.cols,
+      rows: reply.rows,
+      write: (data) => {
+        if (!this.socket.destroyed) this.socket.write(encodeInput(channel, data));
+      },
+      resize: (cols, rows) => send(this.socket, { t: 'resize', channel, cols, rows }),
+      shown: (chars) => send(this.socket, { t: 'ack', channel, chars }),
+      detach: () => this.close(),
+    };
+  }
+
+  /** Leaves the PTY running. */
+  async close(): Promise<void> {
+    this.#detaching = true;
+    if (this.#channel !== 0) send(this.socket, { t: 'detach', channel: this.#channel });
+    await new Promise<void>((resolve) => {
+      if (this.socket.destroyed) resolve();
+      else {
+        this.socket.once('close', () => resolve());
+        this.socket.end();
+      }
+    });
+  }
+
+  #request(message: Extract<ClientMessage, { id: number }>): Promise<HostMessage> {
+    const id = this.#nextId++;
+    send(this.socket, { ...message, id });
+    return this.#reply(id);
+  }
+
+  #reply(id: number): Promise<HostMessage> {
+    return new Promise((resolve) => this.#waiting.set(id, resolve));
+  }
+
+  #receive(frame: Frame): void {
+    if (frame.kind === FrameKind.OUTPUT) {
+      if (frame.channel === this.#channel) this.#events?.output(frame.data.toString('utf8'));
+      return;
+    }
+    if (frame.kind !== FrameKind.CONTROL) return;
+    const message = frame.message as HostMessage;
+    const id = 'id' in message ? message.id : message.t === 'welcome' || message.t === 'refused' ? 0 : undefined;
+    if (id !== undefined) {
+      this.#waiting.get(id)?.(message);
+      this.#waiting.delete(id);
+      return;
+    }
+    if (message.t === 'redraw') this.#events?.redraw(message.snapshot, message.cols, message.rows);
+    else if (message.t === 'exited') this.#events?.exited(message.exit);
+  }
+}
