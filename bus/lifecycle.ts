@@ -209,6 +209,8 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
     lostPtys: z.array(z.string()),
     /** PTYs the terminal host kept running: taken over, same ids and pids. */
     adoptedPtys: z.array(z.string()),
+    /** Permanent or transient PTYs whose processes were gone: started again under their ids, their old screens above. */
+    revivedPtys: z.array(z.string()),
   }),
   'lane.shared': z.strictObject({ ...laneRef }),
   'lane.agent_attached': z.strictObject({ ...laneRef, agentId: z.string() }),

@@ -26,6 +26,8 @@ export interface PtyStartRequest {
   readonly scrollbackLines?: number;
   /** What a runtime adopting the PTY after a crash needs of it (restart type, name, …); kept as it is by the host. */
   readonly meta?: Readonly<Record<string, unknown>>;
+  /** Shown before the program's own output (a screen restored from before a reboot): put in the mirror first. */
+  readonly preface?: string;
 }
 
 /** A terminal's screen as escape sequences, and the size it was drawn at. */

@@ -27,6 +27,7 @@ export class LocalPtySession implements PtySession {
   ) {
     this.#input = new PacedWriter(child, request.maxPendingInputBytes);
     this.#mirror = new TerminalMirror(request.spawn.cols, request.spawn.rows, request.scrollbackLines, mirrorWhenQuiet);
+    if (request.preface !== undefined) this.#mirror.push(request.preface);
     this.#signaller = new TreeSignaller(
       { leader: { pid: started.pid, startTime: started.startTime }, tag: request.tag },
       (record) => events.signaled(record),
@@ -83,6 +84,16 @@ export class LocalPtySession implements PtySession {
   resize(cols: number, rows: number): void {
     this.#mirror.resize(cols, rows);
     this.child.resize(cols, rows);
+  }
+
+  /** The normal screen and its history, to show above the program when it is started again after a reboot. */
+  history(): Promise<string> {
+    return this.#mirror.snapshot(undefined, true);
+  }
+
+  /** Grows with output: see TerminalMirror.changes. */
+  get shownChanges(): number {
+    return this.#mirror.changes;
   }
 
   async snapshot(options: { readonly scrollbackLines?: number } = {}): Promise<PtyScreen> {

@@ -38,6 +38,7 @@ export class TerminalMirror {
   #head = 0;
   #pendingBytes = 0;
   #eagerAt = 0;
+  #changes = 0;
   #restart = false;
   #timer: NodeJS.Timeout | undefined;
   #parsing: Promise<void> | undefined;
@@ -56,6 +57,7 @@ export class TerminalMirror {
 
   push(data: string): void {
     if (this.#disposed || data.length === 0) return;
+    this.#changes++;
     this.#pending.push({ data });
     this.#pendingBytes += data.length;
     if (this.#pendingBytes > MIRROR_MAX_BACKLOG_BYTES) this.#dropOldest();
@@ -79,13 +81,25 @@ export class TerminalMirror {
     this.#pending.push({ cols, rows });
   }
 
-  /** The screen, history (at most `scrollbackLines` lines) and modes, as escape sequences. */
-  async snapshot(scrollbackLines: number = this.scrollbackLines): Promise<string> {
+  /**
+   * The screen, history (at most `scrollbackLines` lines) and modes, as escape sequences. As
+   * `history` (what a program started again shows above its own output), only the normal screen
+   * and its history: no alternate screen, no modes left on.
+   */
+  async snapshot(scrollbackLines: number = this.scrollbackLines, history = false): Promise<string> {
     await this.#catchUp();
     const serializer = this.#serializer;
     return serializer === undefined
       ? ''
-      : serializer.serialize({ scrollback: Math.min(scrollbackLines, this.scrollbackLines) });
+      : serializer.serialize({
+          scrollback: Math.min(scrollbackLines, this.scrollbackLines),
+          ...(history ? { excludeAltBuffer: true, excludeModes: true } : {}),
+        });
+  }
+
+  /** Grows with every chunk of output: a value other than one read earlier means something new was shown. */
+  get changes(): number {
+    return this.#changes;
   }
 
   get size(): { readonly cols: number; readonly rows: number } {

@@ -86,7 +86,8 @@ async function attach(lane: string, flags: AttachFlags, io: CliIo): Promise<numb
         const code = exit.exitCode ?? EXIT_SIGNAL_BASE + (osConstants.signals[exit.signal as NodeJS.Signals] ?? 0);
         finish(code, `the PTY ended (${exit.exitCode === null ? exit.signal : `exit ${exit.exitCode}`})`);
       },
-      lost: (reason) => finish(EXIT_FAILURE, `${reason}; the PTY may still run (lanevisor attach ${lane} to try again)`),
+      lost: (reason) =>
+        finish(EXIT_FAILURE, `${reason}; the PTY may still run (lanevisor attach ${lane} to try again)`),
     },
   );
   const terminal = attached;

@@ -150,6 +150,14 @@ export class LaneController implements Lane, PtyOwner {
     );
   }
 
+  /** Starts again a PTY whose processes were lost (a reboot), under its id, its old screen shown first. */
+  async revivePty(ptyId: string, options: SpawnPtyOptions, preface: string): Promise<Pty> {
+    return this.#run(
+      () => this.ctx.ptys.revive(this.id, this.worktreePath, { ptyId, options, preface }, this),
+      correlationIdNow(this.ctx),
+    );
+  }
+
   /** Makes the PTY's handle, has the lane machine spawn its generation, and waits until it runs and is journaled. */
   async #run(make: () => PtyController, correlationId: string, generation?: number): Promise<Pty> {
     const pty = this.ctx.bus.withCorrelation(correlationId, make);

@@ -57,6 +57,8 @@ export interface PtyControllerOptions {
   readonly meta: PtyMeta;
   /** Taking over a PTY a dead runtime left: where its output goes on, how often it was restarted. */
   readonly adoption?: { readonly startOffset: number; readonly restarts: number };
+  /** Shown first, before the program's output (a screen restored after its processes were lost). */
+  readonly preface?: string;
   /** The runtime's clock for activity watches. */
   readonly activity: ActivityClock;
 }
@@ -134,6 +136,7 @@ export class PtyController implements Pty {
         maxPendingInputBytes: limits.maxPendingInputBytes,
         scrollbackLines: limits.scrollbackLines,
         meta: options.meta,
+        ...(options.preface === undefined ? {} : { preface: options.preface }),
       },
       sink: {
         spawned: (session) => this.#onSpawned(session),
@@ -144,6 +147,7 @@ export class PtyController implements Pty {
       adopt: options.adoption !== undefined,
     };
     options.processes.register(identity.ptyId, this.#process);
+    if (options.preface !== undefined) this.#output.push(options.preface);
   }
 
   get pid(): number {
@@ -191,7 +195,8 @@ export class PtyController implements Pty {
   restarting(): void {
     this.#restarts++;
     // The host's record of the next generation says how often it was restarted, for an adopter.
-    this.#process.request = { ...this.#process.request, meta: { ...this.options.meta, restarts: this.#restarts } };
+    const { preface: _shownOnce, ...request } = this.#process.request;
+    this.#process.request = { ...request, meta: { ...this.options.meta, restarts: this.#restarts } };
   }
 
   write(data: string | Uint8Array): void {

@@ -100,6 +100,20 @@ export class PtyFactory {
     return this.#make(laneId, cwd, options, owner, createPtyId(), undefined);
   }
 
+  /**
+   * A PTY started again after its processes were lost (a reboot, a linger that ran out), under
+   * its old id, showing `preface` (its restored screen) above the new program's output.
+   */
+  revive(
+    laneId: LaneId,
+    cwd: string,
+    revival: { ptyId: string; options: SpawnPtyOptions; preface: string },
+    owner: PtyOwner,
+  ): PtyController {
+    if (!isPtyId(revival.ptyId)) throw new LanevisorError('INVALID_ARGUMENT', `not a PTY id: ${revival.ptyId}`);
+    return this.#make(laneId, cwd, revival.options, owner, revival.ptyId, undefined, revival.preface);
+  }
+
   /** A PTY a dead runtime left running in the terminal host, made again under its own id: its first generation adopts it. */
   adopt(laneId: LaneId, cwd: string, adoptable: Adoptable, owner: PtyOwner): PtyController {
     if (!isPtyId(adoptable.info.ptyId))
@@ -117,6 +131,7 @@ export class PtyFactory {
     owner: PtyOwner,
     ptyId: PtyId,
     adoption: { startOffset: number; restarts: number } | undefined,
+    preface?: string,
   ): PtyController {
     if (!isLaneId(laneId)) throw new LanevisorError('INVALID_ARGUMENT', `not a lane id: ${JSON.stringify(laneId)}`);
     assertDirectory(cwd);
@@ -127,6 +142,7 @@ export class PtyFactory {
       );
     }
     const identity = { ptyId, laneId, runtimeId: this.options.runtimeId, cwd };
+    const meta = ptyMetaOf(laneId, options, adoption?.restarts ?? 0);
     const pty = new PtyController({
       bus: this.options.bus,
       backend: this.options.backend,
@@ -136,8 +152,9 @@ export class PtyFactory {
       limits: this.limits,
       correlationId: this.options.bus.currentCorrelationId() ?? createCorrelationId(),
       activity: this.#activity,
-      meta: ptyMetaOf(laneId, options, adoption?.restarts ?? 0),
+      meta,
       ...(adoption === undefined ? {} : { adoption }),
+      ...(preface === undefined ? {} : { preface }),
       owner: {
         generationEnded: (controller, outcome) => owner.generationEnded(controller, outcome),
         terminate: (controller, graceMs) => owner.terminate(controller, graceMs),
@@ -152,6 +169,8 @@ export class PtyFactory {
             sid: spawned.sid,
             startTime: spawned.startTime,
             spawnedAt: Date.now(),
+            restart: controller.restart,
+            options: meta.options,
           });
           this.registry.record({
             ptyId: controller.id,

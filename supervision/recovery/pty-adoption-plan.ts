@@ -1,10 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { stopProcessTrees } from '../../actors/process/tree-signaller.js';
 import type { HostBackend } from '../../actors/pty/host/host-client.js';
 import type { HostPtyInfo } from '../../actors/pty/host/host-protocol.js';
+import { screenFileOf } from '../../actors/pty/host/screen-keeper.js';
 import { type Adoptable, adoptableOf } from '../pty/pty-adoption.js';
 import { PTY_ID_VARIABLE } from '../pty/spawn-request.js';
+import type { SpawnPtyOptions } from '../pty/types.js';
 import type { LaneRecord } from '../state/lane-records.js';
+import type { PtyJournalRecord } from '../state/process-journal.js';
 
 /**
  * Which of the PTYs the terminal host kept after their runtime died are taken over: those of
@@ -42,6 +45,34 @@ export async function planAdoptions(host: HostBackend | null, records: readonly 
     kept.set(info.ptyId, info.started.pid);
   }
   return { byLane, kept, others };
+}
+
+/** A PTY of a lane that comes back whose processes are gone: started again, its old screen shown first. */
+export interface Revival {
+  readonly ptyId: string;
+  readonly options: SpawnPtyOptions;
+  /** The screen it showed (kept by the host), and a line saying it was started again. */
+  readonly preface: string;
+}
+
+export const RESTORED_MARKER = '\r\n\u001b[2m[lanevisor: history restored; the program was started again]\u001b[0m\r\n';
+
+/**
+ * Of a lane's lost PTYs, those to start again: permanent or transient ones whose journal record
+ * says how they were made. Their screens are read; every lost PTY's kept screen is removed (a
+ * started-again one gets a new one from the host).
+ */
+export function revivalsOf(stateDir: string, records: readonly PtyJournalRecord[], lost: readonly string[]): Revival[] {
+  const revivals: Revival[] = [];
+  for (const ptyId of lost) {
+    const record = records.find((r) => r.ptyId === ptyId);
+    const file = screenFileOf(stateDir, ptyId);
+    const screen = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    rmSync(file, { force: true });
+    if (record?.options === undefined || (record.restart !== 'permanent' && record.restart !== 'transient')) continue;
+    revivals.push({ ptyId, options: record.options as SpawnPtyOptions, preface: `${screen}${RESTORED_MARKER}` });
+  }
+  return revivals;
 }
 
 /** Stops the trees of host PTYs nobody takes over (TERM, grace, KILL) and has the host forget them. */

@@ -17,7 +17,7 @@ import type { LaneRecord, LaneRecordStore } from '../state/lane-records.js';
 import type { ProcessJournal } from '../state/process-journal.js';
 import { planOrphans, previewOrphans, removeOrphans } from './orphan-recovery.js';
 import { planProcessRecovery, RECOVERY_GRACE_MS, stopOrphanProcesses } from './process-recovery.js';
-import { endUnadopted, planAdoptions } from './pty-adoption-plan.js';
+import { endUnadopted, planAdoptions, type Revival, revivalsOf } from './pty-adoption-plan.js';
 
 /**
  * Bringing a repository back to a known state after a runtime died: first the processes it left
@@ -33,12 +33,23 @@ export interface RecoveryContext {
   readonly journal: ProcessJournal;
   /** The terminal host, whose PTYs of dead runtimes are taken over (or ended). */
   readonly ptyHost: HostBackend | null;
+  /** Where the host keeps the screens of PTYs (for PTYs started again). */
+  readonly stateDir: string;
 }
 
 /** How the runtime brings a recorded lane back, or finishes it. */
 export interface LaneRecovery {
-  /** Brings the lane back `ready`, taking over `adopt` (the host's PTYs of it); resolves with the ids adopted. */
-  resume(record: LaneRecord, lostPtys: readonly string[], adopt: readonly Adoptable[]): Promise<readonly string[]>;
+  /**
+   * Brings the lane back `ready`, taking over `adopt` (the host's PTYs of it) and starting again
+   * `revive` (PTYs whose processes are gone, permanent or transient, with their old screens);
+   * resolves with the ids adopted.
+   */
+  resume(
+    record: LaneRecord,
+    lostPtys: readonly string[],
+    adopt: readonly Adoptable[],
+    revive: readonly Revival[],
+  ): Promise<readonly string[]>;
   /** Cleans the lane (discarding when the record says so); rejects when a step failed. */
   clean(record: LaneRecord): Promise<{ readonly report: CleanupReport; readonly branch: LaneBranchOutcome }>;
 }
@@ -121,11 +132,9 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     const recovery = options.lanes;
     await Promise.all(
       resumed.map(async (record) => {
-        const ids = await recovery.resume(
-          record,
-          processPlan.lostPtys.get(record.laneId) ?? [],
-          adoptions.byLane.get(record.laneId) ?? [],
-        );
+        const lost = processPlan.lostPtys.get(record.laneId) ?? [];
+        const revive = revivalsOf(ctx.stateDir, ptys.records, lost);
+        const ids = await recovery.resume(record, lost, adoptions.byLane.get(record.laneId) ?? [], revive);
         for (const id of ids) adopted.add(id);
       }),
     );

@@ -247,9 +247,10 @@ class LanevisorRuntime implements Runtime {
     this.reconciliation = await reconcileStartup(this.ctx, {
       ...(graceMs === undefined ? {} : { graceMs }),
       lanes: {
-        resume: async (record, lostPtys, adopt) => {
+        resume: async (record, lostPtys, adopt, revive) => {
           const lane = this.#startRecorded(record, 'ready');
           const adopted: string[] = [];
+          const revived: string[] = [];
           const lost = [...lostPtys];
           for (const adoptable of adopt) {
             const taken = await lane.adoptPty(adoptable).then(
@@ -258,12 +259,20 @@ class LanevisorRuntime implements Runtime {
             );
             (taken ? adopted : lost).push(adoptable.info.ptyId);
           }
+          for (const revival of revive) {
+            const started = await lane.revivePty(revival.ptyId, revival.options, revival.preface).then(
+              () => true,
+              () => false,
+            );
+            if (started) revived.push(revival.ptyId);
+          }
           this.ctx.bus.publishLifecycle('lane.resumed', {
             laneId: lane.id,
             worktreePath: lane.worktreePath,
             branch: lane.branch,
-            lostPtys: lost,
+            lostPtys: lost.filter((id) => !revived.includes(id)),
             adoptedPtys: adopted,
+            revivedPtys: revived,
           });
           return adopted;
         },

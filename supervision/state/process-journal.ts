@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { idPattern } from '../../bus/ids.js';
+import { spawnOptionsSchema } from '../pty/spawn-request.js';
 import { ensurePrivateDirectory, removeFileSafely, writeFileAtomic } from './atomic-file.js';
 import { type RecordProblem, readRecords } from './record-files.js';
 
@@ -24,6 +25,9 @@ export const ptyJournalRecordSchema = z.strictObject({
   sid: z.number().int().positive(),
   startTime: z.number().int().min(0),
   spawnedAt: z.number().int(),
+  /** How it was made and what happens when it ends: a runtime after a reboot starts a permanent or transient one again. */
+  restart: z.enum(['permanent', 'transient', 'temporary']).optional(),
+  options: spawnOptionsSchema.optional(),
 });
 export type PtyJournalRecord = z.infer<typeof ptyJournalRecordSchema>;
 

@@ -8,6 +8,7 @@ import type { HostPaths } from './host-paths.js';
 import { ensureSocketDir, tokensMatch } from './host-paths.js';
 import { type ClientMessage, HOST_PROTOCOL_VERSION, send } from './host-protocol.js';
 import type { HostedPty } from './hosted-pty.js';
+import { SCREEN_PERSIST_MS, ScreenKeeper } from './screen-keeper.js';
 
 /**
  * The terminal host: one process per state directory, in its own session, holding the PTYs of
@@ -42,10 +43,13 @@ export class HostServer {
   readonly #server: Server;
   #idleSince = performance.now();
   #timer: NodeJS.Timeout | undefined;
+  #screenTimer: NodeJS.Timeout | undefined;
+  readonly #screens: ScreenKeeper;
   #closing = false;
 
   constructor(private readonly options: HostServerOptions) {
     this.#server = createServer((socket) => this.#accept(socket));
+    this.#screens = new ScreenKeeper(options.stateDir, options.log);
   }
 
   /** Listens on the socket; resolves false when another live host already does (this one should exit). */
@@ -62,6 +66,7 @@ export class HostServer {
           });
         });
         this.#timer = setInterval(() => this.#checkIdle(), IDLE_CHECK_MS);
+        this.#screenTimer = setInterval(() => void this.#screens.persist(this.ptys.values()), SCREEN_PERSIST_MS);
         this.options.log(`listening on ${socket}`);
         return true;
       } catch (error) {
@@ -83,6 +88,7 @@ export class HostServer {
     if (this.#closing) return;
     this.#closing = true;
     clearInterval(this.#timer);
+    clearInterval(this.#screenTimer);
     for (const link of this.#links) link.socket.destroy();
     for (const pty of this.ptys.values()) pty.session.close();
     this.ptys.clear();
@@ -98,8 +104,9 @@ export class HostServer {
     }
   }
 
-  /** Forgets a PTY (its runtime is done with it). */
-  forget(pty: HostedPty): void {
+  /** Forgets a PTY; `done`: its runtime is done with it, so its kept screen goes too. */
+  forget(pty: HostedPty, done = true): void {
+    if (done) this.#screens.forget(pty.ptyId);
     this.ptys.delete(pty.ptyId);
     clearTimeout(lingerTimers.get(pty));
     lingerTimers.delete(pty);
@@ -134,7 +141,8 @@ export class HostServer {
       const done = () => {
         clearTimeout(kill);
         pty.session.close();
-        this.forget(pty);
+        // Its screen stays, for a runtime that starts it again.
+        this.forget(pty, false);
       };
       if (pty.exit !== null && pty.treeGone) done();
       else pty.listeners.add({ ...IGNORE, treeGone: done });
@@ -147,7 +155,7 @@ export class HostServer {
     if (pty.runtimeId !== null || !this.ptys.has(pty.ptyId)) return;
     this.log(`${pty.ptyId} ended while lingering`);
     pty.session.close();
-    this.forget(pty);
+    this.forget(pty, false);
   }
 
   #accept(socket: Socket): void {

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SCREEN_PERSIST_MS } from '../../../actors/pty/host/screen-keeper.js';
 import type { EventEnvelope } from '../../../bus/envelopes.js';
 import { createBus } from '../../../bus/local-bus.js';
 import type { Pty } from '../../../supervision/pty/types.js';
@@ -93,7 +94,7 @@ describe('re-adoption of terminals after the orchestrator died', () => {
     const firstBatch = events.find(
       (e) => e.topic === 'pty.output' && (e.payload as { ptyId: string }).ptyId === counter.ptyId,
     );
-    expect((firstBatch?.payload as { offset: number }).offset).toBeGreaterThan(0);
+    expect((firstBatch?.payload as { offset: number } | undefined)?.offset).toBeGreaterThan(0);
 
     // It is driven as any other: input, resize, signals, and a cleanup that leaves nothing.
     adopted.resize(100, 40);
@@ -153,4 +154,55 @@ describe('re-adoption of terminals after the orchestrator died', () => {
     );
     await waitUntil(() => !isAlive(host), 'the host to exit', 8_000);
   }, 30_000);
+
+  it('after a reboot (host and runtime gone), a permanent PTY starts again under its id with its old screen above; a temporary one is lost', async () => {
+    repo = createTempRepo();
+    const crash = new CrashRun(
+      repo.path,
+      [
+        { type: 'create', label: 'reboot' },
+        { type: 'pty', label: 'reboot', kind: 'count', restart: 'permanent' },
+        { type: 'pty', label: 'reboot', kind: 'trap' },
+      ],
+      ON_HOST,
+    );
+    crashes.push(crash);
+    const kept = (await crash.opDone(1)) as { ptyId: string; pid: number };
+    const lost = (await crash.opDone(2)) as { ptyId: string };
+    const screens = join(repo.path, '.git', 'lanevisor', 'screens');
+    await waitUntil(
+      () => existsSync(join(screens, `${kept.ptyId}.ansi`)),
+      'the host to keep the screen',
+      SCREEN_PERSIST_MS + 3_000,
+    );
+    const host = Number(
+      /host (\d+): listening/.exec(readFileSync(join(repo.path, '.git', 'lanevisor', 'host.log'), 'utf8'))?.[1],
+    );
+    // What a power cut does to both.
+    process.kill(host, 'SIGKILL');
+    await crash.kill();
+    await waitUntil(() => !isAlive(kept.pid), 'the PTY to end with its host');
+
+    const events: EventEnvelope[] = [];
+    const next = await start(events);
+    const resumed = events.find((e) => e.topic === 'lane.resumed')?.payload as Record<string, string[]>;
+    expect(resumed).toMatchObject({ revivedPtys: [kept.ptyId], adoptedPtys: [], lostPtys: [lost.ptyId] });
+    const pty = next
+      .lanes()[0]
+      ?.ptys()
+      .find((p) => p.id === kept.ptyId) as Pty;
+    expect(pty).toMatchObject({ state: 'active', restart: 'permanent' });
+    expect(pty.pid).not.toBe(kept.pid);
+    const history = pty.scrollback();
+    expect(history).toMatch(/line \d+/);
+    expect(history).toContain('[lanevisor: history restored; the program was started again]');
+    // Its screen shows the old lines above the marker, and the new program's below.
+    await waitUntil(
+      () => pty.scrollback().split('history restored')[1]?.includes('started') === true,
+      'the new output',
+    );
+    const screen = await pty.snapshot();
+    expect(screen.indexOf('history restored')).toBeGreaterThan(screen.indexOf('line '));
+    expect(existsSync(join(screens, `${lost.ptyId}.ansi`))).toBe(false);
+  }, 60_000);
 });
