@@ -11,6 +11,8 @@ const TERMINAL_TESTS = [
   'test/system/**/*.test.ts',
   'test/actors/pty/*.test.ts',
 ];
+/** Tests of what only the terminal host does (they ask for it whatever the default): once is enough. */
+const HOST_ONLY_TESTS = ['test/supervision/recovery/adoption.test.ts', 'test/cli/attach.test.ts'];
 
 export default defineConfig({
   resolve: {
@@ -27,7 +29,15 @@ export default defineConfig({
     hookTimeout: 30_000,
     projects: [
       { extends: true, test: { name: 'host', include: ['test/**/*.test.ts'], env: { LANEVISOR_PTY_HOST: 'process' } } },
-      { extends: true, test: { name: 'inline', include: TERMINAL_TESTS, env: { LANEVISOR_PTY_HOST: 'inline' } } },
+      {
+        extends: true,
+        test: {
+          name: 'inline',
+          include: TERMINAL_TESTS,
+          exclude: HOST_ONLY_TESTS,
+          env: { LANEVISOR_PTY_HOST: 'inline' },
+        },
+      },
     ],
     coverage: {
       provider: 'v8',

@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IPty } from 'node-pty';
+import { HostBackend } from '../actors/pty/host/host-client.js';
+import { DEFAULT_OUTPUT_BUFFER_BYTES } from '../actors/pty/output-buffer.js';
 import { createLaneId, createRuntimeId } from '../bus/ids.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { StandalonePtys, type StandalonePtysOptions } from '../supervision/pty/standalone-ptys.js';
@@ -14,20 +16,38 @@ export const rawPty = require('node-pty') as typeof import('node-pty');
 export const BASH_ARGS = ['--norc', '--noprofile', '-i'];
 export const BASH_ENV = { PS1: '$ ', PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' };
 
-/** Our side: a PTY host on its own bus, in a temp directory. */
+/** Which backend our side uses: LANEVISOR_PTY_HOST (`process`, the terminal host, or `inline`; inline by default here). */
+export function benchBackend(): 'process' | 'inline' {
+  return process.env.LANEVISOR_PTY_HOST === 'process' ? 'process' : 'inline';
+}
+
+/** Our side: PTYs on their own bus, in a temp directory (also the host's state directory, with the terminal host). */
 export function createHarness(options: Partial<Omit<StandalonePtysOptions, 'bus' | 'runtimeId'>> = {}) {
   const bus = new LocalBus();
-  const host = new StandalonePtys({ bus, runtimeId: createRuntimeId(), ...options });
-  const laneId = createLaneId();
+  const runtimeId = createRuntimeId();
   const cwd = mkdtempSync(join(tmpdir(), 'lanevisor-bench-'));
+  const terminalHost =
+    benchBackend() === 'process'
+      ? new HostBackend({
+          stateDir: cwd,
+          runtimeId,
+          lingerMs: 0,
+          graceMs: 1_000,
+          outputBufferBytes: options.pty?.outputBufferBytes ?? DEFAULT_OUTPUT_BUFFER_BYTES,
+        })
+      : undefined;
+  const host = new StandalonePtys({ bus, runtimeId, ...options, ...(terminalHost ? { backend: terminalHost } : {}) });
+  const laneId = createLaneId();
   return {
     bus,
     host,
+    terminalHost,
     cwd,
     spawn: (spawnOptions: SpawnPtyOptions = { command: 'bash', args: BASH_ARGS, env: { PS1: '$ ' } }) =>
       host.spawnPty(laneId, cwd, spawnOptions),
     async dispose(): Promise<void> {
       await Promise.all(host.ptys().map((pty) => pty.terminate({ graceMs: 1_000 })));
+      await terminalHost?.close();
       rmSync(cwd, { recursive: true, force: true });
     },
   };

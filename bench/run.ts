@@ -5,6 +5,7 @@
  */
 import { errorMessage } from '../bus/errors.js';
 import { benchThroughput as benchBusThroughput, benchRequestLatency } from './bus.js';
+import { benchHostMemory, benchReadopt, benchSnapshot, benchSpawnWithHeap } from './host.js';
 import { benchCleanup, benchConcurrent, benchCreate } from './lanes.js';
 import {
   benchEcho,
@@ -40,7 +41,41 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'lanes.concurrent.50.disk': () => benchConcurrent(2_000, 50, 'disk'),
   'recovery.reconcile.50.disk': () => benchReconcile(2_000, 50, 3, 'disk'),
   'recovery.reconcile.50.tmpfs': () => benchReconcile(2_000, 50, 3, 'tmpfs'),
+  // The PTY benchmarks again through the terminal host; ratios are against raw in-process node-pty.
+  'host.spawn': onHost(() => benchSpawn(200, 0)),
+  'host.spawn.big_heap': onHost(() => benchSpawnWithHeap(60, 2_048)),
+  'host.echo.300_alive': onHost(() => benchEcho(1_000, 300)),
+  'host.throughput': onHost(() => benchThroughput(100_000_000, 3)),
+  'host.loop_delay.50_flooding': onHost(() => benchLoopDelay(50, 3)),
+  'host.rss_idle.300': onHost(() => benchIdleRss(300)),
+  'host.memory.1000': onHost(() => benchHostMemory(1_000)),
+  'host.snapshot': onHost(() => benchSnapshot(30)),
+  'host.readopt.50x2': onHost(() => benchReadopt(50, 2)),
+  // What CI runs (printed, failing only past 2x raw): a gross regression cannot land unseen.
+  'ci.host.spawn': onHost(() => withinTwiceRaw(benchSpawn(30, 0), 'p95Ratio')),
+  'ci.host.echo': onHost(() => withinTwiceRaw(benchEcho(200, 0), 'p50Ratio')),
 };
+
+/** Runs a benchmark with the terminal host as our side's backend, and says so in its result. */
+function onHost(run: () => Promise<BenchResult>): () => Promise<BenchResult> {
+  return async () => {
+    const before = process.env.LANEVISOR_PTY_HOST;
+    process.env.LANEVISOR_PTY_HOST = 'process';
+    try {
+      return { ...(await run()), backend: 'process' };
+    } finally {
+      if (before === undefined) delete process.env.LANEVISOR_PTY_HOST;
+      else process.env.LANEVISOR_PTY_HOST = before;
+    }
+  };
+}
+
+/** CI's check: met while the ratio to raw stays within 2x (the full goals are the benchmarks' own). */
+async function withinTwiceRaw(result: Promise<BenchResult>, ratio: string): Promise<BenchResult> {
+  const measured = await result;
+  const value = Number(measured[ratio]);
+  return { ...measured, goal: `${ratio} <= 2 (CI's coarse check)`, met: value <= 2 };
+}
 
 const filters = process.argv.slice(2);
 const selected = Object.entries(BENCHMARKS).filter(
@@ -62,7 +97,9 @@ for (const [name, run] of selected) {
     );
   });
   try {
-    report(await Promise.race([run(), timeout]));
+    const result = await Promise.race([run(), timeout]);
+    report(result);
+    if (name.startsWith('ci.') && result.met !== true) process.exitCode = 1;
   } catch (error) {
     report({ bench: name, error: errorMessage(error) });
     process.exitCode = 1;

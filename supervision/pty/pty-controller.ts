@@ -1,71 +1,32 @@
-import { constants as osConstants } from 'node:os';
 import type { Subscription } from 'xstate';
-import { z } from 'zod';
-import type { PtyBackend, PtySession, PtyStarted } from '../../actors/pty/backend.js';
+import type { PtySession } from '../../actors/pty/backend.js';
 import type { PtyProcessOptions } from '../../actors/pty/pty-process-actor.js';
 import { errorMessage, LanevisorError } from '../../bus/errors.js';
 import type { LaneId, PtyId } from '../../bus/ids.js';
 import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
-import type { LocalBus } from '../../bus/local-bus.js';
-import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
-import { parseOrThrow } from '../../bus/validation.js';
-import { type PtyOutcome, type PtySnapshot, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
+import { type PtySnapshot, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
 import type { PtyState as MachinePtyState } from '../../machines/pty-protocol.js';
 import { deferred } from '../deferred.js';
-import type { ActivityClock, ActivityWatch, PtyActivity } from './activity-watch.js';
+import type { ActivityWatch, PtyActivity } from './activity-watch.js';
 import { IdleWatch } from './idle-watch.js';
-import type { PtyMeta } from './pty-adoption.js';
+import {
+  checkDimensions,
+  checkListener,
+  checkSignalName,
+  checkWriteData,
+  optionalGraceMs,
+  optionalScrollbackLines,
+} from './pty-arguments.js';
+import { spawnedPayload, startRequestOf } from './pty-facts.js';
 import { PtyOutput } from './pty-output.js';
-import type { PtyActorRef, PtyProcessDirectory } from './pty-process-directory.js';
-import { dimensionSchema, PTY_ID_VARIABLE, type PtyIdentity, type ResolvedSpawn } from './spawn-request.js';
+import type { PtyControllerOptions } from './pty-owner.js';
+import type { PtyActorRef } from './pty-process-directory.js';
+import type { ResolvedSpawn } from './spawn-request.js';
 import type { Pty, PtyExitResult, PtyState, PtyTerminateResult } from './types.js';
 
 /** The bus's list of states and the machine's are written twice (layers); this fails to compile if they differ. */
 const statesAgree: [PtyState, MachinePtyState] extends [MachinePtyState, PtyState] ? true : false = true;
 void statesAgree;
-
-export interface PtyLimits {
-  readonly outputBufferBytes: number;
-  /** Lines of history the terminal's mirror keeps for snapshots. */
-  readonly scrollbackLines: number;
-  /** null: never throttle for silence. */
-  readonly idleTimeoutMs: number | null;
-  readonly terminateGraceMs: number;
-  readonly maxPendingInputBytes: number;
-}
-
-/** What the PTY's owner (a lane supervisor, or the standalone host) does for it. */
-export interface PtyOwner {
-  /** A generation ended; the owner answers by `restarting()` and a new `attach()`, or by `finish()`. */
-  generationEnded(pty: PtyController, outcome: PtyOutcome | undefined): void;
-  /** Stop this PTY for good (and cancel a restart that is waiting). */
-  terminate(pty: PtyController, graceMs: number | undefined): void;
-  spawned?(pty: PtyController, started: PtyStarted): void;
-}
-
-export interface PtyControllerOptions {
-  readonly bus: LocalBus;
-  readonly backend: PtyBackend;
-  readonly processes: PtyProcessDirectory;
-  readonly identity: PtyIdentity;
-  readonly spawn: ResolvedSpawn;
-  readonly limits: PtyLimits;
-  /** The operation that created the PTY: its events carry this id. */
-  readonly correlationId: string;
-  readonly owner: PtyOwner;
-  /** What the terminal host keeps of the PTY for a runtime that may adopt it. */
-  readonly meta: PtyMeta;
-  /** Taking over a PTY a dead runtime left: where its output goes on, how often it was restarted. */
-  readonly adoption?: { readonly startOffset: number; readonly restarts: number };
-  /** Shown first, before the program's output (a screen restored after its processes were lost). */
-  readonly preface?: string;
-  /** The runtime's clock for activity watches. */
-  readonly activity: ActivityClock;
-}
-
-const SIGNALS = new Set(Object.keys(osConstants.signals));
-const graceMsSchema = z.number().int().min(0).max(MAX_TIMEOUT_MS);
-const scrollbackLinesSchema = z.number().int().min(0).max(100_000);
 
 /**
  * One PTY: the public handle (the contract's `Pty`) over the PTY machine actors of its
@@ -129,15 +90,7 @@ export class PtyController implements Pty {
     this.#restarts = options.adoption?.restarts ?? 0;
     this.#process = {
       backend: options.backend,
-      request: {
-        ptyId: identity.ptyId,
-        spawn: spawn.request,
-        tag: { name: PTY_ID_VARIABLE, value: identity.ptyId },
-        maxPendingInputBytes: limits.maxPendingInputBytes,
-        scrollbackLines: limits.scrollbackLines,
-        meta: options.meta,
-        ...(options.preface === undefined ? {} : { preface: options.preface }),
-      },
+      request: startRequestOf(options),
       sink: {
         spawned: (session) => this.#onSpawned(session),
         data: (chunk) => this.#onData(chunk),
@@ -200,16 +153,13 @@ export class PtyController implements Pty {
   }
 
   write(data: string | Uint8Array): void {
-    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-      throw new LanevisorError('INVALID_ARGUMENT', 'write takes a string or a Uint8Array');
-    }
+    checkWriteData(data);
     this.#assertRunning('write to');
     (this.#session as PtySession).write(data);
   }
 
   resize(cols: number, rows: number): void {
-    parseOrThrow(dimensionSchema, cols, 'cols', 'INVALID_ARGUMENT');
-    parseOrThrow(dimensionSchema, rows, 'rows', 'INVALID_ARGUMENT');
+    checkDimensions(cols, rows);
     this.#assertRunning('resize');
     this.#output.flush();
     this.#actor?.send({ type: 'RESIZE', cols, rows });
@@ -224,18 +174,13 @@ export class PtyController implements Pty {
   }
 
   signal(name: string): void {
-    if (typeof name !== 'string' || !SIGNALS.has(name)) {
-      throw new LanevisorError(
-        'INVALID_ARGUMENT',
-        `unknown signal ${JSON.stringify(name)}; use a name such as SIGINT or SIGHUP`,
-      );
-    }
+    checkSignalName(name);
     this.#assertRunning('signal');
     this.#actor?.send({ type: 'SIGNAL', signal: name });
   }
 
   onData(listener: (chunk: string) => void): () => void {
-    if (typeof listener !== 'function') throw new LanevisorError('INVALID_ARGUMENT', 'onData takes a function');
+    checkListener(listener, 'onData');
     return this.#output.onData(listener);
   }
 
@@ -248,20 +193,14 @@ export class PtyController implements Pty {
   }
 
   async snapshot(options: { readonly scrollbackLines?: number } = {}): Promise<string> {
-    const lines =
-      options.scrollbackLines === undefined
-        ? undefined
-        : parseOrThrow(scrollbackLinesSchema, options.scrollbackLines, 'scrollbackLines', 'INVALID_ARGUMENT');
+    const lines = optionalScrollbackLines(options.scrollbackLines);
     this.#assertRunning('take a snapshot of');
     const screen = await (this.#session as PtySession).snapshot(lines === undefined ? {} : { scrollbackLines: lines });
     return screen.data;
   }
 
   terminate(options: { readonly graceMs?: number } = {}): Promise<PtyTerminateResult> {
-    const graceMs =
-      options.graceMs === undefined
-        ? undefined
-        : parseOrThrow(graceMsSchema, options.graceMs, 'graceMs', 'INVALID_ARGUMENT');
+    const graceMs = optionalGraceMs(options.graceMs);
     if (!this.#finished) {
       this.#correlationId = this.options.bus.currentCorrelationId() ?? this.#correlationId;
       this.options.owner.terminate(this, graceMs);
@@ -330,26 +269,6 @@ export class PtyController implements Pty {
     );
   }
 
-  #publishSpawned(spawned: PtyStarted): void {
-    const { request } = this.options.spawn;
-    this.#publish('pty.spawned', {
-      ...this.#ref(),
-      pid: spawned.pid,
-      pgid: spawned.pgid,
-      sid: spawned.sid,
-      startTime: spawned.startTime,
-      command: spawned.file,
-      args: [...request.args],
-      cwd: request.cwd,
-      cols: this.#cols,
-      rows: this.#rows,
-      name: this.name,
-      sessionId: this.sessionId,
-      terminalId: this.terminalId,
-      restarts: this.#restarts,
-    });
-  }
-
   #onData(chunk: string): void {
     this.#idle.touch();
     this.#activity?.touch();
@@ -365,7 +284,10 @@ export class PtyController implements Pty {
     const from = this.#state;
     this.#state = next;
     // The process is reported between spawning and active, in the order things happened.
-    if (from === 'spawning' && this.#session !== undefined) this.#publishSpawned(this.#session.started);
+    if (from === 'spawning' && this.#session !== undefined) {
+      const now = { cols: this.#cols, rows: this.#rows, restarts: this.#restarts };
+      this.#publish('pty.spawned', spawnedPayload(this.options, this.#session.started, now));
+    }
     this.#publish('pty.state_changed', { ...this.#ref(), from, to: next, reason: snapshot.context.reason });
     if (this.#idleThrottled) this.#publish('pty.idle', { ...this.#ref(), idleMs: Math.round(this.#idle.silentForMs) });
     if (next === 'active') this.#started.resolve();

@@ -28,7 +28,8 @@ type Op =
   | { readonly kind: 'spawn'; readonly slot: number; readonly restart: 'temporary' | 'transient' }
   | { readonly kind: 'write' | 'resize'; readonly slot: number; readonly n: number }
   | { readonly kind: 'attach' | 'detach'; readonly slot: number; readonly agent: 'x' | 'y' }
-  | { readonly kind: 'restart' };
+  | { readonly kind: 'restart'; readonly mode: 'graceful' | 'crash' }
+  | { readonly kind: 'killHost' };
 
 /** What one lane's agent does, in order: the slot is filled in per lane. */
 const laneOpArb = (slot: number): fc.Arbitrary<Op> =>
@@ -76,13 +77,26 @@ const laneOpArb = (slot: number): fc.Arbitrary<Op> =>
     },
   ) as fc.Arbitrary<Op>;
 
-/** One sequence per lane slot (it starts by creating its lane), and one of runtime restarts. */
+/**
+ * What happens to the runtime and its terminal host: a shutdown and a new runtime, the
+ * orchestrator dying (its PTYs left in the host, as SIGKILL leaves them, for the next runtime to
+ * take over), or the host killed under the runtime.
+ */
+const runtimeOpArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('restart' as const), mode: fc.constantFrom('graceful' as const, 'crash' as const) }),
+  fc.constant({ kind: 'killHost' as const }),
+);
+
+/** One sequence per lane slot (it starts by creating its lane), and one of what befalls the runtime. */
 const scriptArb = fc.tuple(
   ...SLOTS.map((_, slot) =>
     fc.array(laneOpArb(slot), { maxLength: 6 }).map((ops): Op[] => [{ kind: 'create', slot }, ...ops]),
   ),
-  fc.array(fc.constant<Op>({ kind: 'restart' }), { maxLength: 1 }),
+  fc.array(runtimeOpArb, { maxLength: 2 }),
 );
+
+/** Put in the event log where one runtime ended: a PTY taken over by the next one starts a new handle. */
+const RUNTIME_BOUNDARY = 'model.runtime_boundary';
 
 /** Errors an operation may meet because of what else happened (a lane not there, closed, busy). */
 const EXPECTED = ['NOT_FOUND', 'INVALID_STATE', 'ALREADY_EXISTS', 'CAPACITY'] as const;
@@ -96,6 +110,7 @@ class World {
     rt: Runtime,
     readonly repo: string,
     readonly bus: ReturnType<typeof createBus>,
+    readonly events: EventEnvelope[] = [],
   ) {
     this.rt = rt;
     this.runtimes.push(rt);
@@ -114,9 +129,10 @@ class World {
     return pty;
   }
 
-  async restart(): Promise<void> {
+  async restart(mode: 'graceful' | 'crash'): Promise<void> {
     this.#restarting ??= (async () => {
-      await this.rt.shutdown();
+      await this.rt.shutdown({ keepPtys: mode === 'crash' });
+      this.events.push({ topic: RUNTIME_BOUNDARY } as EventEnvelope);
       this.rt = await createRuntime({ repo: this.repo, bus: this.bus, pty: { terminateGraceMs: 300 } });
       this.runtimes.push(this.rt);
     })().finally(() => {
@@ -173,8 +189,14 @@ async function apply(world: World, op: Op): Promise<void> {
       await world.lane(index).cleanup({ discard: true });
       return;
     case 'restart':
-      await world.restart();
+      await world.restart(op.mode);
       return;
+    case 'killHost': {
+      // Without a terminal host (the inline backend) there is nothing to kill.
+      const host = world.rt.ptyHost;
+      if (host !== null) process.kill(host.pid, 'SIGKILL');
+      return;
+    }
   }
 }
 
@@ -197,7 +219,14 @@ function checkEvents(events: readonly EventEnvelope[]): void {
   const laneStates = new Map<string, string>();
   const ptyStates = new Map<string, string>();
   const running = new Map<string, Set<string>>();
+  // PTYs alive when a runtime ended: the next one's handle of each starts from idle.
+  const adoptable = new Set<string>();
   for (const event of events) {
+    if (event.topic === RUNTIME_BOUNDARY) {
+      adoptable.clear();
+      for (const ptyId of ptyStates.keys()) adoptable.add(ptyId);
+      continue;
+    }
     const previous = sequences.get(event.topic) ?? 0;
     expect(event.sequence, `sequence of ${event.topic}`).toBe(previous + 1);
     sequences.set(event.topic, event.sequence);
@@ -211,7 +240,8 @@ function checkEvents(events: readonly EventEnvelope[]): void {
     }
     if (event.topic === 'pty.state_changed') {
       const before = ptyStates.get(payload.ptyId);
-      if (before !== undefined) expect(payload.from, `pty ${payload.ptyId}`).toBe(before);
+      const newHandle = adoptable.delete(payload.ptyId) && payload.from === 'idle';
+      if (before !== undefined && !newHandle) expect(payload.from, `pty ${payload.ptyId}`).toBe(before);
       ptyStates.set(payload.ptyId, payload.to);
     }
     if (event.topic === 'pty.spawned') {
@@ -243,6 +273,7 @@ describe('the whole system, model', () => {
             await createRuntime({ repo: repo.path, bus, pty: { terminateGraceMs: 300 } }),
             repo.path,
             bus,
+            events,
           );
           try {
             const unexpected: unknown[] = [];
@@ -295,6 +326,7 @@ describe('the whole system, model', () => {
       bus,
     );
     try {
+      const hosted = world.rt.ptyHost !== null;
       const script: Op[] = [
         { kind: 'create', slot: 0 },
         { kind: 'spawn', slot: 0, restart: 'transient' },
@@ -308,7 +340,12 @@ describe('the whole system, model', () => {
         { kind: 'block', slot: 0 },
         { kind: 'unblock', slot: 0 },
         { kind: 'crash', slot: 0 },
-        { kind: 'restart' },
+        { kind: 'restart', mode: 'graceful' },
+        { kind: 'spawn', slot: 0, restart: 'temporary' },
+        { kind: 'restart', mode: 'crash' },
+        // Only a terminal host keeps a PTY through its runtime's end.
+        ...(hosted ? [{ kind: 'write', slot: 0, n: 5 } as const] : []),
+        { kind: 'killHost' },
         { kind: 'exec', slot: 0 },
         { kind: 'cleanup', slot: 0 },
       ];
@@ -317,6 +354,12 @@ describe('the whole system, model', () => {
         checkStates(world);
         // The crashed PTY is restarted by its supervisor before the runtime goes down.
         if (op.kind === 'crash') await waitUntil(() => topics.includes('supervisor.restarted'), 'the restart');
+        // The PTY the crashed runtime left is the one the next runtime writes to.
+        if (op.kind === 'restart' && op.mode === 'crash' && hosted) {
+          expect(world.rt.reconciliation.ptys.adopted).toBeGreaterThan(0);
+        }
+        if (op.kind === 'killHost' && hosted)
+          await waitUntil(() => topics.includes('runtime.pty_host_lost'), 'the loss');
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
       for (const topic of [

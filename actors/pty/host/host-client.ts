@@ -1,20 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { errorMessage, LanevisorError } from '../../../bus/errors.js';
+import { LanevisorError } from '../../../bus/errors.js';
+import { stopProcessTrees } from '../../process/tree-signaller.js';
 import { DEFAULT_SCROLLBACK_LINES, type PtyBackend, type PtySessionEvents, type PtyStartRequest } from '../backend.js';
-import { type Frame, FrameDecoder, FrameKind } from './framing.js';
+import { HostConnection, isConnectionLoss } from './host-connection.js';
+import { launchHost } from './host-launch.js';
 import { ensureSocketDir, ensureToken, hostPathsOf } from './host-paths.js';
-import {
-  type ClientMessage,
-  HOST_PROTOCOL_VERSION,
-  type HostMessage,
-  type HostPtyInfo,
-  send,
-} from './host-protocol.js';
-import { HostSession } from './host-session.js';
+import { dial, type HostPtyInfo } from './host-protocol.js';
+import type { HostSession } from './host-session.js';
 
 /**
  * `host: 'process'`: the runtime's side of the terminal host. It connects to the state
@@ -26,14 +18,12 @@ import { HostSession } from './host-session.js';
  * HOST_RESTART_PERIOD_MS.
  */
 export const HOST_START_TIMEOUT_MS = 5_000;
-export const HOST_HEARTBEAT_MS = 5_000;
-/** Two timers' worth (VS Code's 6 s + 5 s): waking from sleep is not taken for a dead host. */
-export const HOST_UNRESPONSIVE_MS = 11_000;
-export const HOST_REQUEST_TIMEOUT_MS = 10_000;
 export const HOST_MAX_RESTARTS = 5;
 export const HOST_RESTART_PERIOD_MS = 60_000;
 const HOST_RESTART_BACKOFF_MS = 100;
 const CONNECT_POLL_MS = 20;
+/** How long a start the host died in the middle of may take to be stopped before it is started again. */
+const STRAY_STOP_GIVE_UP_MS = 2_000;
 
 export interface HostBackendOptions {
   readonly stateDir: string;
@@ -69,8 +59,22 @@ export class HostBackend implements PtyBackend {
     await this.#connect();
   }
 
+  /**
+   * Starts a PTY in the host. When the host dies with the start in flight, whatever it may have
+   * started is stopped by its tag and the PTY is started on a new host (once: a second loss is
+   * the caller's error).
+   */
   async start(request: PtyStartRequest, events: PtySessionEvents): Promise<HostSession> {
-    const connection = await this.#connect();
+    try {
+      return await this.#startOn(await this.#connect(), request, events);
+    } catch (error) {
+      if (!isConnectionLoss(error)) throw error;
+      await stopProcessTrees({ tag: request.tag }, { graceMs: 0, giveUpAfterMs: STRAY_STOP_GIVE_UP_MS });
+      return this.#startOn(await this.#connect(), request, events);
+    }
+  }
+
+  async #startOn(connection: HostConnection, request: PtyStartRequest, events: PtySessionEvents): Promise<HostSession> {
     const reply = await connection.request({
       t: 'start',
       id: 0,
@@ -146,7 +150,7 @@ export class HostBackend implements PtyBackend {
       this.options.onHostStarted?.(existing.hostPid);
       return existing;
     }
-    const started = this.#startHost();
+    const started = launchHost(this.options.stateDir, this.options.env ?? process.env);
     const deadline = performance.now() + HOST_START_TIMEOUT_MS;
     while (performance.now() < deadline) {
       await delay(CONNECT_POLL_MS);
@@ -168,32 +172,12 @@ export class HostBackend implements PtyBackend {
     const paths = hostPathsOf(this.options.stateDir);
     if (!existsSync(paths.socket)) return undefined;
     ensureSocketDir(paths.socketDir);
-    const socket = await new Promise<Socket | undefined>((resolvePromise) => {
-      const attempt = createConnection(paths.socket);
-      attempt.once('connect', () => resolvePromise(attempt));
-      attempt.once('error', () => resolvePromise(undefined));
-    });
+    const socket = await dial(paths.socket);
     if (socket === undefined) return undefined;
     const connection = new HostConnection(socket, (reason) => this.#lost(connection, reason));
     await connection.hello(ensureToken(paths.tokenFile), this.options);
     if (keep) this.#connection = connection;
     return connection;
-  }
-
-  #startHost() {
-    const paths = hostPathsOf(this.options.stateDir);
-    ensureSocketDir(paths.socketDir);
-    const env: Record<string, string> = { UV_USE_IO_URING: '0' };
-    for (const [key, value] of Object.entries(this.options.env ?? process.env)) {
-      if (value !== undefined && !key.startsWith('LANEVISOR_')) env[key] = value;
-    }
-    const child = spawn(process.execPath, [hostEntry(), this.options.stateDir], {
-      detached: true,
-      stdio: 'ignore',
-      env,
-    });
-    child.unref();
-    return child;
   }
 
   #lost(connection: HostConnection, reason: string): void {
@@ -202,183 +186,6 @@ export class HostBackend implements PtyBackend {
     this.#losses.push(performance.now());
     const ptyIds = connection.loseAll(`the terminal host (pid ${connection.hostPid}) ${reason}`);
     this.options.onHostLost?.(connection.hostPid, ptyIds);
-  }
-}
-
-/** The host's entry: beside this module when built; from the sources (tests), in the build. */
-export function hostEntry(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const beside = join(here, 'main.js');
-  if (existsSync(beside)) return beside;
-  const built = resolve(here, '../../../dist/actors/pty/host/main.js');
-  if (existsSync(built)) return built;
-  throw new LanevisorError('SPAWN_ERROR', `the terminal host's entry is missing (${beside}); run npm run build`);
-}
-
-/** One authenticated connection to a host: requests and their replies, the sessions by channel, the heartbeat. */
-class HostConnection {
-  hostPid = 0;
-  readonly #decoder = new FrameDecoder();
-  readonly #waiting = new Map<number, { resolve(message: HostMessage): void; reject(error: Error): void }>();
-  readonly #sessions = new Map<number, HostSession>();
-  #nextId = 1;
-  #lastHeard = performance.now();
-  #heartbeat: NodeJS.Timeout | undefined;
-  #ending = false;
-  #gone = false;
-
-  constructor(
-    private readonly socket: Socket,
-    private readonly onLost: (reason: string) => void,
-  ) {
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', () => undefined);
-    socket.on('close', () => this.#gone || this.#closed(this.#ending ? 'closed' : 'died (its connection closed)'));
-  }
-
-  async hello(token: string, options: HostBackendOptions): Promise<void> {
-    send(this.socket, {
-      t: 'hello',
-      token,
-      version: HOST_PROTOCOL_VERSION,
-      role: 'runtime',
-      runtimeId: options.runtimeId,
-      lingerMs: options.lingerMs,
-      graceMs: options.graceMs,
-    });
-    const welcome = await this.#next(0);
-    if (welcome.t !== 'welcome') {
-      this.socket.destroy();
-      throw new LanevisorError(
-        'INVALID_STATE',
-        `the terminal host refused this runtime: ${'reason' in welcome ? welcome.reason : welcome.t}`,
-      );
-    }
-    this.hostPid = welcome.hostPid;
-    this.#heartbeat = setInterval(() => this.#beat(), HOST_HEARTBEAT_MS);
-    this.#heartbeat.unref();
-  }
-
-  request(message: Extract<ClientMessage, { id: number }>): Promise<HostMessage> {
-    const id = this.#nextId++;
-    send(this.socket, { ...message, id });
-    return this.#next(id).then((reply) => {
-      if (reply.t === 'error') throw new LanevisorError(reply.code as never, reply.message);
-      return reply;
-    });
-  }
-
-  session(
-    channel: number,
-    request: PtyStartRequest,
-    started: HostSession['started'],
-    events: PtySessionEvents,
-    fromOffset: number,
-  ): HostSession {
-    const session = new HostSession(this.socket, channel, request, started, events, fromOffset, {
-      snapshot: async (scrollbackLines) => {
-        const reply = await this.request({
-          t: 'snapshot',
-          id: 0,
-          ptyId: request.ptyId,
-          ...(scrollbackLines === undefined ? {} : { scrollbackLines }),
-        });
-        if (reply.t !== 'snapshot')
-          throw new LanevisorError('INTERNAL_ERROR', `the host answered ${reply.t} to a snapshot`);
-        return { data: reply.data, cols: reply.cols, rows: reply.rows };
-      },
-      closed: () => this.#sessions.delete(channel),
-    });
-    this.#sessions.set(channel, session);
-    return session;
-  }
-
-  releaseAll(): void {
-    for (const session of this.#sessions.values()) session.release();
-    this.#sessions.clear();
-  }
-
-  /** Every session of this connection is lost; returns their PTY ids. */
-  loseAll(reason: string): string[] {
-    const ptyIds = [...this.#sessions.values()].map((session) => session.ptyId);
-    for (const session of this.#sessions.values()) session.lose(reason);
-    this.#sessions.clear();
-    return ptyIds;
-  }
-
-  async end(keepPtys: boolean): Promise<void> {
-    this.#ending = true;
-    clearInterval(this.#heartbeat);
-    send(this.socket, { t: 'bye', keepPtys });
-    await new Promise<void>((resolvePromise) => {
-      this.socket.once('close', () => resolvePromise());
-      this.socket.end();
-    });
-  }
-
-  #next(id: number): Promise<HostMessage> {
-    return new Promise((resolvePromise, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        reject(new LanevisorError('TIMEOUT', `the terminal host did not answer within ${HOST_REQUEST_TIMEOUT_MS} ms`));
-      }, HOST_REQUEST_TIMEOUT_MS);
-      this.#waiting.set(id, {
-        resolve: (message) => {
-          clearTimeout(timer);
-          resolvePromise(message);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-    });
-  }
-
-  #onData(chunk: Buffer): void {
-    this.#lastHeard = performance.now();
-    let frames: Frame[];
-    try {
-      frames = this.#decoder.push(chunk);
-    } catch (error) {
-      this.socket.destroy();
-      this.#closed(`sent what is not a frame (${errorMessage(error)})`);
-      return;
-    }
-    for (const frame of frames) {
-      if (frame.kind === FrameKind.OUTPUT) {
-        this.#sessions.get(frame.channel)?.output(frame.offset, frame.data);
-        continue;
-      }
-      if (frame.kind !== FrameKind.CONTROL) continue;
-      const message = frame.message as HostMessage;
-      if ('id' in message) {
-        this.#waiting.get(message.id)?.resolve(message);
-        this.#waiting.delete(message.id);
-      } else if (message.t === 'welcome' || message.t === 'refused') {
-        this.#waiting.get(0)?.resolve(message);
-        this.#waiting.delete(0);
-      } else if ('channel' in message) this.#sessions.get(message.channel)?.notice(message);
-    }
-  }
-
-  #beat(): void {
-    if (performance.now() - this.#lastHeard > HOST_UNRESPONSIVE_MS) {
-      this.socket.destroy();
-      this.#closed(`stopped answering for ${Math.round((performance.now() - this.#lastHeard) / 1000)} s`);
-      return;
-    }
-    void this.request({ t: 'ping', id: 0 }).catch(() => undefined);
-  }
-
-  #closed(reason: string): void {
-    if (this.#gone) return;
-    this.#gone = true;
-    clearInterval(this.#heartbeat);
-    for (const waiter of this.#waiting.values())
-      waiter.reject(new LanevisorError('INVALID_STATE', `the terminal host ${reason}`));
-    this.#waiting.clear();
-    if (!this.#ending) this.onLost(reason);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { errorMessage, isLanevisorError } from '../../../bus/errors.js';
 import type { SignalRecord } from '../../process/tree-signaller.js';
 import type { PtyStarted, PtyStartRequest } from '../backend.js';
@@ -134,4 +134,13 @@ export function errorReply(id: number, error: unknown): HostMessage {
     code: isLanevisorError(error) ? error.code : 'INTERNAL_ERROR',
     message: errorMessage(error),
   };
+}
+
+/** A connection to a host's socket, or undefined when nothing listens there. */
+export function dial(socketPath: string): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const attempt = createConnection(socketPath);
+    attempt.once('connect', () => resolve(attempt));
+    attempt.once('error', () => resolve(undefined));
+  });
 }

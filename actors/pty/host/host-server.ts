@@ -3,12 +3,14 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { errorMessage } from '../../../bus/errors.js';
 import type { PtyDriver } from '../driver.js';
 import { type Frame, FrameDecoder, FrameKind } from './framing.js';
-import { type Link, RuntimeLink, ViewerLink } from './host-links.js';
+import type { Link } from './host-channels.js';
 import type { HostPaths } from './host-paths.js';
 import { ensureSocketDir, tokensMatch } from './host-paths.js';
 import { type ClientMessage, HOST_PROTOCOL_VERSION, send } from './host-protocol.js';
 import type { HostedPty } from './hosted-pty.js';
+import { RuntimeLink } from './runtime-link.js';
 import { SCREEN_PERSIST_MS, ScreenKeeper } from './screen-keeper.js';
+import { ViewerLink } from './viewer-link.js';
 
 /**
  * The terminal host: one process per state directory, in its own session, holding the PTYs of

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { LanevisorError } from '../../../bus/errors.js';
 import type { PtyExit } from '../driver.js';
 import { encodeInput, type Frame, FrameDecoder, FrameKind } from './framing.js';
 import { ensureSocketDir, hostPathsOf, readToken } from './host-paths.js';
 import {
   type ClientMessage,
+  dial,
   HOST_PROTOCOL_VERSION,
   type HostMessage,
   type HostPtyInfo,
@@ -72,11 +73,7 @@ export class HostViewer {
       new LanevisorError('NOT_FOUND', `no terminal host runs for ${stateDir}: there is no terminal to attach to`);
     if (!existsSync(paths.socket) || !existsSync(paths.tokenFile)) throw absent();
     ensureSocketDir(paths.socketDir);
-    const socket = await new Promise<Socket | undefined>((resolve) => {
-      const attempt = createConnection(paths.socket);
-      attempt.once('connect', () => resolve(attempt));
-      attempt.once('error', () => resolve(undefined));
-    });
+    const socket = await dial(paths.socket);
     if (socket === undefined) throw absent();
     const viewer = new HostViewer(socket);
     send(socket, { t: 'hello', token: readToken(paths.tokenFile), version: HOST_PROTOCOL_VERSION, role: 'viewer' });

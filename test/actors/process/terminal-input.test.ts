@@ -30,7 +30,7 @@ describe('waiting for terminal input', () => {
     await waitUntil(() => waitsForTerminalInput(python.pid) === true, 'the python REPL to be seen waiting');
     const pager = await inTerminal('bash', ['-c', '(echo ready; seq 1 500) | less']);
     await waitUntil(() => waitsForTerminalInput(pager.pid) === true, 'the pager to be seen waiting');
-    const editor = await inTerminal('vim', ['-u', 'NONE', '-N', '+call setline(1, "ready")']);
+    const editor = await inTerminal('vim', ['-u', 'NONE', '-N', '-n', '+call setline(1, "ready")']);
     await waitUntil(() => waitsForTerminalInput(editor.pid) === true, 'vim to be seen waiting');
 
     const sleeping = await inTerminal('bash', ['-c', 'echo ready; sleep 30']);

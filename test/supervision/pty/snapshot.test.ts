@@ -1,28 +1,13 @@
-import headlessPackage from '@xterm/headless';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pty } from '../../../supervision/pty/types.js';
 import { createPtyFixture } from '../../support/pty-fixture.js';
+import { screenOf, Terminal, writeTo as write } from '../../support/terminal-screen.js';
 import { sleep, waitUntil } from '../../support/wait.js';
-
-const { Terminal } = headlessPackage;
-type HeadlessTerminal = InstanceType<typeof Terminal>;
 
 let fixture: ReturnType<typeof createPtyFixture>;
 afterEach(async () => {
   await fixture?.dispose();
 });
-
-/** What a person sees: the visible lines, the cursor, and which screen (a full-screen program's or the normal one). */
-function screenOf(terminal: HeadlessTerminal) {
-  const buffer = terminal.buffer.active;
-  const lines: string[] = [];
-  for (let row = 0; row < terminal.rows; row++)
-    lines.push(buffer.getLine(buffer.viewportY + row)?.translateToString(true) ?? '');
-  return { lines, cursor: [buffer.cursorX, buffer.cursorY], screen: buffer.type };
-}
-
-const write = (terminal: HeadlessTerminal, data: string) =>
-  new Promise<void>((resolve) => terminal.write(data, resolve));
 
 /** A viewer that was there from the start: every byte of the PTY's output, in order. */
 function watchFromTheStart(pty: Pty) {

@@ -153,7 +153,7 @@ describe('re-adoption of terminals after the orchestrator died', () => {
       1_000 + 500 + 2_000,
     );
     await waitUntil(() => !isAlive(host), 'the host to exit', 8_000);
-  }, 30_000);
+  }, 60_000);
 
   it('after a reboot (host and runtime gone), a permanent PTY starts again under its id with its old screen above; a temporary one is lost', async () => {
     repo = createTempRepo();

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readEnviron, readProcStat } from '../../../../actors/process/proc.js';
 import { HostBackend } from '../../../../actors/pty/host/host-client.js';
@@ -12,7 +12,7 @@ import { createBus } from '../../../../bus/local-bus.js';
 import { createRuntime } from '../../../../supervision/runtime/runtime.js';
 import type { Runtime } from '../../../../supervision/runtime/types.js';
 import { createTempRepo, type TempRepo } from '../../../support/git-repo.js';
-import { isAlive } from '../../../support/proc-scan.js';
+import { isAlive, livePidsTagged } from '../../../support/proc-scan.js';
 import { sleep, waitUntil } from '../../../support/wait.js';
 
 let repo: TempRepo | undefined;
@@ -91,6 +91,25 @@ describe('the terminal host process', () => {
     expect(isAlive(pid)).toBe(true);
   });
 
+  it('serves a repository whose path is longer than a Unix socket path may be', async () => {
+    repo = createTempRepo();
+    const deep = join(repo.base, 'a'.repeat(60), 'b'.repeat(60), 'c'.repeat(60), 'repo');
+    mkdirSync(dirname(deep), { recursive: true });
+    renameSync(repo.path, deep);
+    const rt = await createRuntime({ repo: deep, pty: { host: 'process', terminateGraceMs: 500 } });
+    runtimes.push(rt);
+    // A socket beside the state would not fit in sun_path (108 bytes with its terminator).
+    expect(Buffer.byteLength(join(rt.stateDir, 'host.sock'))).toBeGreaterThan(108);
+    expect(Buffer.byteLength(hostPathsOf(rt.stateDir).socket)).toBeLessThan(108);
+    const lane = await rt.createLane({ label: 'deep' });
+    const pty = await lane.spawnPty({
+      command: 'bash',
+      args: ['--norc', '--noprofile', '-c', 'echo deep-$((6 * 7)); exec sleep 60'],
+    });
+    await waitUntil(() => pty.scrollback().includes('deep-42'), 'the hosted PTY to answer');
+    expect(parentOf(pty.pid)).toBe(rt.ptyHost?.pid);
+  });
+
   it('exits once it has served no runtime and held no terminal for a while, and when its state directory is gone', async () => {
     const rt = await runtimeOnHost();
     const host = rt.ptyHost?.pid as number;
@@ -156,4 +175,18 @@ describe('the terminal host process', () => {
     });
     await waitUntil(() => seen.includes('still here'), 'the restarted PTY to answer');
   }, 60_000);
+
+  it('a PTY spawned while its host dies comes up on a new host, and nothing the dead one started is left', async () => {
+    const rt = await runtimeOnHost();
+    const lane = await rt.createLane({ label: 'midstart' });
+    const oldHost = rt.ptyHost?.pid as number;
+    // The runtime has not heard of the death yet when the start goes out.
+    process.kill(oldHost, 'SIGKILL');
+    const pty = await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-i'] });
+    expect(pty.state).toBe('active');
+    const newHost = rt.ptyHost?.pid as number;
+    expect(newHost).not.toBe(oldHost);
+    expect(parentOf(pty.pid)).toBe(newHost);
+    expect(livePidsTagged('LANEVISOR_PTY_ID', pty.id)).toEqual([pty.pid]);
+  });
 });

@@ -1,79 +1,20 @@
 import type { Socket } from 'node:net';
 import { LanevisorError } from '../../../bus/errors.js';
 import { encodeOutput, type Frame, FrameKind } from './framing.js';
+import { Channels, type Link } from './host-channels.js';
 import { type ClientMessage, errorReply, send } from './host-protocol.js';
 import type { HostServer } from './host-server.js';
-import { HostedPty, type PtyListener } from './hosted-pty.js';
+import { HostedPty } from './hosted-pty.js';
 
 /**
- * The two kinds of connection a host serves. A runtime's starts, adopts and drives PTYs and gets
- * their output batched (OUTPUT_BATCH_MS or OUTPUT_BATCH_BYTES, whichever comes first) with the
- * byte offset of each batch, acknowledging what it received. A viewer's (`lanevisor attach`) gets
- * a snapshot of one PTY, then its output, and may type into it and resize it; a viewer more than
- * VIEWER_MAX_UNACKED_CHARS behind gets nothing more until it caught up, then a fresh screen:
- * it never slows the PTY or anyone else.
+ * A runtime's connection: it starts, adopts and drives PTYs and gets their output batched
+ * (OUTPUT_BATCH_MS or OUTPUT_BATCH_BYTES, whichever comes first) with the byte offset of each
+ * batch, acknowledging what it received.
  */
 export const OUTPUT_BATCH_MS = 5;
 export const OUTPUT_BATCH_BYTES = 64 * 1024;
-export const VIEWER_MAX_UNACKED_CHARS = 100_000;
 /** While input waits in a terminal, how often its runtime hears how much was taken. */
 const INPUT_REPORT_MS = 10;
-
-export interface Link {
-  readonly socket: Socket;
-  receive(frame: Frame): void;
-  closed(): void;
-}
-
-abstract class Channels {
-  readonly #byChannel = new Map<number, HostedPty>();
-  readonly #listeners = new Map<HostedPty, PtyListener>();
-  #next = 1;
-
-  constructor(
-    protected readonly host: HostServer,
-    readonly socket: Socket,
-  ) {}
-
-  protected open(pty: HostedPty, listener: (channel: number) => PtyListener): number {
-    const channel = this.#next++;
-    this.#byChannel.set(channel, pty);
-    const made = listener(channel);
-    this.#listeners.set(pty, made);
-    pty.listeners.add(made);
-    return channel;
-  }
-
-  protected ptyOf(channel: number): HostedPty | undefined {
-    return this.#byChannel.get(channel);
-  }
-
-  /** This link's listener of a PTY (to leave it out of what it caused). */
-  protected listenerOf(pty: HostedPty): PtyListener | undefined {
-    return this.#listeners.get(pty);
-  }
-
-  protected drop(channel: number): void {
-    const pty = this.#byChannel.get(channel);
-    if (pty === undefined) return;
-    this.#byChannel.delete(channel);
-    const listener = this.#listeners.get(pty);
-    if (listener) pty.listeners.delete(listener);
-    this.#listeners.delete(pty);
-  }
-
-  protected channels(): Array<[number, HostedPty]> {
-    return [...this.#byChannel];
-  }
-
-  owns(pty: HostedPty): boolean {
-    return this.#listeners.has(pty);
-  }
-
-  closed(): void {
-    for (const [channel] of this.channels()) this.drop(channel);
-  }
-}
 
 export class RuntimeLink extends Channels implements Link {
   #bye: { keepPtys: boolean } | undefined;
@@ -281,104 +222,4 @@ export class RuntimeLink extends Channels implements Link {
       if (waiting) this.#reportInput();
     }, INPUT_REPORT_MS);
   }
-}
-
-export class ViewerLink extends Channels implements Link {
-  readonly #views = new Map<number, { readOnly: boolean; unacked: number; behind: boolean; through: number }>();
-
-  receive(frame: Frame): void {
-    if (frame.kind === FrameKind.INPUT) {
-      const pty = this.ptyOf(frame.channel);
-      const view = this.#views.get(frame.channel);
-      if (pty === undefined || view === undefined || view.readOnly || pty.exit !== null) return;
-      try {
-        pty.session.write(frame.data);
-      } catch {
-        this.host.log(`${pty.ptyId}: a viewer's input was refused (the terminal is not reading)`);
-      }
-      return;
-    }
-    if (frame.kind !== FrameKind.CONTROL) return;
-    void this.#handle(frame.message as ClientMessage).catch((error: unknown) => {
-      this.host.log(`a viewer's request failed: ${(error as Error).message}`);
-    });
-  }
-
-  async #handle(message: ClientMessage): Promise<void> {
-    if (message.t === 'attach') {
-      const pty = this.host.ptys.get(message.ptyId);
-      if (pty === undefined) {
-        send(this.socket, errorReply(message.id, new LanevisorError('NOT_FOUND', `the host runs no ${message.ptyId}`)));
-        return;
-      }
-      const view = { readOnly: message.readOnly, unacked: 0, behind: true, through: Number.POSITIVE_INFINITY };
-      const channel = this.open(pty, (channel) => ({
-        output: (chunk, offset, charOffset) => this.#deliver(channel, chunk, offset, charOffset),
-        exited: (exit) => send(this.socket, { t: 'exited', channel, exit }),
-        treeGone: () => undefined,
-        signaled: () => undefined,
-        resized: (cols, rows) => send(this.socket, { t: 'resized', channel, cols, rows }),
-      }));
-      this.#views.set(channel, view);
-      if (!message.readOnly && validSize(message.cols) && validSize(message.rows)) {
-        pty.resize(message.cols, message.rows, this.listenerOf(pty));
-      }
-      const screen = await pty.snapshot();
-      Object.assign(view, { behind: false, through: screen.through });
-      send(this.socket, {
-        t: 'attached',
-        id: message.id,
-        channel,
-        snapshot: screen.data,
-        cols: screen.cols,
-        rows: screen.rows,
-      });
-      if (pty.exit !== null) send(this.socket, { t: 'exited', channel, exit: pty.exit });
-      return;
-    }
-    if (message.t === 'ping') {
-      send(this.socket, { t: 'pong', id: message.id });
-      return;
-    }
-    if (message.t === 'list') {
-      send(this.socket, { t: 'ptys', id: message.id, ptys: [...this.host.ptys.values()].map((pty) => pty.info()) });
-      return;
-    }
-    if (!('channel' in message)) return;
-    const pty = this.ptyOf(message.channel);
-    const view = this.#views.get(message.channel);
-    if (pty === undefined || view === undefined) return;
-    if (message.t === 'resize' && !view.readOnly && validSize(message.cols) && validSize(message.rows)) {
-      pty.resize(message.cols, message.rows, this.listenerOf(pty));
-    } else if (message.t === 'detach') {
-      this.drop(message.channel);
-      this.#views.delete(message.channel);
-    } else if (message.t === 'ack' && message.chars !== undefined) {
-      view.unacked = Math.max(0, view.unacked - message.chars);
-      if (view.behind && view.unacked === 0) await this.#redraw(message.channel, pty, view);
-    }
-  }
-
-  #deliver(channel: number, chunk: string, offset: number, charOffset: number): void {
-    const view = this.#views.get(channel);
-    if (view === undefined || view.behind || charOffset < view.through) return;
-    if (view.unacked > VIEWER_MAX_UNACKED_CHARS) {
-      view.behind = true;
-      return;
-    }
-    view.unacked += chunk.length;
-    this.socket.write(encodeOutput(channel, offset, chunk));
-  }
-
-  /** A viewer that fell behind and caught up: a fresh screen instead of what it missed. */
-  async #redraw(channel: number, pty: HostedPty, view: { behind: boolean; through: number }): Promise<void> {
-    const screen = await pty.snapshot();
-    Object.assign(view, { behind: false, through: screen.through });
-    send(this.socket, { t: 'redraw', channel, snapshot: screen.data, cols: screen.cols, rows: screen.rows });
-  }
-}
-
-/** Terminal sizes a client may ask for (as `pty.resize` accepts). */
-function validSize(value: unknown): value is number {
-  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 10_000;
 }

@@ -1,0 +1,197 @@
+import type { Socket } from 'node:net';
+import { errorMessage, LanevisorError } from '../../../bus/errors.js';
+import type { PtySessionEvents, PtyStartRequest } from '../backend.js';
+import { type Frame, FrameDecoder, FrameKind } from './framing.js';
+import { type ClientMessage, HOST_PROTOCOL_VERSION, type HostMessage, send } from './host-protocol.js';
+import { HostSession } from './host-session.js';
+
+export const HOST_HEARTBEAT_MS = 5_000;
+/** Two timers' worth (VS Code's 6 s + 5 s): waking from sleep is not taken for a dead host. */
+export const HOST_UNRESPONSIVE_MS = 11_000;
+export const HOST_REQUEST_TIMEOUT_MS = 10_000;
+
+/** Who the runtime is, told to the host when it connects. */
+export interface RuntimeHello {
+  readonly runtimeId: string;
+  readonly lingerMs: number;
+  readonly graceMs: number;
+}
+
+/** One authenticated connection to a host: requests and their replies, the sessions by channel, the heartbeat. */
+export class HostConnection {
+  hostPid = 0;
+  readonly #decoder = new FrameDecoder();
+  readonly #waiting = new Map<number, { resolve(message: HostMessage): void; reject(error: Error): void }>();
+  readonly #sessions = new Map<number, HostSession>();
+  #nextId = 1;
+  #lastHeard = performance.now();
+  #heartbeat: NodeJS.Timeout | undefined;
+  #ending = false;
+  #gone = false;
+  #goneReason = '';
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly onLost: (reason: string) => void,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.#gone || this.#closed(this.#ending ? 'closed' : 'died (its connection closed)'));
+  }
+
+  async hello(token: string, options: RuntimeHello): Promise<void> {
+    send(this.socket, {
+      t: 'hello',
+      token,
+      version: HOST_PROTOCOL_VERSION,
+      role: 'runtime',
+      runtimeId: options.runtimeId,
+      lingerMs: options.lingerMs,
+      graceMs: options.graceMs,
+    });
+    const welcome = await this.#next(0);
+    if (welcome.t !== 'welcome') {
+      this.socket.destroy();
+      throw new LanevisorError(
+        'INVALID_STATE',
+        `the terminal host refused this runtime: ${'reason' in welcome ? welcome.reason : welcome.t}`,
+      );
+    }
+    this.hostPid = welcome.hostPid;
+    this.#heartbeat = setInterval(() => this.#beat(), HOST_HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  request(message: Extract<ClientMessage, { id: number }>): Promise<HostMessage> {
+    if (this.#gone) return Promise.reject(connectionLost(this.#goneReason));
+    const id = this.#nextId++;
+    send(this.socket, { ...message, id });
+    return this.#next(id).then((reply) => {
+      if (reply.t === 'error') throw new LanevisorError(reply.code as never, reply.message);
+      return reply;
+    });
+  }
+
+  session(
+    channel: number,
+    request: PtyStartRequest,
+    started: HostSession['started'],
+    events: PtySessionEvents,
+    fromOffset: number,
+  ): HostSession {
+    const session = new HostSession(this.socket, channel, request, started, events, fromOffset, {
+      snapshot: async (scrollbackLines) => {
+        const reply = await this.request({
+          t: 'snapshot',
+          id: 0,
+          ptyId: request.ptyId,
+          ...(scrollbackLines === undefined ? {} : { scrollbackLines }),
+        });
+        if (reply.t !== 'snapshot')
+          throw new LanevisorError('INTERNAL_ERROR', `the host answered ${reply.t} to a snapshot`);
+        return { data: reply.data, cols: reply.cols, rows: reply.rows };
+      },
+      closed: () => this.#sessions.delete(channel),
+    });
+    this.#sessions.set(channel, session);
+    return session;
+  }
+
+  releaseAll(): void {
+    for (const session of this.#sessions.values()) session.release();
+    this.#sessions.clear();
+  }
+
+  /** Every session of this connection is lost; returns their PTY ids. */
+  loseAll(reason: string): string[] {
+    const ptyIds = [...this.#sessions.values()].map((session) => session.ptyId);
+    for (const session of this.#sessions.values()) session.lose(reason);
+    this.#sessions.clear();
+    return ptyIds;
+  }
+
+  async end(keepPtys: boolean): Promise<void> {
+    this.#ending = true;
+    clearInterval(this.#heartbeat);
+    send(this.socket, { t: 'bye', keepPtys });
+    await new Promise<void>((resolvePromise) => {
+      this.socket.once('close', () => resolvePromise());
+      this.socket.end();
+    });
+  }
+
+  #next(id: number): Promise<HostMessage> {
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        reject(new LanevisorError('TIMEOUT', `the terminal host did not answer within ${HOST_REQUEST_TIMEOUT_MS} ms`));
+      }, HOST_REQUEST_TIMEOUT_MS);
+      this.#waiting.set(id, {
+        resolve: (message) => {
+          clearTimeout(timer);
+          resolvePromise(message);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#lastHeard = performance.now();
+    let frames: Frame[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (error) {
+      this.socket.destroy();
+      this.#closed(`sent what is not a frame (${errorMessage(error)})`);
+      return;
+    }
+    for (const frame of frames) {
+      if (frame.kind === FrameKind.OUTPUT) {
+        this.#sessions.get(frame.channel)?.output(frame.offset, frame.data);
+        continue;
+      }
+      if (frame.kind !== FrameKind.CONTROL) continue;
+      const message = frame.message as HostMessage;
+      if ('id' in message) {
+        this.#waiting.get(message.id)?.resolve(message);
+        this.#waiting.delete(message.id);
+      } else if (message.t === 'welcome' || message.t === 'refused') {
+        this.#waiting.get(0)?.resolve(message);
+        this.#waiting.delete(0);
+      } else if ('channel' in message) this.#sessions.get(message.channel)?.notice(message);
+    }
+  }
+
+  #beat(): void {
+    if (performance.now() - this.#lastHeard > HOST_UNRESPONSIVE_MS) {
+      this.socket.destroy();
+      this.#closed(`stopped answering for ${Math.round((performance.now() - this.#lastHeard) / 1000)} s`);
+      return;
+    }
+    void this.request({ t: 'ping', id: 0 }).catch(() => undefined);
+  }
+
+  #closed(reason: string): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#goneReason = reason;
+    clearInterval(this.#heartbeat);
+    for (const waiter of this.#waiting.values()) waiter.reject(connectionLost(reason));
+    this.#waiting.clear();
+    if (!this.#ending) this.onLost(reason);
+  }
+}
+
+/** A request the host never answered because its connection ended (see isConnectionLoss). */
+function connectionLost(reason: string): LanevisorError {
+  return new LanevisorError('INVALID_STATE', `the terminal host ${reason}`, { details: { connectionLost: true } });
+}
+
+/** Whether a request failed because the host's connection ended, not because the host refused it. */
+export function isConnectionLoss(error: unknown): boolean {
+  return error instanceof LanevisorError && error.details?.connectionLost === true;
+}

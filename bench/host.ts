@@ -1,0 +1,206 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Pty } from '../supervision/pty/types.js';
+import { createRuntime } from '../supervision/runtime/runtime.js';
+import { makeRepo } from './lanes.js';
+import { createHarness, firstOutput, killRaw, rawOutput, settledRss, spawnRaw } from './pty-harness.js';
+import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js';
+
+/**
+ * The terminal host's own benchmarks: what a big orchestrator costs a spawn with and without the
+ * host, the host's memory with full mirrors, taking 100 PTYs over after a crash, and a snapshot.
+ * The spawn, echo and throughput figures through the host are the PTY benchmarks of pty.ts run
+ * with LANEVISOR_PTY_HOST=process (see run.ts).
+ */
+const HEAP_SPAWN_RATIO_GOAL = 1.1;
+const HOST_BASE_MB_GOAL = 100;
+const HOST_PER_PTY_MB_GOAL = 2.5;
+const READOPT_GOAL_MS = 1_000;
+const SNAPSHOT_GOAL_MS = 50;
+
+/** Keeps `mib` MiB of the orchestrator's memory in use (touched, so the pages exist and fork must copy their tables). */
+function ballast(mib: number): Buffer[] {
+  const blocks: Buffer[] = [];
+  for (let i = 0; i < mib / 64; i++) blocks.push(Buffer.alloc(64 * 1024 * 1024, i & 0xff));
+  return blocks;
+}
+
+async function spawnSamples(spawnOne: () => Promise<() => Promise<void>>, samples: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const started = nowNs();
+    const stop = await spawnOne();
+    times.push(elapsedMs(started));
+    await stop();
+  }
+  return times;
+}
+
+/** spawn → first output with a small orchestrator, then with `heapMiB` in use: through the host, and raw in-process. */
+export async function benchSpawnWithHeap(samples: number, heapMiB: number): Promise<BenchResult> {
+  const harness = createHarness();
+  const ours = async () => {
+    const pty = await harness.spawn();
+    await firstOutput(pty);
+    return async () => void (await pty.terminate({ graceMs: 1_000 }));
+  };
+  const raw = async () => {
+    const pty = spawnRaw();
+    await rawOutput(pty);
+    return () => killRaw([pty]);
+  };
+  const small = summarize(await spawnSamples(ours, samples));
+  const rawSmall = summarize(await spawnSamples(raw, samples));
+  const heap = ballast(heapMiB);
+  const big = summarize(await spawnSamples(ours, samples));
+  const rawBig = summarize(await spawnSamples(raw, samples));
+  heap.length = 0;
+  await harness.dispose();
+  return {
+    bench: 'host.spawn_with_big_heap',
+    samples,
+    heapMiB,
+    rssMiB: round(process.memoryUsage().rss / 2 ** 20, 0),
+    hostSmallHeapP95Ms: round(small.p95),
+    hostBigHeapP95Ms: round(big.p95),
+    rawSmallHeapP95Ms: round(rawSmall.p95),
+    rawBigHeapP95Ms: round(rawBig.p95),
+    hostRatio: round(big.p95 / small.p95),
+    rawRatio: round(rawBig.p95 / rawSmall.p95),
+    goal: `with the host, p95 with ${heapMiB} MiB in use <= ${HEAP_SPAWN_RATIO_GOAL}x the small-heap p95`,
+    met: big.p95 <= HEAP_SPAWN_RATIO_GOAL * small.p95,
+  };
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN) * 1024;
+}
+
+/** The host's memory with `count` PTYs each showing a full 1,000-line history, and the orchestrator's per PTY. */
+export async function benchHostMemory(count: number): Promise<BenchResult> {
+  const harness = createHarness({ maxPtys: count + 10 });
+  await harness.terminalHost?.connect();
+  const hostPid = harness.terminalHost?.hostPid as number;
+  const hostBefore = rssOf(hostPid);
+  const ourBefore = await settledRss();
+  const lines =
+    'for i in $(seq 1 1100); do printf "%05d %s\\n" $i "the quick brown fox jumps over the lazy dog, again and again"; done; exec sleep 600';
+  const ptys: Pty[] = [];
+  for (let i = 0; i < count; i++)
+    ptys.push(await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', lines] }));
+  // Every mirror parses once its PTY went quiet; a snapshot waits until it has.
+  for (const pty of ptys) await pty.snapshot({ scrollbackLines: 0 });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const hostAfter = rssOf(hostPid);
+  const ourAfter = await settledRss();
+  await harness.dispose();
+  const perPtyMb = (hostAfter - hostBefore) / count / 2 ** 20;
+  return {
+    bench: 'host.memory_full_mirrors',
+    ptys: count,
+    hostBaseMb: round(hostBefore / 2 ** 20, 1),
+    hostMb: round(hostAfter / 2 ** 20, 1),
+    hostPerPtyMb: round(perPtyMb, 2),
+    orchestratorPerPtyKb: round((ourAfter - ourBefore) / count / 1024, 1),
+    goal: `host <= ${HOST_BASE_MB_GOAL} MB + ${HOST_PER_PTY_MB_GOAL} MB per PTY; orchestrator <= 100 KB per PTY`,
+    met:
+      hostAfter / 2 ** 20 <= HOST_BASE_MB_GOAL + HOST_PER_PTY_MB_GOAL * count &&
+      ourAfter - ourBefore <= 100 * 1024 * count,
+  };
+}
+
+/** `snapshot()` of a PTY showing 1,000 lines of 80 columns (its mirror parsed: the PTY is quiet). */
+export async function benchSnapshot(samples: number): Promise<BenchResult> {
+  const harness = createHarness();
+  const lines = 'for i in $(seq 1 1000); do printf "%04d %075d\\n" $i $i; done; exec sleep 600';
+  const pty = await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', lines] });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await pty.snapshot();
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < samples; i++) {
+    const started = nowNs();
+    bytes = (await pty.snapshot({ scrollbackLines: 1_000 })).length;
+    times.push(elapsedMs(started));
+  }
+  await harness.dispose();
+  const s = summarize(times);
+  return {
+    bench: 'host.snapshot_1000_lines',
+    samples,
+    snapshotChars: bytes,
+    p50Ms: round(s.p50),
+    p95Ms: round(s.p95),
+    goal: `< ${SNAPSHOT_GOAL_MS} ms`,
+    met: s.p95 < SNAPSHOT_GOAL_MS,
+  };
+}
+
+const COUNTER =
+  'i=0; while [ $i -lt 4000 ]; do echo "line $i"; i=$((i+1)); sleep 0.002; done; echo done; exec sleep 600';
+
+/**
+ * A runtime in a child process with `lanes` lanes of `ptys` PTYs each printing numbered lines is
+ * SIGKILLed; timed: `createRuntime` until every lane is back with its PTYs taken over. Then every
+ * line of every PTY is counted: a gap is a lost byte.
+ */
+export async function benchReadopt(lanes: number, ptys: number): Promise<BenchResult> {
+  const { repo: repoPath, dispose } = await makeRepo(200, 'tmpfs');
+  const repo = { path: repoPath, dispose };
+  const script = `
+    import { createRuntime } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)};
+    const rt = await createRuntime({ repo: ${JSON.stringify(repo.path)}, maxLanes: ${lanes + 5}, pty: { host: 'process', lingerMs: 60000 } });
+    for (let l = 0; l < ${lanes}; l++) {
+      const lane = await rt.createLane();
+      for (let p = 0; p < ${ptys}; p++) await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-c', ${JSON.stringify(COUNTER)}] });
+    }
+    console.log('ready');
+    setInterval(() => {}, 60000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const started = nowNs();
+  const rt = await createRuntime({ repo: repo.path, maxLanes: lanes + 5, pty: { host: 'process' } });
+  const readyMs = elapsedMs(started);
+  const adopted = rt.lanes().flatMap((lane) => lane.ptys());
+  let gaps = 0;
+  let firstLines = 0;
+  await Promise.all(
+    adopted.map(async (pty) => {
+      let text = '';
+      let previous: number | undefined;
+      for await (const chunk of pty.output()) {
+        text += chunk;
+        const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+        text = text.slice(complete.length);
+        for (const match of complete.matchAll(/^line (\d+)\r?$/gm)) {
+          const n = Number(match[1]);
+          if (previous === undefined) firstLines++;
+          else if (n !== previous + 1) gaps++;
+          previous = n;
+        }
+        if (complete.includes('done')) break;
+      }
+    }),
+  );
+  await rt.shutdown({ cleanupLanes: true });
+  repo.dispose();
+  return {
+    bench: 'host.readopt_after_crash',
+    lanes,
+    ptysPerLane: ptys,
+    adoptedPtys: adopted.length,
+    reportedAdopted: rt.reconciliation.ptys.adopted,
+    createRuntimeMs: round(readyMs, 1),
+    ptysCountedThrough: firstLines,
+    gapsInOutput: gaps,
+    goal: `every lane back with its PTYs live in < ${READOPT_GOAL_MS} ms, 0 bytes lost`,
+    met: readyMs < READOPT_GOAL_MS && adopted.length === lanes * ptys && gaps === 0,
+  };
+}
