@@ -2,6 +2,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { errorMessage } from '../../../bus/errors.js';
 import type { PtyDriver } from '../driver.js';
+import { withBindLock } from './bind-lock.js';
 import { type Frame, FrameDecoder, FrameKind } from './framing.js';
 import type { Link } from './host-channels.js';
 import type { HostPaths } from './host-paths.js';
@@ -56,8 +57,12 @@ export class HostServer {
 
   /** Listens on the socket; resolves false when another live host already does (this one should exit). */
   async listen(): Promise<boolean> {
-    const { socket } = this.options.paths;
     ensureSocketDir(this.options.paths.socketDir);
+    return withBindLock(this.options.paths.socket, () => this.#bind());
+  }
+
+  async #bind(): Promise<boolean> {
+    const { socket } = this.options.paths;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         await new Promise<void>((resolve, reject) => {

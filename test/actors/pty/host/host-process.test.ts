@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readEnviron, readProcStat } from '../../../../actors/process/proc.js';
 import { HostBackend } from '../../../../actors/pty/host/host-client.js';
-import { hostPathsOf } from '../../../../actors/pty/host/host-paths.js';
+import { launchHost } from '../../../../actors/pty/host/host-launch.js';
+import { ensureSocketDir, hostPathsOf } from '../../../../actors/pty/host/host-paths.js';
 import { HOST_IDLE_EXIT_MS } from '../../../../actors/pty/host/host-server.js';
 import type { EventEnvelope } from '../../../../bus/envelopes.js';
 import { createBus } from '../../../../bus/local-bus.js';
@@ -36,6 +37,19 @@ async function runtimeOnHost(events: EventEnvelope[] = []): Promise<Runtime> {
 
 const parentOf = (pid: number) => readProcStat(pid)?.ppid;
 
+/** Binds `socket` in another process, then kills it: the socket stays, and nothing answers on it. */
+async function squatAndDie(socket: string): Promise<void> {
+  rmSync(socket, { force: true });
+  const squatter = spawn(
+    process.execPath,
+    ['-e', `require('node:net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  await new Promise((resolve) => squatter.stdout.once('data', resolve));
+  squatter.kill('SIGKILL');
+  await new Promise((resolve) => squatter.once('exit', resolve));
+}
+
 describe('the terminal host process', () => {
   it("runs in its own session, untagged, logs to the state directory, and is every PTY child's parent", async () => {
     const rt = await runtimeOnHost();
@@ -55,14 +69,8 @@ describe('the terminal host process', () => {
     cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
     // A socket whose listener was killed: it is there, and nothing answers on it.
     const paths = hostPathsOf(stateDir);
-    const squatter = spawn(
-      process.execPath,
-      ['-e', `require('node:net').createServer().listen(${JSON.stringify(paths.socket)}, () => console.log('up'))`],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    await new Promise((resolve) => squatter.stdout.once('data', resolve));
-    squatter.kill('SIGKILL');
-    await new Promise((resolve) => squatter.once('exit', resolve));
+    ensureSocketDir(paths.socketDir);
+    await squatAndDie(paths.socket);
     expect(existsSync(paths.socket)).toBe(true);
 
     const backends = [1, 2, 3].map(
@@ -89,6 +97,37 @@ describe('the terminal host process', () => {
     const hosts = log.split('\n').filter((line) => line.includes(': listening on '));
     expect(hosts).toEqual([expect.stringContaining(`host ${pid}: listening on`)]);
     expect(isAlive(pid)).toBe(true);
+  });
+
+  it('is one even when many hosts find the same stale socket at the same moment', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'lanevisor-race-'));
+    const paths = hostPathsOf(stateDir);
+    const started: number[] = [];
+    cleanups.push(() => {
+      for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+    ensureSocketDir(paths.socketDir);
+    for (let round = 0; round < 5; round++) {
+      rmSync(paths.logFile, { force: true });
+      // Leave a stale socket: bound, then its listener gone without removing it.
+      await squatAndDie(paths.socket);
+      const hosts = Array.from({ length: 6 }, () => launchHost(stateDir, process.env));
+      for (const host of hosts) started.push(host.pid as number);
+      await waitUntil(
+        () => hosts.filter((host) => isAlive(host.pid as number)).length <= 1,
+        'the losers to leave',
+        10_000,
+      );
+      const listening = readFileSync(paths.logFile, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes(': listening on '));
+      expect(listening).toHaveLength(1);
+      const winner = hosts.find((host) => isAlive(host.pid as number));
+      expect(listening[0]).toContain(`host ${winner?.pid}: listening on`);
+      winner?.kill('SIGKILL');
+      await waitUntil(() => !isAlive(winner?.pid as number), 'the winner to die');
+    }
   });
 
   it('serves a repository whose path is longer than a Unix socket path may be', async () => {
