@@ -15,3 +15,11 @@ export async function waitUntil(condition: () => boolean, what: string, timeoutM
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Holds this process's event loop for `ms` (nothing of it runs meanwhile): what other processes
+ * send in that time waits in the socket and arrives in one read.
+ */
+export function blockEventLoop(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}

@@ -23,6 +23,12 @@ export class HostConnection {
   readonly #decoder = new FrameDecoder();
   readonly #waiting = new Map<number, { resolve(message: HostMessage): void; reject(error: Error): void }>();
   readonly #sessions = new Map<number, HostSession>();
+  /**
+   * What came for a channel a reply has just announced, before its session exists: the host
+   * writes a PTY's first output (or, adopting, its retained output) right after the reply, so
+   * both often arrive in one read, and the session is made only once the reply's awaiter runs.
+   */
+  readonly #early = new Map<number, Array<(session: HostSession) => void>>();
   #nextId = 1;
   #lastHeard = performance.now();
   #heartbeat: NodeJS.Timeout | undefined;
@@ -94,6 +100,8 @@ export class HostConnection {
       closed: () => this.#sessions.delete(channel),
     });
     this.#sessions.set(channel, session);
+    for (const deliver of this.#early.get(channel) ?? []) deliver(session);
+    this.#early.delete(channel);
     return session;
   }
 
@@ -151,19 +159,28 @@ export class HostConnection {
     }
     for (const frame of frames) {
       if (frame.kind === FrameKind.OUTPUT) {
-        this.#sessions.get(frame.channel)?.output(frame.offset, frame.data);
+        const { channel, offset, data } = frame;
+        this.#toSession(channel, (session) => session.output(offset, data));
         continue;
       }
       if (frame.kind !== FrameKind.CONTROL) continue;
       const message = frame.message as HostMessage;
       if ('id' in message) {
+        if ('channel' in message) this.#early.set(message.channel, []);
         this.#waiting.get(message.id)?.resolve(message);
         this.#waiting.delete(message.id);
       } else if (message.t === 'welcome' || message.t === 'refused') {
         this.#waiting.get(0)?.resolve(message);
         this.#waiting.delete(0);
-      } else if ('channel' in message) this.#sessions.get(message.channel)?.notice(message);
+      } else if ('channel' in message) this.#toSession(message.channel, (session) => session.notice(message));
     }
+  }
+
+  /** To the channel's session; kept for it when its session is still being made; else dropped (it is closed). */
+  #toSession(channel: number, deliver: (session: HostSession) => void): void {
+    const session = this.#sessions.get(channel);
+    if (session !== undefined) deliver(session);
+    else this.#early.get(channel)?.push(deliver);
   }
 
   #beat(): void {
@@ -182,6 +199,7 @@ export class HostConnection {
     clearInterval(this.#heartbeat);
     for (const waiter of this.#waiting.values()) waiter.reject(connectionLost(reason));
     this.#waiting.clear();
+    this.#early.clear();
     if (!this.#ending) this.onLost(reason);
   }
 }

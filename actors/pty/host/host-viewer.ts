@@ -102,7 +102,6 @@ export class HostViewer {
     const reply = await this.#request({ t: 'attach', id: 0, ptyId, ...options });
     if (reply.t === 'error') throw new LanevisorError(reply.code as never, reply.message);
     if (reply.t !== 'attached') throw new LanevisorError('INVALID_STATE', `the terminal host answered ${reply.t}`);
-    this.#channel = reply.channel;
     const channel = reply.channel;
     return {
       screen: reply.snapshot,
@@ -149,6 +148,8 @@ export class HostViewer {
     const message = frame.message as HostMessage;
     const id = 'id' in message ? message.id : message.t === 'welcome' || message.t === 'refused' ? 0 : undefined;
     if (id !== undefined) {
+      // Output follows the reply at once, often in the same read: the channel is known from here on.
+      if (message.t === 'attached') this.#channel = message.channel;
       this.#waiting.get(id)?.(message);
       this.#waiting.delete(id);
       return;

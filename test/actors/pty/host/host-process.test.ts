@@ -14,7 +14,7 @@ import { createRuntime } from '../../../../supervision/runtime/runtime.js';
 import type { Runtime } from '../../../../supervision/runtime/types.js';
 import { createTempRepo, type TempRepo } from '../../../support/git-repo.js';
 import { isAlive, livePidsTagged } from '../../../support/proc-scan.js';
-import { sleep, waitUntil } from '../../../support/wait.js';
+import { blockEventLoop, sleep, waitUntil } from '../../../support/wait.js';
 
 let repo: TempRepo | undefined;
 const runtimes: Runtime[] = [];
@@ -128,6 +128,55 @@ describe('the terminal host process', () => {
       winner?.kill('SIGKILL');
       await waitUntil(() => !isAlive(winner?.pid as number), 'the winner to die');
     }
+  });
+
+  it("gets a PTY's first output and its exit when they arrive in the same read as the reply to its start", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'lanevisor-early-'));
+    const backend = new HostBackend({
+      stateDir,
+      runtimeId: 'rt_early00000000000000',
+      lingerMs: 0,
+      graceMs: 200,
+      outputBufferBytes: 1 << 20,
+    });
+    cleanups.push(async () => {
+      await backend.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+    await backend.connect();
+    let text = '';
+    let exited = false;
+    const starting = backend.start(
+      {
+        ptyId: 'pty_early0000000000',
+        spawn: {
+          file: '/bin/sh',
+          args: ['-c', 'echo early-bird'],
+          cwd: stateDir,
+          env: { PATH: process.env.PATH ?? '' },
+          cols: 80,
+          rows: 24,
+        },
+        tag: { name: 'LANEVISOR_TEST_EARLY', value: stateDir },
+        maxPendingInputBytes: 1 << 20,
+      },
+      {
+        data: (chunk) => {
+          text += chunk;
+        },
+        exited: () => {
+          exited = true;
+        },
+        treeGone: () => undefined,
+        signaled: () => undefined,
+        lost: () => undefined,
+      },
+    );
+    // The start has gone out; meanwhile the host answers, the child prints and exits.
+    setImmediate(() => blockEventLoop(300));
+    await starting;
+    await waitUntil(() => exited, 'the exit');
+    expect(text).toContain('early-bird');
   });
 
   it('serves a repository whose path is longer than a Unix socket path may be', async () => {

@@ -5,7 +5,7 @@ import { createRuntime } from '../../../../supervision/runtime/runtime.js';
 import type { Runtime } from '../../../../supervision/runtime/types.js';
 import { createTempRepo, type TempRepo } from '../../../support/git-repo.js';
 import { type HeadlessTerminal, screenOf, Terminal, writeTo } from '../../../support/terminal-screen.js';
-import { waitUntil } from '../../../support/wait.js';
+import { blockEventLoop, waitUntil } from '../../../support/wait.js';
 
 /**
  * Several viewers of one terminal (`lanevisor attach` from several shells): each sees its output,
@@ -129,4 +129,41 @@ describe('viewers of a hosted terminal', () => {
     expect(screenOf(slow.terminal).lines).toEqual(now.lines);
     expect(slow.text).not.toContain('flood-done');
   }, 60_000);
+
+  it('misses nothing of the output that arrives together with the reply to its attach', async () => {
+    repo = createTempRepo();
+    rt = await createRuntime({ repo: repo.path, pty: { host: 'process', terminateGraceMs: 500 } });
+    const lane = await rt.createLane({ label: 'watched' });
+    const script = 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.005; done';
+    const pty = await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-c', script] });
+    let printed = '';
+    pty.onData((chunk) => {
+      printed += chunk;
+    });
+    await waitUntil(() => printed.includes('3\r\n'), 'the first lines');
+    const viewer = await HostViewer.connect(rt.stateDir);
+    viewers.push(viewer);
+    let text = '';
+    const attaching = viewer.attach(
+      pty.id,
+      { readOnly: true },
+      {
+        output: (data) => {
+          text += data;
+        },
+        redraw: () => undefined,
+        exited: () => undefined,
+        lost: () => undefined,
+      },
+    );
+    // The reply, its snapshot and the lines printed meanwhile land in one read.
+    setImmediate(() => blockEventLoop(300));
+    const attached = await attaching;
+    await waitUntil(() => numbersIn(text).length > 80, 'live lines');
+    // The snapshot's last line may end in cursor moves rather than a line break.
+    const cursorMoves = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
+    const shown = numbersIn(`${attached.screen}${text}`.replace(cursorMoves, '\r\n'));
+    const first = shown[0] as number;
+    expect(shown).toEqual(Array.from({ length: shown.length }, (_, i) => first + i));
+  });
 });
