@@ -86,14 +86,12 @@ export class LocalPtySession implements PtySession {
     this.child.resize(cols, rows);
   }
 
-  /** The normal screen and its history, to show above the program when it is started again after a reboot. */
-  history(): Promise<string> {
-    return this.#mirror.snapshot(undefined, true);
-  }
-
-  /** Grows with output: see TerminalMirror.changes. */
-  get shownChanges(): number {
-    return this.#mirror.changes;
+  /**
+   * The normal screen and its history as parsed so far, to show above the program when it is
+   * started again after a reboot, and the count of output chunks it shows (TerminalMirror.changes).
+   */
+  history(): { readonly data: string; readonly changes: number } {
+    return this.#mirror.parsedHistory();
   }
 
   async snapshot(options: { readonly scrollbackLines?: number } = {}): Promise<PtyScreen> {

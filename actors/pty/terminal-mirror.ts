@@ -11,9 +11,10 @@ const { SerializeAddon } = serializePackage;
  * (`pty.snapshot()`), as VS Code replays its terminals. xterm parses about 21-25 MiB/s where a
  * PTY delivers about 60 (pty-host-facts.md), so the mirror must never be what a PTY's output
  * waits for: output is only queued here, and parsed when the PTY has gone quiet or before a
- * snapshot; a queue past MIRROR_EAGER_BYTES is parsed meanwhile, one step every
- * MIRROR_EAGER_STEP_MS, so a flood leaves most of the time to reading. The terminal itself is
- * made on first need.
+ * snapshot. A mirror that parses when quiet (the terminal host's) also parses a queue past
+ * MIRROR_EAGER_BYTES meanwhile, one step at a time, and all the mirrors of a process together
+ * spend at most MIRROR_EAGER_SHARE of its time so: fifty flooding PTYs must not hold the event
+ * loop fifty times as long as one. The terminal itself is made on first need.
  * A queue past MIRROR_MAX_BACKLOG_BYTES (a flood nobody looked at) keeps only its newest half, and
  * the mirror starts again from there: the screen a flood leaves is what its last bytes drew.
  */
@@ -25,8 +26,18 @@ export const MIRROR_EAGER_BYTES = 256 * 1024;
 export const MIRROR_MAX_BACKLOG_BYTES = 2 * 1024 * 1024;
 /** Parsed per step, so one step never holds the event loop for long. */
 const PARSE_STEP_BYTES = 64 * 1024;
-/** While output keeps coming, a step of parsing at most this often. */
-export const MIRROR_EAGER_STEP_MS = 20;
+/**
+ * Parsed per step before quiet: about a millisecond. A PTY's kernel buffer holds 4 KiB, so while
+ * the host parses, the program writing to it waits; short steps keep those waits short.
+ */
+const EAGER_STEP_BYTES = 16 * 1024;
+/** The share of a process's time that parsing before quiet may take, all its mirrors together. */
+export const MIRROR_EAGER_SHARE = 0.1;
+
+/** How long one eager step may keep the others waiting, at most. */
+const EAGER_STEP_LONGEST_MS = 1_000;
+/** When the next eager step of any mirror may start (shared: the budget is the process's). */
+let eagerStepAllowedAt = 0;
 
 type Pending = { readonly data: string } | { readonly cols: number; readonly rows: number };
 
@@ -37,7 +48,9 @@ export class TerminalMirror {
   #pending: Pending[] = [];
   #head = 0;
   #pendingBytes = 0;
-  #eagerAt = 0;
+  /** Chunks of output queued and not parsed yet. */
+  #pendingChunks = 0;
+  #lastPushAt = 0;
   #changes = 0;
   #restart = false;
   #timer: NodeJS.Timeout | undefined;
@@ -60,19 +73,17 @@ export class TerminalMirror {
     this.#changes++;
     this.#pending.push({ data });
     this.#pendingBytes += data.length;
+    this.#pendingChunks++;
     if (this.#pendingBytes > MIRROR_MAX_BACKLOG_BYTES) this.#dropOldest();
+    if (!this.parseWhenQuiet) return;
     const now = performance.now();
-    if (
-      this.#pendingBytes >= MIRROR_EAGER_BYTES &&
-      this.#parsing === undefined &&
-      now - this.#eagerAt >= MIRROR_EAGER_STEP_MS
-    ) {
-      this.#eagerAt = now;
-      this.#parsing = this.#parse(1).finally(() => {
+    this.#lastPushAt = now;
+    if (this.#pendingBytes >= MIRROR_EAGER_BYTES && this.#parsing === undefined && now >= eagerStepAllowedAt) {
+      this.#parsing = this.#eagerStep(now).finally(() => {
         this.#parsing = undefined;
       });
     }
-    if (this.parseWhenQuiet) this.#armQuietTimer();
+    this.#timer ??= this.#quietTimer(MIRROR_QUIET_MS);
   }
 
   /** Takes effect in order with the output around it. */
@@ -88,13 +99,25 @@ export class TerminalMirror {
    */
   async snapshot(scrollbackLines: number = this.scrollbackLines, history = false): Promise<string> {
     await this.#catchUp();
-    const serializer = this.#serializer;
-    return serializer === undefined
-      ? ''
-      : serializer.serialize({
-          scrollback: Math.min(scrollbackLines, this.scrollbackLines),
-          ...(history ? { excludeAltBuffer: true, excludeModes: true } : {}),
-        });
+    return this.#serialize(scrollbackLines, history);
+  }
+
+  /**
+   * The normal screen and its history as parsed so far, without waiting for the output still
+   * queued (a flood's backlog would hold the host for as long as it takes to parse), with the
+   * `changes` count it shows.
+   */
+  parsedHistory(): { readonly data: string; readonly changes: number } {
+    return { data: this.#serialize(this.scrollbackLines, true), changes: this.#changes - this.#pendingChunks };
+  }
+
+  #serialize(scrollbackLines: number, history: boolean): string {
+    return (
+      this.#serializer?.serialize({
+        scrollback: Math.min(scrollbackLines, this.scrollbackLines),
+        ...(history ? { excludeAltBuffer: true, excludeModes: true } : {}),
+      }) ?? ''
+    );
   }
 
   /** Grows with every chunk of output: a value other than one read earlier means something new was shown. */
@@ -111,19 +134,38 @@ export class TerminalMirror {
     clearTimeout(this.#timer);
     this.#pending = [];
     this.#head = 0;
+    this.#pendingChunks = 0;
     this.#terminal?.dispose();
     this.#terminal = undefined;
   }
 
-  #armQuietTimer(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#catchUp(), MIRROR_QUIET_MS);
-    this.#timer.unref();
+  /** One timer per quiet period, not one per chunk: when it fires early, it waits for the rest. */
+  #quietTimer(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      const quietFor = performance.now() - this.#lastPushAt;
+      this.#timer = quietFor >= MIRROR_QUIET_MS ? undefined : this.#quietTimer(MIRROR_QUIET_MS - quietFor);
+      if (this.#timer === undefined) void this.#catchUp();
+    }, ms);
+    timer.unref();
+    return timer;
+  }
+
+  /** One step of parsing, then the next step of any mirror waits so that parsing keeps to its share. */
+  async #eagerStep(startedAt: number): Promise<void> {
+    // No other mirror's step meanwhile; the bound holds should this one never finish (disposed).
+    eagerStepAllowedAt = startedAt + EAGER_STEP_LONGEST_MS;
+    try {
+      await this.#parse(1, EAGER_STEP_BYTES);
+    } finally {
+      const took = performance.now() - startedAt;
+      eagerStepAllowedAt = performance.now() + (took * (1 - MIRROR_EAGER_SHARE)) / MIRROR_EAGER_SHARE;
+    }
   }
 
   /** Parses everything queued (one step at a time), after any step under way. */
   async #catchUp(): Promise<void> {
     clearTimeout(this.#timer);
+    this.#timer = undefined;
     while (this.#parsing !== undefined) await this.#parsing;
     if (this.#head >= this.#pending.length) return;
     this.#parsing = this.#parse(Number.POSITIVE_INFINITY).finally(() => {
@@ -132,11 +174,11 @@ export class TerminalMirror {
     await this.#parsing;
   }
 
-  async #parse(steps: number): Promise<void> {
+  async #parse(steps: number, stepBytes = PARSE_STEP_BYTES): Promise<void> {
     for (let done = 0; done < steps && !this.#disposed && this.#head < this.#pending.length; done++) {
       const terminal = this.#terminalNow();
       let step = '';
-      while (this.#head < this.#pending.length && step.length < PARSE_STEP_BYTES) {
+      while (this.#head < this.#pending.length && step.length < stepBytes) {
         const next = this.#pending[this.#head] as Pending;
         if ('cols' in next) {
           if (step.length > 0) break;
@@ -148,6 +190,7 @@ export class TerminalMirror {
         }
         this.#head++;
         this.#pendingBytes -= next.data.length;
+        this.#pendingChunks--;
         step += next.data;
       }
       this.#compact();
@@ -192,7 +235,10 @@ export class TerminalMirror {
         this.cols = oldest.cols;
         this.rows = oldest.rows;
         this.#terminal?.resize(oldest.cols, oldest.rows);
-      } else this.#pendingBytes -= oldest.data.length;
+      } else {
+        this.#pendingBytes -= oldest.data.length;
+        this.#pendingChunks--;
+      }
     }
     this.#compact();
     this.#restart = true;

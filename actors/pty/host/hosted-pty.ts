@@ -21,6 +21,8 @@ export interface PtyListener {
 interface RetainedChunk {
   readonly offset: number;
   readonly data: string;
+  /** The offset just past it. */
+  readonly end: number;
 }
 
 export class HostedPty {
@@ -120,7 +122,7 @@ export class HostedPty {
     this.#acked = Math.min(offset, this.#total);
     while (this.#retained.length > 0) {
       const head = this.#retained[0] as RetainedChunk;
-      if (head.offset + Buffer.byteLength(head.data) > this.#acked) break;
+      if (head.end > this.#acked) break;
       this.#retained.shift();
     }
     if (this.#retentionPaused && this.#total - this.#acked <= this.outputBufferBytes / 2) {
@@ -155,7 +157,7 @@ export class HostedPty {
     const charOffset = this.#chars;
     this.#total += Buffer.byteLength(chunk);
     this.#chars += chunk.length;
-    this.#retained.push({ offset, data: chunk });
+    this.#retained.push({ offset, data: chunk, end: this.#total });
     if (!this.#retentionPaused && this.#total - this.#acked >= this.outputBufferBytes) {
       this.#retentionPaused = true;
       this.#applyFlow();

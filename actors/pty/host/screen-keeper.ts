@@ -40,10 +40,11 @@ export class ScreenKeeper {
 
   async #persist(ptys: readonly HostedPty[]): Promise<void> {
     for (const pty of ptys) {
-      const changes = pty.session.shownChanges;
-      if (this.#written.get(pty) === changes) continue;
       try {
-        const screen = await pty.session.history();
+        // What the mirror parsed so far: a flood's backlog is not parsed for this (it is parsed
+        // once the PTY goes quiet, and kept on the next pass).
+        const { data: screen, changes } = pty.session.history();
+        if (this.#written.get(pty) === changes) continue;
         const file = screenFileOf(this.stateDir, pty.ptyId);
         mkdirSync(join(this.stateDir, SCREENS_DIR), { recursive: true, mode: 0o700 });
         writeFileSync(`${file}.tmp`, screen, { mode: 0o600 });

@@ -1,6 +1,12 @@
 import headlessPackage from '@xterm/headless';
 import { describe, expect, it } from 'vitest';
-import { MIRROR_MAX_BACKLOG_BYTES, TerminalMirror } from '../../../actors/pty/terminal-mirror.js';
+import {
+  MIRROR_EAGER_BYTES,
+  MIRROR_MAX_BACKLOG_BYTES,
+  MIRROR_QUIET_MS,
+  TerminalMirror,
+} from '../../../actors/pty/terminal-mirror.js';
+import { sleep } from '../../support/wait.js';
 
 const { Terminal } = headlessPackage;
 
@@ -35,6 +41,40 @@ describe('the terminal mirror', () => {
     for (let n = 0; n < lines; n++) mirror.push(line(n));
     const screen = await visibleLines(await mirror.snapshot(), 40, 5);
     expect(screen.slice(0, 4)).toEqual([lines - 4, lines - 3, lines - 2, lines - 1].map((n) => line(n).trim()));
+    mirror.dispose();
+  });
+
+  it('in the orchestrator (inline) parses nothing until a snapshot is asked for: its loop is never spent on it', async () => {
+    const mirror = new TerminalMirror(40, 5, 100, false);
+    const chunk = `${'y'.repeat(1023)}\n`;
+    const chunks = Math.ceil((MIRROR_EAGER_BYTES * 2) / chunk.length);
+    for (let n = 0; n < chunks; n++) mirror.push(chunk);
+    mirror.push('last line');
+    await sleep(MIRROR_QUIET_MS * 3);
+    expect(mirror.parsedHistory()).toEqual({ data: '', changes: 0 });
+    expect(await mirror.snapshot()).toContain('last line');
+    expect(mirror.parsedHistory().changes).toBe(chunks + 1);
+    mirror.dispose();
+  });
+
+  it('in the host parses a backlog while output keeps coming, and all of it once quiet', async () => {
+    const mirror = new TerminalMirror(40, 5, 100, true);
+    const chunk = `${'z'.repeat(1023)}\n`;
+    let pushed = 0;
+    // Output that never pauses for the quiet time: only the eager steps parse meanwhile.
+    const until = performance.now() + 300;
+    while (performance.now() < until) {
+      for (let n = 0; n < 64; n++, pushed++) mirror.push(chunk);
+      await sleep(5);
+    }
+    const meanwhile = mirror.parsedHistory().changes;
+    expect(meanwhile).toBeGreaterThan(0);
+    expect(meanwhile).toBeLessThan(pushed);
+    mirror.push('quiet now');
+    await sleep(MIRROR_QUIET_MS * 4);
+    const parsed = mirror.parsedHistory();
+    expect(parsed.changes).toBe(pushed + 1);
+    expect(parsed.data).toContain('quiet now');
     mirror.dispose();
   });
 });
