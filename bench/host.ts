@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Pty } from '../supervision/pty/types.js';
 import { createRuntime } from '../supervision/runtime/runtime.js';
 import { makeRepo } from './lanes.js';
@@ -202,5 +205,66 @@ export async function benchReadopt(lanes: number, ptys: number): Promise<BenchRe
     gapsInOutput: gaps,
     goal: `every lane back with its PTYs live in < ${READOPT_GOAL_MS} ms, 0 bytes lost`,
     met: readyMs < READOPT_GOAL_MS && adopted.length === lanes * ptys && gaps === 0,
+  };
+}
+
+/**
+ * The floor under any terminal in another process: a round trip between two Node processes over
+ * a Unix socket (1 byte each way), next to raw node-pty's input → echo in this process. Input →
+ * echo through the host cannot be faster than the two added together.
+ */
+export async function benchSocketRoundTrip(trips: number): Promise<BenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'lanevisor-rtt-'));
+  const socketPath = join(dir, 's');
+  const server = spawn(
+    process.execPath,
+    [
+      '-e',
+      `require('node:net').createServer((s) => s.on('data', (d) => s.write(d))).listen(${JSON.stringify(socketPath)}, () => console.log('up'))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise((resolve) => server.stdout.once('data', resolve));
+  const socket = createConnection(socketPath);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const times: number[] = [];
+  for (let i = 0; i < trips; i++) {
+    const started = nowNs();
+    await new Promise<void>((resolve) => {
+      socket.once('data', () => resolve());
+      socket.write('x');
+    });
+    times.push(elapsedMs(started));
+  }
+  socket.destroy();
+  server.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+  const raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', 'stty raw -echo; echo ready; exec cat']);
+  await rawOutput(raw, 'ready');
+  const echoes: number[] = [];
+  for (let i = 0; i < trips; i++) {
+    const started = nowNs();
+    await new Promise<void>((resolve) => {
+      const sub = raw.onData(() => {
+        sub.dispose();
+        resolve();
+      });
+      raw.write('x');
+    });
+    echoes.push(elapsedMs(started));
+  }
+  await killRaw([raw]);
+  const rtt = summarize(times);
+  const echo = summarize(echoes);
+  return {
+    bench: 'host.socket_round_trip',
+    trips,
+    socketRoundTripP50Ms: round(rtt.p50),
+    socketRoundTripP95Ms: round(rtt.p95),
+    rawEchoP50Ms: round(echo.p50),
+    floorP50Ms: round(rtt.p50 + echo.p50),
+    floorRatio: round((rtt.p50 + echo.p50) / echo.p50),
+    goal: 'none: the least input → echo through another process can cost, as a ratio to raw',
+    met: true,
   };
 }

@@ -5,7 +5,7 @@
  */
 import { errorMessage } from '../bus/errors.js';
 import { benchThroughput as benchBusThroughput, benchRequestLatency } from './bus.js';
-import { benchHostMemory, benchReadopt, benchSnapshot, benchSpawnWithHeap } from './host.js';
+import { benchHostMemory, benchReadopt, benchSnapshot, benchSocketRoundTrip, benchSpawnWithHeap } from './host.js';
 import { benchCleanup, benchConcurrent, benchCreate } from './lanes.js';
 import {
   benchEcho,
@@ -45,6 +45,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'host.spawn': onHost(() => benchSpawn(200, 0)),
   'host.spawn.big_heap': onHost(() => benchSpawnWithHeap(60, 2_048)),
   'host.echo.300_alive': onHost(() => benchEcho(1_000, 300)),
+  'host.socket_round_trip': () => benchSocketRoundTrip(1_000),
   'host.throughput': onHost(() => benchThroughput(100_000_000, 3)),
   'host.loop_delay.50_flooding': onHost(() => benchLoopDelay(50, 3)),
   'host.rss_idle.300': onHost(() => benchIdleRss(300)),

@@ -119,7 +119,10 @@ export class PtyFactory {
   adopt(laneId: LaneId, cwd: string, adoptable: Adoptable, owner: PtyOwner): PtyController {
     if (!isPtyId(adoptable.info.ptyId))
       throw new LanevisorError('INVALID_ARGUMENT', `not a PTY id: ${adoptable.info.ptyId}`);
-    return this.#make(laneId, cwd, adoptable.meta.options as SpawnPtyOptions, owner, adoptable.info.ptyId, {
+    // The terminal's size now, which its last runtime may have changed since the spawn.
+    const { cols, rows } = adoptable.info;
+    const options = { ...(adoptable.meta.options as SpawnPtyOptions), cols, rows };
+    return this.#make(laneId, cwd, options, owner, adoptable.info.ptyId, {
       startOffset: adoptable.info.retainedFrom,
       restarts: adoptable.meta.restarts,
     });

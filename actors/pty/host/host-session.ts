@@ -7,6 +7,11 @@ import { type HostMessage, send } from './host-protocol.js';
 
 /** Output received but not acknowledged to the host, at most, before an acknowledgement goes out at once. */
 export const ACK_EVERY_BYTES = 64 * 1024;
+/**
+ * Otherwise an acknowledgement waits this long for more output to cover: one per keystroke's
+ * echo would cost the host a message to parse before the next keystroke.
+ */
+export const ACK_DELAY_MS = 20;
 
 interface SessionPeer {
   snapshot(scrollbackLines: number | undefined): Promise<PtyScreen>;
@@ -117,7 +122,7 @@ export class HostSession implements PtySession {
     if (this.#received - this.#acked >= ACK_EVERY_BYTES) this.#ackNow();
     else if (!this.#ackQueued) {
       this.#ackQueued = true;
-      setImmediate(() => this.#ackNow());
+      setTimeout(() => this.#ackNow(), ACK_DELAY_MS).unref();
     }
   }
 

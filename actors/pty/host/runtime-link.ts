@@ -5,21 +5,19 @@ import { Channels, type Link } from './host-channels.js';
 import { type ClientMessage, errorReply, send } from './host-protocol.js';
 import type { HostServer } from './host-server.js';
 import { HostedPty } from './hosted-pty.js';
+import { OutputWindow } from './output-window.js';
 
 /**
- * A runtime's connection: it starts, adopts and drives PTYs and gets their output batched
- * (OUTPUT_BATCH_MS or OUTPUT_BATCH_BYTES, whichever comes first) with the byte offset of each
- * batch, acknowledging what it received.
+ * A runtime's connection: it starts, adopts and drives PTYs and gets their output in frames
+ * carrying the byte offset of their first byte (see output-window.ts), acknowledging what it
+ * received.
  */
-export const OUTPUT_BATCH_MS = 5;
-export const OUTPUT_BATCH_BYTES = 64 * 1024;
 /** While input waits in a terminal, how often its runtime hears how much was taken. */
 const INPUT_REPORT_MS = 10;
 
 export class RuntimeLink extends Channels implements Link {
   #bye: { keepPtys: boolean } | undefined;
-  readonly #batches = new Map<number, { offset: number; chunks: string[]; bytes: number }>();
-  #batchTimer: NodeJS.Timeout | undefined;
+  readonly #windows = new Map<number, OutputWindow>();
   readonly #inputReceived = new Map<number, number>();
   #inputTimer: NodeJS.Timeout | undefined;
 
@@ -53,7 +51,7 @@ export class RuntimeLink extends Channels implements Link {
   }
 
   override closed(): void {
-    clearTimeout(this.#batchTimer);
+    for (const window of this.#windows.values()) window.stop();
     clearTimeout(this.#inputTimer);
     const keep = this.#bye?.keepPtys ?? true;
     if (!keep) {
@@ -168,7 +166,8 @@ export class RuntimeLink extends Channels implements Link {
         if (message.offset !== undefined) pty.acknowledge(message.offset);
         break;
       case 'close':
-        this.#flush();
+        this.#windows.get(message.channel)?.flush();
+        this.#windows.delete(message.channel);
         pty.session.close();
         this.drop(message.channel);
         this.host.forget(pty);
@@ -177,34 +176,22 @@ export class RuntimeLink extends Channels implements Link {
   }
 
   #attach(pty: HostedPty): number {
-    return this.open(pty, (channel) => ({
-      output: (chunk, offset) => this.#batch(channel, offset, chunk),
-      exited: (exit) => {
-        this.#flush();
-        send(this.socket, { t: 'exited', channel, exit });
-      },
-      treeGone: () => send(this.socket, { t: 'treeGone', channel }),
-      signaled: (record) => send(this.socket, { t: 'signaled', channel, record }),
-      resized: (cols, rows) => send(this.socket, { t: 'resized', channel, cols, rows }),
-    }));
-  }
-
-  #batch(channel: number, offset: number, chunk: string): void {
-    const batch = this.#batches.get(channel) ?? { offset, chunks: [], bytes: 0 };
-    batch.chunks.push(chunk);
-    batch.bytes += chunk.length;
-    this.#batches.set(channel, batch);
-    if (batch.bytes >= OUTPUT_BATCH_BYTES) this.#flush();
-    else this.#batchTimer ??= setTimeout(() => this.#flush(), OUTPUT_BATCH_MS);
-  }
-
-  #flush(): void {
-    clearTimeout(this.#batchTimer);
-    this.#batchTimer = undefined;
-    for (const [channel, batch] of this.#batches) {
-      if (!this.socket.destroyed) this.socket.write(encodeOutput(channel, batch.offset, batch.chunks.join('')));
-    }
-    this.#batches.clear();
+    return this.open(pty, (channel) => {
+      const window = new OutputWindow((offset, data) => {
+        if (!this.socket.destroyed) this.socket.write(encodeOutput(channel, offset, data));
+      });
+      this.#windows.set(channel, window);
+      return {
+        output: (chunk, offset) => window.push(offset, chunk),
+        exited: (exit) => {
+          window.flush();
+          send(this.socket, { t: 'exited', channel, exit });
+        },
+        treeGone: () => send(this.socket, { t: 'treeGone', channel }),
+        signaled: (record) => send(this.socket, { t: 'signaled', channel, record }),
+        resized: (cols, rows) => send(this.socket, { t: 'resized', channel, cols, rows }),
+      };
+    });
   }
 
   /** Tells the runtime how much of its input each terminal took, until none waits. */

@@ -111,13 +111,14 @@ describe('re-adoption of terminals after the orchestrator died', () => {
     const lane = await first.createLane({ label: 'kept' });
     const shell = await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-i'], env: { PS1: '$ ' } });
     const pid = shell.pid;
+    shell.resize(120, 30);
     await first.shutdown({ keepPtys: true });
     runtimes.splice(runtimes.indexOf(first), 1);
     expect(isAlive(pid)).toBe(true);
 
     const next = await start();
     const [again] = next.lanes()[0]?.ptys() ?? [];
-    expect(again).toMatchObject({ id: shell.id, pid, state: 'active' });
+    expect(again).toMatchObject({ id: shell.id, pid, state: 'active', cols: 120, rows: 30 });
     let seen = '';
     again?.onData((chunk) => {
       seen += chunk;

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import {
+  OUTPUT_FRAME_MAX_CHARS,
+  OUTPUT_WINDOW_MS,
+  OUTPUT_WINDOW_OPEN_CHARS,
+  OutputWindow,
+} from '../../../../actors/pty/host/output-window.js';
+import { sleep } from '../../../support/wait.js';
+
+function recorder() {
+  const frames: Array<{ offset: number; data: string }> = [];
+  const window = new OutputWindow((offset, data) => frames.push({ offset, data }));
+  return { frames, window };
+}
+
+describe("a PTY's output on its way to its runtime", () => {
+  it('sends a little output at once, each time: an echo never waits for a timer', () => {
+    const { frames, window } = recorder();
+    window.push(0, 'a');
+    window.push(1, 'b');
+    expect(frames).toEqual([
+      { offset: 0, data: 'a' },
+      { offset: 1, data: 'b' },
+    ]);
+    window.stop();
+  });
+
+  it('joins what follows heavy output for a window, keeps the window open while output comes, and offsets stay exact', async () => {
+    const { frames, window } = recorder();
+    const heavy = 'x'.repeat(OUTPUT_WINDOW_OPEN_CHARS);
+    window.push(0, heavy);
+    window.push(heavy.length, 'y');
+    window.push(heavy.length + 1, 'z');
+    expect(frames).toEqual([{ offset: 0, data: heavy }]);
+    await sleep(OUTPUT_WINDOW_MS * 3);
+    expect(frames[1]).toEqual({ offset: heavy.length, data: 'yz' });
+    // The window closed with nothing left in it: small output goes at once again.
+    await sleep(OUTPUT_WINDOW_MS * 3);
+    window.push(heavy.length + 2, 'q');
+    expect(frames.at(-1)).toEqual({ offset: heavy.length + 2, data: 'q' });
+    window.stop();
+  });
+
+  it('sends a full frame without waiting for the window, and flush sends what waits', () => {
+    const { frames, window } = recorder();
+    window.push(0, 'x'.repeat(OUTPUT_WINDOW_OPEN_CHARS));
+    const big = 'b'.repeat(OUTPUT_FRAME_MAX_CHARS);
+    window.push(OUTPUT_WINDOW_OPEN_CHARS, big);
+    expect(frames.map((f) => f.data.length)).toEqual([OUTPUT_WINDOW_OPEN_CHARS, OUTPUT_FRAME_MAX_CHARS]);
+    window.push(OUTPUT_WINDOW_OPEN_CHARS + big.length, 'tail');
+    window.flush();
+    expect(frames.at(-1)).toEqual({ offset: OUTPUT_WINDOW_OPEN_CHARS + big.length, data: 'tail' });
+    expect(frames.map((f) => f.data).join('')).toBe(`${'x'.repeat(OUTPUT_WINDOW_OPEN_CHARS)}${big}tail`);
+  });
+});
