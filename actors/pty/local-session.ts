@@ -87,11 +87,11 @@ export class LocalPtySession implements PtySession {
   }
 
   /**
-   * The normal screen and its history as parsed so far, to show above the program when it is
-   * started again after a reboot, and the count of output chunks it shows (TerminalMirror.changes).
+   * The normal screen and its history, to show above the program when it is started again after
+   * a reboot, and the count of output chunks it shows (TerminalMirror.historyToKeep).
    */
-  history(): { readonly data: string; readonly changes: number } {
-    return this.#mirror.parsedHistory();
+  historyToKeep(): Promise<{ readonly data: string; readonly changes: number }> {
+    return this.#mirror.historyToKeep();
   }
 
   async snapshot(options: { readonly scrollbackLines?: number } = {}): Promise<PtyScreen> {

@@ -111,6 +111,15 @@ export class TerminalMirror {
     return { data: this.#serialize(this.scrollbackLines, true), changes: this.#changes - this.#pendingChunks };
   }
 
+  /**
+   * The normal screen and its history to keep: a small queue is parsed first (a PTY that prints
+   * a line now and then never goes quiet for long), a flood's backlog is not (see parsedHistory).
+   */
+  async historyToKeep(): Promise<{ readonly data: string; readonly changes: number }> {
+    if (this.#pendingBytes <= MIRROR_EAGER_BYTES) await this.#catchUp();
+    return this.parsedHistory();
+  }
+
   #serialize(scrollbackLines: number, history: boolean): string {
     return (
       this.#serializer?.serialize({

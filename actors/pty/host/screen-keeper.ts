@@ -41,9 +41,8 @@ export class ScreenKeeper {
   async #persist(ptys: readonly HostedPty[]): Promise<void> {
     for (const pty of ptys) {
       try {
-        // What the mirror parsed so far: a flood's backlog is not parsed for this (it is parsed
-        // once the PTY goes quiet, and kept on the next pass).
-        const { data: screen, changes } = pty.session.history();
+        // A flood's backlog is not parsed for this (it is once the PTY goes quiet, and kept on the next pass).
+        const { data: screen, changes } = await pty.session.historyToKeep();
         if (this.#written.get(pty) === changes) continue;
         const file = screenFileOf(this.stateDir, pty.ptyId);
         mkdirSync(join(this.stateDir, SCREENS_DIR), { recursive: true, mode: 0o700 });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ACK_DELAY_MS } from '../../../actors/pty/host/host-session.js';
 import { SCREEN_PERSIST_MS } from '../../../actors/pty/host/screen-keeper.js';
 import type { EventEnvelope } from '../../../bus/envelopes.js';
 import { createBus } from '../../../bus/local-bus.js';
@@ -67,6 +68,8 @@ describe('re-adoption of terminals after the orchestrator died', () => {
       (await crash.opDone(1)) as { ptyId: string; pid: number },
       (await crash.opDone(2)) as { ptyId: string; pid: number },
     ];
+    // Long enough for the dying runtime to have acknowledged some of the output (after ACK_DELAY_MS).
+    await sleep(ACK_DELAY_MS * 10);
     await crash.kill();
     await sleep(2_000);
     expect(isAlive(counter.pid)).toBe(true);
