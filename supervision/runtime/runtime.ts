@@ -3,12 +3,13 @@ import { type Actor, createActor, type InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import type { HeldLock } from '../../actors/process/process-lock.js';
 import { LanevisorError } from '../../bus/errors.js';
-import { createCorrelationId, createLaneId, createRuntimeId, type LaneId } from '../../bus/ids.js';
+import { createCorrelationId, createLaneId, createRuntimeId, type LaneId, type PtyId } from '../../bus/ids.js';
 import { asLocalBus, createBus } from '../../bus/local-bus.js';
 import type { Bus } from '../../bus/types.js';
 import { parseOrThrow } from '../../bus/validation.js';
 import { DEFAULT_RESTART_INTENSITY } from '../../machines/restart-policy.js';
 import { runtimeMachine } from '../../machines/runtime.machine.js';
+import { findPty, registerControlCommands } from '../control/commands.js';
 import { branchOf, validateLabel } from '../lane/labels.js';
 import { type LaneActorRef, LaneController } from '../lane/lane-controller.js';
 import { createLaneLogic } from '../lane/lane-logic.js';
@@ -16,6 +17,7 @@ import { identityOfRecord } from '../lane/lane-resources.js';
 import type { CreateLaneOptions, Lane } from '../lane/types.js';
 import { PtyFactory } from '../pty/pty-factory.js';
 import { createBaseEnvironment } from '../pty/spawn-request.js';
+import type { Pty } from '../pty/types.js';
 import { EMPTY_RECONCILIATION, reconcileStartup } from '../recovery/startup-reconciliation.js';
 import type { LaneRecord } from '../state/lane-records.js';
 import { hostClientFor, openPtyBackend, ptyHostOf, type RuntimePtyBackend } from './pty-backend.js';
@@ -132,6 +134,7 @@ class LanevisorRuntime implements Runtime {
   readonly #lanes = new Map<string, LaneController>();
   readonly #root: Actor<typeof runtimeMachine>;
   #stopped = false;
+  readonly #unregisterCommands: () => void;
 
   constructor(
     private readonly ctx: RuntimeContext,
@@ -148,6 +151,7 @@ class LanevisorRuntime implements Runtime {
     this.#root = createActor(logic, { systemId: 'runtime', ...(inspect ? { inspect } : {}) });
     this.#root.on('lane_crashed', ({ laneId, error }) => this.#lanes.get(laneId)?.crashed(error));
     this.#root.start();
+    this.#unregisterCommands = registerControlCommands(this);
   }
 
   get worktreeRoot(): string {
@@ -173,6 +177,10 @@ class LanevisorRuntime implements Runtime {
 
   getLane(id: LaneId | string): Lane | undefined {
     return this.#lanes.get(id);
+  }
+
+  getPty(id: PtyId | string): Pty | undefined {
+    return findPty(this, id);
   }
 
   async createLane(options: CreateLaneOptions = {}): Promise<Lane> {
@@ -216,6 +224,7 @@ class LanevisorRuntime implements Runtime {
   async shutdown(options: { readonly cleanupLanes?: boolean; readonly keepPtys?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#unregisterCommands();
     // Leaving the PTYs in the host, as if this runtime had died (without a host there is nothing to leave them in).
     const keepPtys = options.keepPtys === true && !options.cleanupLanes && this.ctx.ptyHost !== null;
     const lanes = [...this.#lanes.values()];

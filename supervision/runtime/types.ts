@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import type { PtyBackend } from '../../actors/pty/backend.js';
 import type { TaskBackend } from '../../actors/task/task-backend.js';
-import type { LaneId } from '../../bus/ids.js';
+import type { LaneId, PtyId } from '../../bus/ids.js';
 import type { reconciliationReportSchema } from '../../bus/lifecycle.js';
 import type { Bus } from '../../bus/types.js';
 import type { CreateLaneOptions, Lane } from '../lane/types.js';
+import type { Pty } from '../pty/types.js';
 
 export interface RuntimeOptions {
   /** Any path inside a git repository. */
@@ -65,6 +66,8 @@ export interface Runtime {
   /** Every lane not yet closed, provisioning ones included. */
   lanes(): Lane[];
   getLane(id: LaneId | string): Lane | undefined;
+  /** A live PTY of any of its lanes. */
+  getPty(id: PtyId | string): Pty | undefined;
   createLane(options?: CreateLaneOptions): Promise<Lane>;
   /**
    * Stops every PTY and task; keeps lanes (or cleans them with `cleanupLanes`). With `keepPtys`

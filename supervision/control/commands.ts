@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { LanevisorError } from '../../bus/errors.js';
+import { parseOrThrow } from '../../bus/validation.js';
+import type { Lane } from '../lane/types.js';
+import { dimensionSchema, spawnOptionsSchema } from '../pty/spawn-request.js';
+import type { Pty, SpawnPtyOptions } from '../pty/types.js';
+import type { Runtime } from '../runtime/types.js';
+import { laneViewOf, ptyInfoOf } from './views.js';
+
+/**
+ * The runtime's operations, once, as commands on its bus: the control socket and the HTTP server
+ * are thin adapters over these, so an operation added here is on every transport. Each input is
+ * validated by its schema (VALIDATION_ERROR naming the field); a missing lane or PTY is NOT_FOUND;
+ * everything else answers with the error the runtime itself gives.
+ */
+const laneRef = z.strictObject({ laneId: z.string().min(1).max(128) });
+const ptyRef = z.strictObject({ ptyId: z.string().min(1).max(128) });
+
+export const CONTROL_COMMANDS = {
+  'runtime.info': {
+    input: z.strictObject({}),
+    run: (rt: Runtime) => ({
+      id: rt.id,
+      pid: process.pid,
+      stateDir: rt.stateDir,
+      worktreeRoot: rt.worktreeRoot,
+      ptyHost: rt.ptyHost,
+    }),
+  },
+  'lane.list': {
+    input: z.strictObject({}),
+    run: (rt: Runtime) => rt.lanes().map(laneViewOf),
+  },
+  'lane.get': {
+    input: laneRef,
+    run: (rt: Runtime, input: z.infer<typeof laneRef>) => laneViewOf(laneOf(rt, input.laneId)),
+  },
+  'lane.create': {
+    input: z.strictObject({
+      label: z.string().optional(),
+      baseRef: z.string().optional(),
+      agent: z.string().optional(),
+    }),
+    run: async (rt: Runtime, input: { label?: string; baseRef?: string; agent?: string }) =>
+      laneViewOf(await rt.createLane(input)),
+  },
+  'lane.cleanup': {
+    input: laneRef.extend({ discard: z.boolean().optional() }),
+    run: (rt: Runtime, input: { laneId: string; discard?: boolean }) =>
+      laneOf(rt, input.laneId).cleanup(input.discard === undefined ? {} : { discard: input.discard }),
+  },
+  'lane.exec': {
+    input: laneRef.extend({
+      argv: z.array(z.string().regex(/^[^\0]*$/)).min(1),
+      timeoutMs: z.number().int().min(1).optional(),
+    }),
+    run: (rt: Runtime, input: { laneId: string; argv: string[]; timeoutMs?: number }) =>
+      laneOf(rt, input.laneId).exec(input.argv, input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
+  },
+  'pty.spawn': {
+    input: laneRef.extend({ options: spawnOptionsSchema.optional() }),
+    run: async (rt: Runtime, input: { laneId: string; options?: SpawnPtyOptions }) =>
+      ptyInfoOf(await laneOf(rt, input.laneId).spawnPty(input.options)),
+  },
+  'pty.get': {
+    input: ptyRef,
+    run: (rt: Runtime, input: { ptyId: string }) => ptyInfoOf(ptyOf(rt, input.ptyId)),
+  },
+  'pty.write': {
+    input: ptyRef.extend({ data: z.string().min(1) }),
+    run: (rt: Runtime, input: { ptyId: string; data: string }) => {
+      ptyOf(rt, input.ptyId).write(input.data);
+    },
+  },
+  'pty.resize': {
+    input: ptyRef.extend({ cols: dimensionSchema, rows: dimensionSchema }),
+    run: (rt: Runtime, input: { ptyId: string; cols: number; rows: number }) => {
+      ptyOf(rt, input.ptyId).resize(input.cols, input.rows);
+    },
+  },
+  'pty.signal': {
+    input: ptyRef.extend({ signal: z.string().regex(/^SIG[A-Z0-9]+$/) }),
+    run: (rt: Runtime, input: { ptyId: string; signal: string }) => {
+      ptyOf(rt, input.ptyId).signal(input.signal);
+    },
+  },
+  'pty.terminate': {
+    input: ptyRef.extend({ graceMs: z.number().int().min(0).max(600_000).optional() }),
+    run: (rt: Runtime, input: { ptyId: string; graceMs?: number }) =>
+      ptyOf(rt, input.ptyId).terminate(input.graceMs === undefined ? {} : { graceMs: input.graceMs }),
+  },
+  'pty.scrollback': {
+    input: ptyRef,
+    run: (rt: Runtime, input: { ptyId: string }) => ({ data: ptyOf(rt, input.ptyId).scrollback() }),
+  },
+  'pty.snapshot': {
+    input: ptyRef.extend({ scrollbackLines: z.number().int().min(0).max(100_000).optional() }),
+    run: async (rt: Runtime, input: { ptyId: string; scrollbackLines?: number }) => {
+      const pty = ptyOf(rt, input.ptyId);
+      const options = input.scrollbackLines === undefined ? {} : { scrollbackLines: input.scrollbackLines };
+      return { data: await pty.snapshot(options), cols: pty.cols, rows: pty.rows };
+    },
+  },
+} as const;
+
+export type ControlMethod = keyof typeof CONTROL_COMMANDS;
+export const CONTROL_METHODS = Object.keys(CONTROL_COMMANDS) as ControlMethod[];
+
+/** How long a command may take on the bus: an exec or a cleanup runs as long as it must. */
+export const CONTROL_COMMAND_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+/** Registers every control command on the runtime's bus; returns what unregisters them. */
+export function registerControlCommands(rt: Runtime): () => void {
+  const unregister = CONTROL_METHODS.map((method) => {
+    const command = CONTROL_COMMANDS[method] as {
+      readonly input: z.ZodType;
+      readonly run: (rt: Runtime, input: unknown) => unknown;
+    };
+    return rt.bus.handle(method, (payload) => command.run(rt, parseOrThrow(command.input, payload ?? {}, method)));
+  });
+  return () => {
+    for (const off of unregister) off();
+  };
+}
+
+function laneOf(rt: Runtime, laneId: string): Lane {
+  const lane = rt.getLane(laneId);
+  if (lane === undefined) {
+    throw new LanevisorError('NOT_FOUND', `no open lane ${laneId} in this runtime; lanevisor ls lists them`, {
+      details: { laneId },
+    });
+  }
+  return lane;
+}
+
+/** A live PTY of any lane of the runtime, by id. */
+export function findPty(rt: Runtime, ptyId: string): Pty | undefined {
+  for (const lane of rt.lanes()) {
+    const pty = lane.ptys().find((candidate) => candidate.id === ptyId);
+    if (pty !== undefined) return pty;
+  }
+  return undefined;
+}
+
+function ptyOf(rt: Runtime, ptyId: string): Pty {
+  const pty = findPty(rt, ptyId);
+  if (pty === undefined) {
+    throw new LanevisorError('NOT_FOUND', `no PTY ${ptyId} in this runtime's lanes`, { details: { ptyId } });
+  }
+  return pty;
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import type { Lane } from '../lane/types.js';
+import type { Pty } from '../pty/types.js';
+
+/**
+ * What the control API says of lanes and PTYs: plain JSON, the same on every transport (the
+ * bus, the control socket, HTTP). The schemas describe the answers for the OpenAPI document;
+ * the functions make them from the live handles.
+ */
+export const ptyInfoSchema = z.object({
+  id: z.string(),
+  laneId: z.string(),
+  name: z.string(),
+  pid: z.number().int(),
+  state: z.string(),
+  cols: z.number().int(),
+  rows: z.number().int(),
+  restart: z.enum(['permanent', 'transient', 'temporary']),
+  restarts: z.number().int(),
+  activity: z.enum(['working', 'waiting', 'idle']).nullable(),
+});
+export type PtyInfo = z.infer<typeof ptyInfoSchema>;
+
+export const laneViewSchema = z.object({
+  id: z.string(),
+  label: z.string().nullable(),
+  state: z.string(),
+  branch: z.string(),
+  baseRef: z.string(),
+  worktreePath: z.string(),
+  agents: z.array(z.string()),
+  ptys: z.array(ptyInfoSchema),
+});
+export type LaneView = z.infer<typeof laneViewSchema>;
+
+export function ptyInfoOf(pty: Pty): PtyInfo {
+  return {
+    id: pty.id,
+    laneId: pty.laneId,
+    name: pty.name,
+    pid: pty.pid,
+    state: pty.state,
+    cols: pty.cols,
+    rows: pty.rows,
+    restart: pty.restart,
+    restarts: pty.restarts,
+    activity: pty.activity,
+  };
+}
+
+export function laneViewOf(lane: Lane): LaneView {
+  return {
+    id: lane.id,
+    label: lane.label,
+    state: lane.state,
+    branch: lane.branch,
+    baseRef: lane.baseRef,
+    worktreePath: lane.worktreePath,
+    agents: [...lane.agents],
+    ptys: lane.ptys().map(ptyInfoOf),
+  };
+}
