@@ -109,18 +109,31 @@ export const CONTROL_METHODS = Object.keys(CONTROL_COMMANDS) as ControlMethod[];
 /** How long a command may take on the bus: an exec or a cleanup runs as long as it must. */
 export const CONTROL_COMMAND_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
-/** Registers every control command on the runtime's bus; returns what unregisters them. */
+/**
+ * Registers every control command on the runtime's bus; returns what unregisters them. On a bus
+ * that several live runtimes share, the first one's commands answer (one handler per method):
+ * the others register none, so starting them never fails for it.
+ */
 export function registerControlCommands(rt: Runtime): () => void {
-  const unregister = CONTROL_METHODS.map((method) => {
-    const command = CONTROL_COMMANDS[method] as {
-      readonly input: z.ZodType;
-      readonly run: (rt: Runtime, input: unknown) => unknown;
-    };
-    return rt.bus.handle(method, (payload) => command.run(rt, parseOrThrow(command.input, payload ?? {}, method)));
-  });
-  return () => {
-    for (const off of unregister) off();
+  const unregister: Array<() => void> = [];
+  const off = () => {
+    for (const one of unregister.splice(0)) one();
   };
+  try {
+    for (const method of CONTROL_METHODS) {
+      const command = CONTROL_COMMANDS[method] as {
+        readonly input: z.ZodType;
+        readonly run: (rt: Runtime, input: unknown) => unknown;
+      };
+      unregister.push(
+        rt.bus.handle(method, (payload) => command.run(rt, parseOrThrow(command.input, payload ?? {}, method))),
+      );
+    }
+  } catch (error) {
+    off();
+    if (!(error instanceof LanevisorError && error.code === 'ALREADY_EXISTS')) throw error;
+  }
+  return off;
 }
 
 function laneOf(rt: Runtime, laneId: string): Lane {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONTROL_METHODS } from '../../../supervision/control/commands.js';
 import type { LaneView, PtyInfo } from '../../../supervision/control/views.js';
-import { gitIn } from '../../support/git-repo.js';
+import { createRuntime } from '../../../supervision/runtime/runtime.js';
+import { createTempRepo, gitIn } from '../../support/git-repo.js';
 import { createRuntimeFixture, type RuntimeFixture } from '../../support/runtime-fixture.js';
 import { waitUntil } from '../../support/wait.js';
 
@@ -100,5 +101,19 @@ describe("the runtime's control commands", () => {
     await rt.shutdown();
     expect(bus.stats().handlers).toBe(0);
     expect(await fails('lane.list', {})).toMatchObject({ code: 'METHOD_NOT_FOUND' });
+  });
+
+  it('on a bus two live runtimes share, are answered by the first; the second starts all the same', async () => {
+    fixture = await createRuntimeFixture();
+    const other = createTempRepo();
+    try {
+      const second = await createRuntime({ repo: other.path, bus: fixture.rt.bus });
+      expect(await fixture.rt.bus.request('runtime.info', {})).toMatchObject({ id: fixture.rt.id });
+      await second.shutdown();
+      // The second one's shutdown leaves the first one's commands in place.
+      expect(await fixture.rt.bus.request('runtime.info', {})).toMatchObject({ id: fixture.rt.id });
+    } finally {
+      other.dispose();
+    }
   });
 });
