@@ -53,8 +53,11 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'host.snapshot': onHost(() => benchSnapshot(30)),
   'host.readopt.50x2': onHost(() => benchReadopt(50, 2)),
   // What CI runs (printed, failing only past 2x raw): a gross regression cannot land unseen.
-  'ci.host.spawn': onHost(() => withinTwiceRaw(benchSpawn(30, 0), 'p95Ratio')),
-  'ci.host.echo': onHost(() => withinTwiceRaw(benchEcho(200, 0), 'p50Ratio')),
+  // The median, not the p95: 60 samples' p95 moves by a third between runs on a shared machine.
+  'ci.host.spawn': onHost(() => withinTwiceRaw(benchSpawn(60, 0), 'p50Ratio')),
+  // Echo is ~0.1-0.2 ms against a raw 0.05-0.1: a ratio near 2 is the socket round trip, not a
+  // regression. It fails past 2x raw only when it also misses the 0.5 ms goal.
+  'ci.host.echo': onHost(() => withinTwiceRaw(benchEcho(400, 0), 'p50Ratio', ['oursP50Ms', 0.5])),
 };
 
 /** Runs a benchmark with the terminal host as our side's backend, and says so in its result. */
@@ -72,10 +75,16 @@ function onHost(run: () => Promise<BenchResult>): () => Promise<BenchResult> {
 }
 
 /** CI's check: met while the ratio to raw stays within 2x (the full goals are the benchmarks' own). */
-async function withinTwiceRaw(result: Promise<BenchResult>, ratio: string): Promise<BenchResult> {
+async function withinTwiceRaw(
+  result: Promise<BenchResult>,
+  ratio: string,
+  orWithin?: readonly [field: string, bound: number],
+): Promise<BenchResult> {
   const measured = await result;
   const value = Number(measured[ratio]);
-  return { ...measured, goal: `${ratio} <= 2 (CI's coarse check)`, met: value <= 2 };
+  const spared = orWithin !== undefined && Number(measured[orWithin[0]]) <= orWithin[1];
+  const goal = `${ratio} <= 2${orWithin ? ` or ${orWithin[0]} <= ${orWithin[1]}` : ''} (CI's coarse check)`;
+  return { ...measured, goal, met: value <= 2 || spared };
 }
 
 const filters = process.argv.slice(2);

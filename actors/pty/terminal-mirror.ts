@@ -187,6 +187,7 @@ export class TerminalMirror {
     for (let done = 0; done < steps && !this.#disposed && this.#head < this.#pending.length; done++) {
       const terminal = this.#terminalNow();
       let step = '';
+      let stepChunks = 0;
       while (this.#head < this.#pending.length && step.length < stepBytes) {
         const next = this.#pending[this.#head] as Pending;
         if ('cols' in next) {
@@ -199,11 +200,13 @@ export class TerminalMirror {
         }
         this.#head++;
         this.#pendingBytes -= next.data.length;
-        this.#pendingChunks--;
+        stepChunks++;
         step += next.data;
       }
       this.#compact();
       if (step.length > 0) await new Promise<void>((resolve) => terminal.write(step, resolve));
+      // Counted as parsed only once xterm has parsed them: parsedHistory() must show what it counts.
+      if (!this.#disposed) this.#pendingChunks -= stepChunks;
     }
   }
 

@@ -6,7 +6,7 @@ import {
   MIRROR_QUIET_MS,
   TerminalMirror,
 } from '../../../actors/pty/terminal-mirror.js';
-import { sleep } from '../../support/wait.js';
+import { sleep, waitUntil } from '../../support/wait.js';
 
 const { Terminal } = headlessPackage;
 
@@ -71,9 +71,9 @@ describe('the terminal mirror', () => {
     expect(meanwhile).toBeGreaterThan(0);
     expect(meanwhile).toBeLessThan(pushed);
     mirror.push('quiet now');
-    await sleep(MIRROR_QUIET_MS * 4);
+    // Once quiet, all of it, without anyone asking for a snapshot.
+    await waitUntil(() => mirror.parsedHistory().changes === pushed + 1, 'the whole backlog parsed');
     const parsed = mirror.parsedHistory();
-    expect(parsed.changes).toBe(pushed + 1);
     expect(parsed.data).toContain('quiet now');
     mirror.dispose();
   });
