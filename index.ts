@@ -72,6 +72,15 @@ export type {
   SubscribeOptions,
   SubscriptionStats,
 } from './bus/types.js';
+export {
+  CONTROL_COMMAND_TIMEOUT_MS,
+  CONTROL_COMMANDS,
+  CONTROL_METHODS,
+  type CommandContext,
+  type ControlMethod,
+} from './supervision/control/commands.js';
+export type { ServeHandle, ServeOptions } from './supervision/control/serve-hook.js';
+export { type LaneView, laneViewSchema, type PtyInfo, ptyInfoSchema } from './supervision/control/views.js';
 export { LABEL_PATTERN, validateLabel } from './supervision/lane/labels.js';
 export type {
   CleanupOptions,
@@ -99,7 +108,8 @@ export {
   type SalvageRef,
 } from './supervision/runtime/housekeeping.js';
 export { type LaneListing, listLanes } from './supervision/runtime/lane-listing.js';
-export { createRuntime, reconcile } from './supervision/runtime/runtime.js';
+export { reconcile } from './supervision/runtime/reconcile.js';
+export { createRuntime } from './supervision/runtime/runtime.js';
 export {
   type AttachOptions,
   attachTerminal,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LanevisorError } from '../../bus/errors.js';
 import { parseOrThrow } from '../../bus/validation.js';
-import type { Lane } from '../lane/types.js';
+import type { ExecOptions, Lane } from '../lane/types.js';
 import { dimensionSchema, spawnOptionsSchema } from '../pty/spawn-request.js';
 import type { Pty, SpawnPtyOptions } from '../pty/types.js';
 import type { Runtime } from '../runtime/types.js';
@@ -13,6 +13,12 @@ import { laneViewOf, ptyInfoOf } from './views.js';
  * validated by its schema (VALIDATION_ERROR naming the field); a missing lane or PTY is NOT_FOUND;
  * everything else answers with the error the runtime itself gives.
  */
+/**
+ * What a transport that can stream gives a command besides its input: an exec's output as it
+ * comes, its stdin and a way to stop it (the control socket does; the bus and HTTP do not).
+ */
+export type CommandContext = Pick<ExecOptions, 'env' | 'onStdout' | 'onStderr' | 'stdin' | 'signal'>;
+
 const laneRef = z.strictObject({ laneId: z.string().min(1).max(128) });
 const ptyRef = z.strictObject({ ptyId: z.string().min(1).max(128) });
 
@@ -22,6 +28,7 @@ export const CONTROL_COMMANDS = {
     run: (rt: Runtime) => ({
       id: rt.id,
       pid: process.pid,
+      repo: rt.repo,
       stateDir: rt.stateDir,
       worktreeRoot: rt.worktreeRoot,
       ptyHost: rt.ptyHost,
@@ -40,9 +47,19 @@ export const CONTROL_COMMANDS = {
       label: z.string().optional(),
       baseRef: z.string().optional(),
       agent: z.string().optional(),
+      template: z.string().min(1).max(128).optional(),
     }),
-    run: async (rt: Runtime, input: { label?: string; baseRef?: string; agent?: string }) =>
-      laneViewOf(await rt.createLane(input)),
+    run: async (rt: Runtime, input: { label?: string; baseRef?: string; agent?: string; template?: string }) => {
+      const { template, ...options } = input;
+      if (template !== undefined) {
+        throw new LanevisorError(
+          'NOT_FOUND',
+          `no template ${JSON.stringify(template)}: templates come from lanevisor.json, which this version does not read yet`,
+          { details: { template } },
+        );
+      }
+      return laneViewOf(await rt.createLane(options));
+    },
   },
   'lane.cleanup': {
     input: laneRef.extend({ discard: z.boolean().optional() }),
@@ -54,8 +71,11 @@ export const CONTROL_COMMANDS = {
       argv: z.array(z.string().regex(/^[^\0]*$/)).min(1),
       timeoutMs: z.number().int().min(1).optional(),
     }),
-    run: (rt: Runtime, input: { laneId: string; argv: string[]; timeoutMs?: number }) =>
-      laneOf(rt, input.laneId).exec(input.argv, input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
+    run: (rt: Runtime, input: { laneId: string; argv: string[]; timeoutMs?: number }, context?: CommandContext) =>
+      laneOf(rt, input.laneId).exec(input.argv, {
+        ...context,
+        ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
+      }),
   },
   'pty.spawn': {
     input: laneRef.extend({ options: spawnOptionsSchema.optional() }),
@@ -123,7 +143,7 @@ export function registerControlCommands(rt: Runtime): () => void {
     for (const method of CONTROL_METHODS) {
       const command = CONTROL_COMMANDS[method] as {
         readonly input: z.ZodType;
-        readonly run: (rt: Runtime, input: unknown) => unknown;
+        readonly run: (rt: Runtime, input: unknown, context?: CommandContext) => unknown;
       };
       unregister.push(
         rt.bus.handle(method, (payload) => command.run(rt, parseOrThrow(command.input, payload ?? {}, method))),

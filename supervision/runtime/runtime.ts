@@ -10,6 +10,7 @@ import { parseOrThrow } from '../../bus/validation.js';
 import { DEFAULT_RESTART_INTENSITY } from '../../machines/restart-policy.js';
 import { runtimeMachine } from '../../machines/runtime.machine.js';
 import { findPty, registerControlCommands } from '../control/commands.js';
+import { type ServeHandle, type ServeOptions, serveRuntime } from '../control/serve-hook.js';
 import { branchOf, validateLabel } from '../lane/labels.js';
 import { type LaneActorRef, LaneController } from '../lane/lane-controller.js';
 import { createLaneLogic } from '../lane/lane-logic.js';
@@ -20,7 +21,7 @@ import { createBaseEnvironment } from '../pty/spawn-request.js';
 import type { Pty } from '../pty/types.js';
 import { EMPTY_RECONCILIATION, reconcileStartup } from '../recovery/startup-reconciliation.js';
 import type { LaneRecord } from '../state/lane-records.js';
-import { hostClientFor, openPtyBackend, ptyHostOf, type RuntimePtyBackend } from './pty-backend.js';
+import { openPtyBackend, type RuntimePtyBackend } from './pty-backend.js';
 import type { RuntimeContext } from './runtime-context.js';
 import {
   DEFAULT_EXEC_GRACE_MS,
@@ -100,33 +101,6 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 }
 
-/**
- * What `lanevisor reconcile` runs: a runtime's startup reconciliation on its own. A dry run takes
- * the state directory's lock, looks, and changes nothing; otherwise a runtime starts, reconciles
- * and shuts down, keeping the lanes that came back.
- */
-export async function reconcile(
-  options: RuntimeOptions & { readonly dryRun?: boolean },
-): Promise<ReconciliationReport> {
-  const { dryRun, ...runtimeOptions } = options;
-  if (!dryRun) {
-    const runtime = await createRuntime(runtimeOptions);
-    await runtime.shutdown();
-    return runtime.reconciliation;
-  }
-  const runtimeId = createRuntimeId();
-  const place = await openRuntimePlace(runtimeOptions, runtimeId);
-  // Only to ask a running host what it holds: none is started for a dry run.
-  const ptyHost =
-    ptyHostOf(runtimeOptions) === 'process' ? hostClientFor(runtimeOptions, place.stateDir, runtimeId) : null;
-  try {
-    return await reconcileStartup({ ...place, runtimeId, ptyHost }, { lanes: null });
-  } finally {
-    await ptyHost?.close();
-    await place.lock.release();
-  }
-}
-
 class LanevisorRuntime implements Runtime {
   readonly id: string;
   readonly bus: Bus;
@@ -135,6 +109,8 @@ class LanevisorRuntime implements Runtime {
   readonly #root: Actor<typeof runtimeMachine>;
   #stopped = false;
   readonly #unregisterCommands: () => void;
+  /** What `serve()` started: closed first at shutdown, so no client is left talking to a stopped runtime. */
+  readonly #servers = new Set<ServeHandle>();
 
   constructor(
     private readonly ctx: RuntimeContext,
@@ -152,6 +128,10 @@ class LanevisorRuntime implements Runtime {
     this.#root.on('lane_crashed', ({ laneId, error }) => this.#lanes.get(laneId)?.crashed(error));
     this.#root.start();
     this.#unregisterCommands = registerControlCommands(this);
+  }
+
+  get repo(): string {
+    return this.ctx.repository.topLevel;
   }
 
   get worktreeRoot(): string {
@@ -221,9 +201,26 @@ class LanevisorRuntime implements Runtime {
     return lane;
   }
 
+  async serve(options: ServeOptions = {}): Promise<ServeHandle> {
+    if (this.#stopped) throw new LanevisorError('INVALID_STATE', 'this runtime was shut down; create a new one');
+    const handle = await serveRuntime(this, options);
+    const close = handle.close.bind(handle);
+    const served: ServeHandle = {
+      url: handle.url,
+      token: handle.token,
+      close: () => {
+        this.#servers.delete(served);
+        return close();
+      },
+    };
+    this.#servers.add(served);
+    return served;
+  }
+
   async shutdown(options: { readonly cleanupLanes?: boolean; readonly keepPtys?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    await Promise.allSettled([...this.#servers].map((server) => server.close()));
     this.#unregisterCommands();
     // Leaving the PTYs in the host, as if this runtime had died (without a host there is nothing to leave them in).
     const keepPtys = options.keepPtys === true && !options.cleanupLanes && this.ctx.ptyHost !== null;

@@ -4,6 +4,7 @@ import type { TaskBackend } from '../../actors/task/task-backend.js';
 import type { LaneId, PtyId } from '../../bus/ids.js';
 import type { reconciliationReportSchema } from '../../bus/lifecycle.js';
 import type { Bus } from '../../bus/types.js';
+import type { ServeHandle, ServeOptions } from '../control/serve-hook.js';
 import type { CreateLaneOptions, Lane } from '../lane/types.js';
 import type { Pty } from '../pty/types.js';
 
@@ -56,6 +57,8 @@ export interface Runtime {
   readonly id: string;
   readonly bus: Bus;
   readonly reconciliation: ReconciliationReport;
+  /** The repository's main working tree. */
+  readonly repo: string;
   /** Where lane worktrees are made. */
   readonly worktreeRoot: string;
   readonly stateDir: string;
@@ -69,6 +72,8 @@ export interface Runtime {
   /** A live PTY of any of its lanes. */
   getPty(id: PtyId | string): Pty | undefined;
   createLane(options?: CreateLaneOptions): Promise<Lane>;
+  /** An HTTP, SSE and WebSocket server for the dashboard and for programs (see docs/api.md). */
+  serve(options?: ServeOptions): Promise<ServeHandle>;
   /**
    * Stops every PTY and task; keeps lanes (or cleans them with `cleanupLanes`). With `keepPtys`
    * the PTYs keep running in the terminal host, as if the runtime had died, for the next runtime
