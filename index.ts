@@ -79,6 +79,7 @@ export {
   type CommandContext,
   type ControlMethod,
 } from './supervision/control/commands.js';
+export { connectRuntime, type RuntimeConnection } from './supervision/control/control-client.js';
 export type { ServeHandle, ServeOptions } from './supervision/control/serve-hook.js';
 export { type LaneView, laneViewSchema, type PtyInfo, ptyInfoSchema } from './supervision/control/views.js';
 export { LABEL_PATTERN, validateLabel } from './supervision/lane/labels.js';

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { addAttachCommand } from './commands/attach.js';
 import { addDemoCommand } from './commands/demo.js';
 import { addLaneCommands } from './commands/lanes.js';
+import { addLiveCommands } from './commands/live.js';
 import { addPruneCommand } from './commands/prune.js';
 import { addReconcileCommand } from './commands/reconcile.js';
 import { addRunCommand } from './commands/run.js';
@@ -24,6 +25,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   addDemoCommand(program, io);
   addRunCommand(program, io);
   addLaneCommands(program, io);
+  addLiveCommands(program, io);
   addAttachCommand(program, io);
   addReconcileCommand(program, io);
   addPruneCommand(program, io);

@@ -2,6 +2,7 @@ import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import { type ExecResult, MAX_TIMEOUT_MS } from '../../index.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE, EXIT_TIMEOUT } from '../io.js';
+import { liveLane, onLiveRuntime } from '../live-runtime.js';
 import { addRepoOptions, findLane, pagerDefaults, type RepoFlags, withRuntime } from '../options.js';
 import { wholeNumber } from '../parse.js';
 import { StopSignals } from '../stop-signals.js';
@@ -46,15 +47,31 @@ async function execInLane(
   stop.onStop(() => abort.abort());
   let result: ExecResult;
   try {
-    result = await withRuntime(flags, io, (rt) =>
-      findLane(rt, laneName).exec(argv, {
+    const live = await onLiveRuntime(flags, io, async (runtime) => {
+      const lane = await liveLane(runtime, laneName);
+      const payload = {
+        laneId: lane.id,
+        argv,
         env: pagerDefaults(io.env),
-        signal: abort.signal,
         ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
+      };
+      return (await runtime.exec(payload, {
+        signal: abort.signal,
         ...(io.stdin === undefined ? {} : { stdin: io.stdin }),
         ...(flags.json ? {} : { onStdout: io.stdout, onStderr: io.stderr }),
-      }),
-    );
+      })) as ExecResult;
+    });
+    result =
+      live?.value ??
+      (await withRuntime(flags, io, (rt) =>
+        findLane(rt, laneName).exec(argv, {
+          env: pagerDefaults(io.env),
+          signal: abort.signal,
+          ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
+          ...(io.stdin === undefined ? {} : { stdin: io.stdin }),
+          ...(flags.json ? {} : { onStdout: io.stdout, onStderr: io.stderr }),
+        }),
+      ));
   } finally {
     stop.dispose();
   }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { type CleanupReport, listLanes, listSalvaged, type SalvageRef } from '../../index.js';
+import { type CleanupReport, type LaneView, listLanes, listSalvaged, type SalvageRef } from '../../index.js';
 import { type CliIo, UsageError } from '../io.js';
 import { table } from '../lane-view.js';
+import { liveLane, onLiveRuntime } from '../live-runtime.js';
 import { addRepoOptions, ageOf, findLane, type RepoFlags, withRuntime } from '../options.js';
 import { addExecCommand } from './exec.js';
 
@@ -19,9 +20,19 @@ export function addLaneCommands(program: Command, io: CliIo): void {
         listSalvageRefs(await listSalvaged({ repo: flags.repo ?? io.cwd ?? process.cwd() }), flags.json === true, io);
         return;
       }
-      const lanes = await listLanes({
+      const recorded = await listLanes({
         repo: flags.repo ?? io.cwd ?? process.cwd(),
         ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+      });
+      // A live runtime knows each lane's state now and its PTYs; the records know the rest.
+      const live = await onLiveRuntime(
+        flags,
+        io,
+        async (runtime) => (await runtime.request('lane.list')) as LaneView[],
+      );
+      const lanes = recorded.map((lane) => {
+        const view = live?.value.find((candidate) => candidate.id === lane.id);
+        return view === undefined ? lane : { ...lane, state: view.state, ptys: view.ptys };
       });
       if (flags.json) {
         io.stdout(`${JSON.stringify(lanes)}\n`);
@@ -54,10 +65,21 @@ export function addLaneCommands(program: Command, io: CliIo): void {
     .action(async (names: string[], flags: RepoFlags & { all?: boolean; discard?: boolean }) => {
       if (names.length > 0 && flags.all) throw new UsageError('name the lanes to clean, or pass --all, not both');
       if (names.length === 0 && !flags.all) throw new UsageError('name the lanes to clean, or pass --all');
-      const reports = await withRuntime(flags, io, async (rt) => {
-        const lanes = flags.all ? rt.lanes() : names.map((name) => findLane(rt, name));
-        return Promise.all(lanes.map((lane) => lane.cleanup({ discard: flags.discard === true })));
+      const cleanupOf = (laneId: string) => ({ laneId, discard: flags.discard === true });
+      const live = await onLiveRuntime(flags, io, async (runtime) => {
+        const lanes = flags.all
+          ? ((await runtime.request('lane.list')) as LaneView[])
+          : await Promise.all(names.map((name) => liveLane(runtime, name)));
+        return Promise.all(
+          lanes.map((lane) => runtime.request('lane.cleanup', cleanupOf(lane.id)) as Promise<CleanupReport>),
+        );
       });
+      const reports =
+        live?.value ??
+        (await withRuntime(flags, io, async (rt) => {
+          const lanes = flags.all ? rt.lanes() : names.map((name) => findLane(rt, name));
+          return Promise.all(lanes.map((lane) => lane.cleanup({ discard: flags.discard === true })));
+        }));
       if (flags.json) io.stdout(`${JSON.stringify(reports)}\n`);
       else io.stdout(reports.length === 0 ? 'no lanes to clean\n' : reports.map(describeCleanup).join(''));
     });

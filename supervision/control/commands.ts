@@ -17,7 +17,7 @@ import { laneViewOf, ptyInfoOf } from './views.js';
  * What a transport that can stream gives a command besides its input: an exec's output as it
  * comes, its stdin and a way to stop it (the control socket does; the bus and HTTP do not).
  */
-export type CommandContext = Pick<ExecOptions, 'env' | 'onStdout' | 'onStderr' | 'stdin' | 'signal'>;
+export type CommandContext = Pick<ExecOptions, 'onStdout' | 'onStderr' | 'stdin' | 'signal'>;
 
 const laneRef = z.strictObject({ laneId: z.string().min(1).max(128) });
 const ptyRef = z.strictObject({ ptyId: z.string().min(1).max(128) });
@@ -29,6 +29,7 @@ export const CONTROL_COMMANDS = {
       id: rt.id,
       pid: process.pid,
       repo: rt.repo,
+      startedAt: rt.startedAt,
       stateDir: rt.stateDir,
       worktreeRoot: rt.worktreeRoot,
       ptyHost: rt.ptyHost,
@@ -70,10 +71,16 @@ export const CONTROL_COMMANDS = {
     input: laneRef.extend({
       argv: z.array(z.string().regex(/^[^\0]*$/)).min(1),
       timeoutMs: z.number().int().min(1).optional(),
+      env: z.record(z.string().regex(/^[^=\0]+$/), z.string().regex(/^[^\0]*$/)).optional(),
     }),
-    run: (rt: Runtime, input: { laneId: string; argv: string[]; timeoutMs?: number }, context?: CommandContext) =>
+    run: (
+      rt: Runtime,
+      input: { laneId: string; argv: string[]; timeoutMs?: number; env?: Record<string, string> },
+      context?: CommandContext,
+    ) =>
       laneOf(rt, input.laneId).exec(input.argv, {
         ...context,
+        ...(input.env === undefined ? {} : { env: input.env }),
         ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
       }),
   },

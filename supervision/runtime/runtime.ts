@@ -10,6 +10,7 @@ import { parseOrThrow } from '../../bus/validation.js';
 import { DEFAULT_RESTART_INTENSITY } from '../../machines/restart-policy.js';
 import { runtimeMachine } from '../../machines/runtime.machine.js';
 import { findPty, registerControlCommands } from '../control/commands.js';
+import { ControlSocket } from '../control/control-socket.js';
 import { type ServeHandle, type ServeOptions, serveRuntime } from '../control/serve-hook.js';
 import { branchOf, validateLabel } from '../lane/labels.js';
 import { type LaneActorRef, LaneController } from '../lane/lane-controller.js';
@@ -92,6 +93,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       trace,
     );
     await runtime.reconcile(parsed.reconcileGraceMs);
+    await runtime.listenForControl();
     return runtime;
   } catch (error) {
     await trace?.close();
@@ -104,6 +106,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 class LanevisorRuntime implements Runtime {
   readonly id: string;
   readonly bus: Bus;
+  readonly startedAt = Date.now();
   reconciliation: ReconciliationReport = EMPTY_RECONCILIATION;
   readonly #lanes = new Map<string, LaneController>();
   readonly #root: Actor<typeof runtimeMachine>;
@@ -111,6 +114,7 @@ class LanevisorRuntime implements Runtime {
   readonly #unregisterCommands: () => void;
   /** What `serve()` started: closed first at shutdown, so no client is left talking to a stopped runtime. */
   readonly #servers = new Set<ServeHandle>();
+  #control: ControlSocket | undefined;
 
   constructor(
     private readonly ctx: RuntimeContext,
@@ -221,6 +225,7 @@ class LanevisorRuntime implements Runtime {
     if (this.#stopped) return;
     this.#stopped = true;
     await Promise.allSettled([...this.#servers].map((server) => server.close()));
+    await this.#control?.close();
     this.#unregisterCommands();
     // Leaving the PTYs in the host, as if this runtime had died (without a host there is nothing to leave them in).
     const keepPtys = options.keepPtys === true && !options.cleanupLanes && this.ctx.ptyHost !== null;
@@ -246,6 +251,11 @@ class LanevisorRuntime implements Runtime {
     await this.ctx.journal.removeRuntime(this.id);
     await this.trace?.close();
     await this.lock.release();
+  }
+
+  /** The control socket, once reconciled: what the command line in other processes talks to. */
+  async listenForControl(): Promise<void> {
+    this.#control = await ControlSocket.listen(this);
   }
 
   /** Startup reconciliation (see supervision/recovery/), then `runtime.reconciled`. */

@@ -57,6 +57,8 @@ export interface Runtime {
   readonly id: string;
   readonly bus: Bus;
   readonly reconciliation: ReconciliationReport;
+  /** When it started (ms since the epoch). */
+  readonly startedAt: number;
   /** The repository's main working tree. */
   readonly repo: string;
   /** Where lane worktrees are made. */

@@ -26,18 +26,32 @@ export interface HostPaths {
 }
 
 export function hostPathsOf(stateDir: string, env: NodeJS.ProcessEnv = process.env): HostPaths {
+  const { socketDir, socket } = localSocketOf(stateDir, 'host', "the terminal host's socket", env);
+  return { socketDir, socket, tokenFile: join(stateDir, HOST_TOKEN_FILE), logFile: join(stateDir, HOST_LOG_FILE) };
+}
+
+/**
+ * A state directory's socket of one kind (`host`, `control`): in this user's socket directory,
+ * named by a hash of the state directory, refused when its path is too long for a unix socket.
+ */
+export function localSocketOf(
+  stateDir: string,
+  kind: string,
+  what: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { readonly socketDir: string; readonly socket: string } {
   const uid = process.getuid?.() ?? 0;
   const runtimeDir = env.XDG_RUNTIME_DIR;
   const socketDir = runtimeDir?.startsWith('/') ? join(runtimeDir, 'lanevisor') : join(tmpdir(), `lanevisor-${uid}`);
   const name = createHash('sha256').update(stateDir).digest('hex').slice(0, 24);
-  const socket = join(socketDir, `host-${name}.sock`);
+  const socket = join(socketDir, `${kind}-${name}.sock`);
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
     throw new LanevisorError(
       'INVALID_ARGUMENT',
-      `the terminal host's socket path ${socket} is longer than ${MAX_SOCKET_PATH_BYTES} bytes; set XDG_RUNTIME_DIR or TMPDIR to a shorter directory`,
+      `${what} path ${socket} is longer than ${MAX_SOCKET_PATH_BYTES} bytes; set XDG_RUNTIME_DIR or TMPDIR to a shorter directory`,
     );
   }
-  return { socketDir, socket, tokenFile: join(stateDir, HOST_TOKEN_FILE), logFile: join(stateDir, HOST_LOG_FILE) };
+  return { socketDir, socket };
 }
 
 /** Creates the socket directory (0700) if needed, then refuses it unless it is safe to use. */

@@ -1,0 +1,58 @@
+import { connectRuntime, type LaneView, LanevisorError, type RuntimeConnection } from '../index.js';
+import type { CliIo } from './io.js';
+import type { RepoFlags } from './options.js';
+
+/**
+ * The runtime alive on a repository's state directory, reached through its control socket; null
+ * at once when there is none (no socket, or a dead runtime's that refuses the connection).
+ */
+export function liveRuntimeOf(flags: RepoFlags, io: CliIo): Promise<RuntimeConnection | null> {
+  return connectRuntime({
+    repo: flags.repo ?? io.cwd ?? process.cwd(),
+    ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+  });
+}
+
+/** Runs `work` on the live runtime and closes the connection; undefined when none is alive. */
+export async function onLiveRuntime<T>(
+  flags: RepoFlags,
+  io: CliIo,
+  work: (runtime: RuntimeConnection) => Promise<T>,
+): Promise<{ readonly value: T } | undefined> {
+  const runtime = await liveRuntimeOf(flags, io);
+  if (runtime === null) return undefined;
+  try {
+    return { value: await work(runtime) };
+  } finally {
+    runtime.close();
+  }
+}
+
+/** A commmand that only a live runtime can carry out: INVALID_STATE, saying how to start one. */
+export async function requireLiveRuntime<T>(
+  flags: RepoFlags,
+  io: CliIo,
+  what: string,
+  work: (runtime: RuntimeConnection) => Promise<T>,
+): Promise<T> {
+  const done = await onLiveRuntime(flags, io, work);
+  if (done === undefined) {
+    throw new LanevisorError(
+      'INVALID_STATE',
+      `no lanevisor runtime is running on this repository, and ${what} needs one (start one with lanevisor serve, or in your orchestrator)`,
+    );
+  }
+  return done.value;
+}
+
+/** A lane of the live runtime by id or label; NOT_FOUND naming what it has. */
+export async function liveLane(runtime: RuntimeConnection, idOrLabel: string): Promise<LaneView> {
+  const lanes = (await runtime.request('lane.list')) as LaneView[];
+  const lane = lanes.find((candidate) => candidate.id === idOrLabel || candidate.label === idOrLabel);
+  if (lane !== undefined) return lane;
+  const known = lanes.map((candidate) => candidate.label ?? candidate.id).sort();
+  throw new LanevisorError(
+    'NOT_FOUND',
+    `no lane ${JSON.stringify(idOrLabel)} in the running runtime; ${known.length === 0 ? 'it has none' : `it has: ${known.join(', ')}`}`,
+  );
+}

@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { localSocketOf } from '../../actors/pty/host/host-paths.js';
+
+/**
+ * The control socket's messages: JSON in the terminal host's CONTROL frames. A client says
+ * `hello` with the token first; then each `request` names a control command and is answered by
+ * one `reply` with its id. An exec asked with `stream` also sends its output as `chunk`s and
+ * takes `stdin` / `stdin-end` / `cancel`; a `follow` streams a PTY's output until it exits.
+ */
+export const CONTROL_TOKEN_FILE = 'control.token';
+/** A connection that has not said hello with the token by then is closed. */
+export const CONTROL_AUTH_TIMEOUT_MS = 2_000;
+/** Frames on the control socket are small JSON; a larger one is refused and the connection closed. */
+export const CONTROL_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+export interface ControlPaths {
+  readonly socketDir: string;
+  readonly socket: string;
+  readonly tokenFile: string;
+}
+
+export function controlPathsOf(stateDir: string, env: NodeJS.ProcessEnv = process.env): ControlPaths {
+  const { socketDir, socket } = localSocketOf(stateDir, 'control', "the runtime's control socket", env);
+  return { socketDir, socket, tokenFile: join(stateDir, CONTROL_TOKEN_FILE) };
+}
+
+const requestId = z.number().int().nonnegative();
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), token: z.string() }),
+  z.object({
+    type: z.literal('request'),
+    id: requestId,
+    method: z.string(),
+    payload: z.unknown(),
+    stream: z.boolean().optional(),
+  }),
+  z.object({ type: z.literal('stdin'), id: requestId, data: z.string() }),
+  z.object({ type: z.literal('stdin-end'), id: requestId }),
+  z.object({ type: z.literal('cancel'), id: requestId }),
+  z.object({ type: z.literal('follow'), id: requestId, ptyId: z.string(), fromStart: z.boolean().optional() }),
+]);
+export type ControlClientMessage = z.infer<typeof clientMessageSchema>;
+
+export type ControlServerMessage =
+  | { readonly type: 'welcome'; readonly runtimeId: string; readonly pid: number }
+  | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly result: unknown }
+  | {
+      readonly type: 'reply';
+      readonly id: number;
+      readonly ok: false;
+      readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+    }
+  | { readonly type: 'chunk'; readonly id: number; readonly stream: 'stdout' | 'stderr'; readonly data: string }
+  | { readonly type: 'output'; readonly id: number; readonly data: string }
+  | { readonly type: 'exit'; readonly id: number; readonly exitCode: number | null; readonly signal: string | null };
