@@ -60,7 +60,7 @@ export {
   MAX_TIMEOUT_MS,
   responseEnvelopeSchema,
 } from './bus/schemas.js';
-export { RESERVED_TOPIC_PREFIXES } from './bus/topics.js';
+export { parsePattern, RESERVED_TOPIC_PREFIXES } from './bus/topics.js';
 export type {
   Bus,
   BusOptions,
@@ -118,3 +118,8 @@ export {
   type ViewerEvents,
 } from './supervision/runtime/terminal-attach.js';
 export type { ReconciliationReport, Runtime, RuntimeOptions } from './supervision/runtime/types.js';
+
+import { startServer } from './server/start-server.js';
+import { provideServer } from './supervision/control/serve-hook.js';
+
+provideServer(startServer);

@@ -41,7 +41,15 @@ export default defineConfig({
     ],
     coverage: {
       provider: 'v8',
-      include: ['index.ts', 'actors/**/*.ts', 'machines/**/*.ts', 'supervision/**/*.ts', 'bus/**/*.ts', 'cli/**/*.ts'],
+      include: [
+        'index.ts',
+        'actors/**/*.ts',
+        'machines/**/*.ts',
+        'supervision/**/*.ts',
+        'bus/**/*.ts',
+        'cli/**/*.ts',
+        'server/**/*.ts',
+      ],
       exclude: ['test/**', 'bench/**', 'dist/**', 'scripts/**'],
       reporter: ['text-summary', 'text'],
       thresholds: {

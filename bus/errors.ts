@@ -16,6 +16,10 @@ export const ERROR_CODES = [
   'LOCKED',
   'GIT_ERROR',
   'SPAWN_ERROR',
+  /** An HTTP request without the server's token (401). */
+  'UNAUTHORIZED',
+  /** An HTTP request the server refuses whoever sends it: a foreign Host or Origin (403). */
+  'FORBIDDEN',
   /** A defect of lanevisor's own: nothing the caller did; the message says what failed. */
   'INTERNAL_ERROR',
 ] as const;

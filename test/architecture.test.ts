@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
  * crosses a rule fails here, naming the file and what it imports.
  */
 const ROOT = resolve(import.meta.dirname, '..');
-const LAYERS = ['bus', 'machines', 'actors', 'supervision', 'cli'] as const;
+const LAYERS = ['bus', 'machines', 'actors', 'supervision', 'cli', 'server'] as const;
 
 function sourcesUnder(dir: string): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
@@ -97,6 +97,16 @@ describe('the layers', () => {
       violations((file, { ours }) =>
         layerOf(file) === 'cli'
           ? ours.filter((t) => !['cli', 'index'].includes(layerOf(t) as string)).map((t) => `imports ${t}`)
+          : [],
+      ),
+    ).toEqual([]);
+  });
+
+  it('server/ goes through index.ts only', () => {
+    expect(
+      violations((file, { ours }) =>
+        layerOf(file) === 'server'
+          ? ours.filter((t) => !['server', 'index'].includes(layerOf(t) as string)).map((t) => `imports ${t}`)
           : [],
       ),
     ).toEqual([]);

@@ -42,6 +42,9 @@ describe('LanevisorError', () => {
         'GIT_ERROR',
         'SPAWN_ERROR',
         'INTERNAL_ERROR',
+        // Added by the control API's HTTP server (401 and 403).
+        'UNAUTHORIZED',
+        'FORBIDDEN',
       ].sort(),
     );
     expect(isErrorCode('LOCKED')).toBe(true);

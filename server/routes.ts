@@ -1,0 +1,152 @@
+import type { z } from 'zod';
+import { type ControlMethod, laneViewSchema, ptyInfoSchema } from '../index.js';
+import {
+  cleanupBodySchema,
+  cleanupReportSchema,
+  createLaneBodySchema,
+  execBodySchema,
+  execResultSchema,
+  runtimeInfoSchema,
+  spawnBodySchema,
+  terminateBodySchema,
+  terminateResultSchema,
+} from './schemas.js';
+
+/**
+ * The one route table: start-server registers exactly these routes and openapi.ts documents
+ * exactly these, so the document cannot drift from what answers.
+ */
+export interface CommandRoute {
+  readonly kind: 'command';
+  readonly method: 'GET' | 'POST';
+  /** Fastify syntax (`:laneId`). */
+  readonly path: string;
+  readonly summary: string;
+  readonly command: ControlMethod;
+  readonly status: 200 | 201;
+  readonly body?: z.ZodType;
+  readonly response: z.ZodType;
+  /** The command's payload from the path's params and the (already object-checked) body. */
+  readonly payload: (params: Record<string, string>, body: Record<string, unknown>) => unknown;
+  /** Keeps only the documented fields of the command's answer. */
+  readonly project?: (result: unknown) => unknown;
+}
+
+export interface SpecialRoute {
+  readonly kind: 'events' | 'openapi' | 'stream' | 'page';
+  readonly method: 'GET';
+  readonly path: string;
+  readonly summary: string;
+}
+
+export type Route = CommandRoute | SpecialRoute;
+
+const merged = (params: Record<string, string>, body: Record<string, unknown>) => ({ ...body, ...params });
+const paramsOnly = (params: Record<string, string>) => ({ ...params });
+
+export const ROUTES: readonly Route[] = [
+  { kind: 'page', method: 'GET', path: '/', summary: 'The dashboard page; `?token=` sets the cookie and redirects' },
+  {
+    kind: 'command',
+    method: 'GET',
+    path: '/api/runtime',
+    summary: 'The runtime this server belongs to',
+    command: 'runtime.info',
+    status: 200,
+    response: runtimeInfoSchema,
+    payload: () => ({}),
+    project: (result) => runtimeInfoSchema.parse(result),
+  },
+  {
+    kind: 'command',
+    method: 'GET',
+    path: '/api/lanes',
+    summary: 'Every open lane with its PTYs',
+    command: 'lane.list',
+    status: 200,
+    response: laneViewSchema.array(),
+    payload: () => ({}),
+  },
+  {
+    kind: 'command',
+    method: 'POST',
+    path: '/api/lanes',
+    summary: 'Create a lane (worktree and branch)',
+    command: 'lane.create',
+    status: 201,
+    body: createLaneBodySchema,
+    response: laneViewSchema,
+    payload: merged,
+  },
+  {
+    kind: 'command',
+    method: 'GET',
+    path: '/api/lanes/:laneId',
+    summary: 'One lane',
+    command: 'lane.get',
+    status: 200,
+    response: laneViewSchema,
+    payload: paramsOnly,
+  },
+  {
+    kind: 'command',
+    method: 'POST',
+    path: '/api/lanes/:laneId/cleanup',
+    summary: 'Clean a lane up (its work is salvaged unless `discard`)',
+    command: 'lane.cleanup',
+    status: 200,
+    body: cleanupBodySchema,
+    response: cleanupReportSchema,
+    payload: merged,
+  },
+  {
+    kind: 'command',
+    method: 'POST',
+    path: '/api/lanes/:laneId/ptys',
+    summary: 'Start a PTY in a lane (the spawnPty options)',
+    command: 'pty.spawn',
+    status: 201,
+    body: spawnBodySchema,
+    response: ptyInfoSchema,
+    payload: (params, body) => ({ ...params, options: body }),
+  },
+  {
+    kind: 'command',
+    method: 'POST',
+    path: '/api/lanes/:laneId/exec',
+    summary: "Run a command in a lane's worktree and wait for it",
+    command: 'lane.exec',
+    status: 200,
+    body: execBodySchema,
+    response: execResultSchema,
+    payload: merged,
+  },
+  {
+    kind: 'command',
+    method: 'POST',
+    path: '/api/ptys/:ptyId/terminate',
+    summary: 'End a PTY (SIGHUP and SIGTERM, SIGKILL after the grace)',
+    command: 'pty.terminate',
+    status: 200,
+    body: terminateBodySchema,
+    response: terminateResultSchema,
+    payload: merged,
+  },
+  { kind: 'events', method: 'GET', path: '/api/events', summary: 'Every bus event as Server-Sent Events' },
+  { kind: 'openapi', method: 'GET', path: '/api/openapi.json', summary: 'This document' },
+  {
+    kind: 'stream',
+    method: 'GET',
+    path: '/api/ptys/:ptyId/stream',
+    summary: 'A WebSocket: snapshot, output and exit frames; input, resize and ack frames from the client',
+  },
+];
+
+/** `/api/lanes/:laneId` → `/api/lanes/{laneId}`. */
+export function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z]+)/g, '{$1}');
+}
+
+export function paramsOf(path: string): string[] {
+  return [...path.matchAll(/:([A-Za-z]+)/g)].map((match) => match[1] as string);
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { CONTROL_COMMANDS, ERROR_CODES } from '../index.js';
+
+/**
+ * The request and response schemas of the HTTP API: request bodies are the control commands' own
+ * input schemas (minus what the path carries), so the OpenAPI document says exactly what the
+ * commands accept.
+ */
+export const errorSchema = z.object({
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }),
+});
+
+export const runtimeInfoSchema = z.object({
+  id: z.string(),
+  pid: z.number().int(),
+  repo: z.string(),
+  stateDir: z.string(),
+  ptyHost: z.object({ pid: z.number().int() }).nullable(),
+});
+
+export const execResultSchema = z.looseObject({
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  stdout: z.string(),
+  stderr: z.string(),
+  durationMs: z.number(),
+  timedOut: z.boolean(),
+});
+
+export const terminateResultSchema = z.object({
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  escalated: z.boolean(),
+});
+
+/** What `lane.cleanup` reports (see CleanupReport in the package's types). */
+export const cleanupReportSchema = z.looseObject({}).describe('CleanupReport');
+
+export const createLaneBodySchema = CONTROL_COMMANDS['lane.create'].input;
+export const cleanupBodySchema = CONTROL_COMMANDS['lane.cleanup'].input.omit({ laneId: true });
+export const execBodySchema = CONTROL_COMMANDS['lane.exec'].input.omit({ laneId: true });
+export const spawnBodySchema = CONTROL_COMMANDS['pty.spawn'].input.shape.options.unwrap();
+export const terminateBodySchema = CONTROL_COMMANDS['pty.terminate'].input.omit({ ptyId: true });
+
+export const eventsQuerySchema = z.object({
+  topic: z.string().optional().describe('a bus pattern: an exact topic, `prefix.*` or `**`'),
+  lastEventId: z.string().optional().describe('resume after this event id (as the Last-Event-ID header)'),
+});
