@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { createRuntime } from '../../index.js';
+import { type CliIo, UsageError } from '../io.js';
+import { addRepoOptions, type RepoFlags, runtimeOptionsOf, startInspection } from '../options.js';
+import { wholeNumber } from '../parse.js';
+import { StopSignals } from '../stop-signals.js';
+
+interface ServeFlags extends RepoFlags {
+  readonly port?: number;
+  readonly host?: string;
+  readonly keepTerminals?: boolean;
+  readonly cleanOnExit?: boolean;
+}
+
+const HIGHEST_PORT = 65_535;
+
+const EXAMPLES = `
+Examples:
+  lanevisor serve
+  lanevisor serve --port 7420 --json
+  lanevisor serve --keep-terminals
+
+Prints the address to open (it carries the token once; the page then keeps it in a cookie) and
+serves until Ctrl-C or SIGTERM. On exit the lanes are kept and their terminals ended; with
+--keep-terminals the terminals go on in the terminal host for the next serve to take over; with
+--clean-on-exit the lanes are cleaned (uncommitted work saved to a salvage ref). The API is
+described at /api/openapi.json; see docs/api.md.`;
+
+/**
+ * `lanevisor serve`: a runtime with its HTTP, SSE and WebSocket server, until SIGINT or SIGTERM.
+ * Being stopped is how a server ends, so it exits 0 then (after the shutdown it asked for).
+ */
+export function addServeCommand(program: Command, io: CliIo): void {
+  addRepoOptions(program.command('serve'))
+    .description('run a runtime on the repository with the HTTP API (and, later, the dashboard) until stopped')
+    .option('--port <n>', 'the port (default: any free one)', wholeNumber('port', 0, HIGHEST_PORT))
+    .option('--host <address>', 'the address to listen on (default 127.0.0.1; anything else is reachable by others)')
+    .option('--keep-terminals', "leave the lanes' terminals running for the next serve to re-adopt")
+    .option('--clean-on-exit', 'clean the lanes when stopped instead of keeping them')
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: ServeFlags) => {
+      if (flags.keepTerminals && flags.cleanOnExit) {
+        throw new UsageError('give --keep-terminals or --clean-on-exit, not both');
+      }
+      const stop = new StopSignals(io, 'stopping the server and the runtime');
+      const inspection = await startInspection(flags, io);
+      try {
+        const rt = await createRuntime({ ...runtimeOptionsOf(flags, io), ...inspection.options });
+        try {
+          const server = await rt.serve({
+            ...(flags.port === undefined ? {} : { port: flags.port }),
+            ...(flags.host === undefined ? {} : { host: flags.host }),
+          });
+          if (flags.json) io.stdout(`${JSON.stringify({ url: server.url, token: server.token, pid: process.pid })}\n`);
+          else io.stdout(`lanevisor: serving ${rt.repo} at ${server.url}?token=${server.token}\n`);
+          await new Promise<void>((resolve) => stop.onStop(() => resolve()));
+        } finally {
+          await rt.shutdown(flags.cleanOnExit ? { cleanupLanes: true } : flags.keepTerminals ? { keepPtys: true } : {});
+        }
+      } finally {
+        stop.dispose();
+        await inspection.close();
+      }
+    });
+}
