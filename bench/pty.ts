@@ -13,7 +13,7 @@ const RSS_PER_PTY_GOAL_KB = 100;
 const LOOP_DELAY_P99_GOAL_MS = 20;
 const THROUGHPUT_RATIO_GOAL = 0.8;
 const RAW_KILL_FALLBACK_MS = 1_000;
-const RAW_ECHO_SCRIPT = 'stty raw -echo; echo ready; exec cat';
+export const RAW_ECHO_SCRIPT = 'stty raw -echo; echo ready; exec cat';
 
 async function background(count: number) {
   const harness = createHarness({ maxPtys: count + 100 });
@@ -59,7 +59,7 @@ export async function benchSpawn(samples: number, alive: number): Promise<BenchR
   };
 }
 
-async function echoRoundTrips(
+export async function echoRoundTrips(
   write: (s: string) => void,
   onData: (cb: (chunk: string) => void) => () => void,
   trips: number,

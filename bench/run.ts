@@ -17,6 +17,7 @@ import {
   benchThroughput,
 } from './pty.js';
 import { benchReconcile } from './recovery.js';
+import { benchRestLanes, benchSseLatency, benchWebSocketEcho } from './server.js';
 import { type BenchResult, report } from './stats.js';
 
 const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
@@ -52,6 +53,9 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'host.memory.1000': onHost(() => benchHostMemory(1_000)),
   'host.snapshot': onHost(() => benchSnapshot(30)),
   'host.readopt.50x2': onHost(() => benchReadopt(50, 2)),
+  'server.rest_lanes.50': () => benchRestLanes(50, 1_000),
+  'server.sse_latency': () => benchSseLatency(1_000),
+  'server.ws_echo': () => benchWebSocketEcho(1_000),
   // What CI runs (printed, failing only past 2x raw): a gross regression cannot land unseen.
   // The median, not the p95: 60 samples' p95 moves by a third between runs on a shared machine.
   'ci.host.spawn': onHost(() => withinTwiceRaw(benchSpawn(60, 0), 'p50Ratio')),
