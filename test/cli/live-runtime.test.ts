@@ -32,6 +32,7 @@ function startRuntimeProcess(path: string): ChildProcess {
     import { createRuntime } from ${JSON.stringify(distModule('index.js'))};
     const rt = await createRuntime({ repo: ${JSON.stringify(path)}, pty: { host: 'inline' } });
     const lane = await rt.createLane({ label: 'work' });
+    await rt.createLane({ label: 'kept' });
     const pty = await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-c', 'echo first-line; exec sleep 600'] });
     process.stdout.write(JSON.stringify({ runtimeId: rt.id, laneId: lane.id, ptyId: pty.id }) + '\\n');
     setInterval(() => undefined, 1000);
@@ -55,8 +56,9 @@ describe('the command line and a live runtime in another process', () => {
       lanes: Array<{ id: string; label: string; ptys: Array<{ id: string; state: string }> }>;
     };
     expect(live.runtime).toMatchObject({ id: started.runtimeId, pid: child.pid, repo: repo.path, ptyHost: null });
-    expect(live.lanes.map((lane) => [lane.id, lane.label, lane.ptys.map((pty) => pty.id)])).toEqual([
-      [started.laneId, 'work', [started.ptyId]],
+    expect(live.lanes.map((lane) => [lane.label, lane.ptys.map((pty) => pty.id)])).toEqual([
+      ['work', [started.ptyId]],
+      ['kept', []],
     ]);
     const table = await runLanevisor(['status', ...at]);
     expect(table.stdout).toContain(`runtime ${started.runtimeId}, pid ${child.pid}`);
@@ -69,7 +71,11 @@ describe('the command line and a live runtime in another process', () => {
       ptys: Array<{ id: string }>;
       dirty: boolean;
     }>;
-    expect(listed).toMatchObject([{ id: started.laneId, state: 'ready', dirty: false, ptys: [{ id: started.ptyId }] }]);
+    expect(listed.find((lane) => lane.id === started.laneId)).toMatchObject({
+      state: 'ready',
+      dirty: false,
+      ptys: [{ id: started.ptyId }],
+    });
 
     const logs = await runLanevisor(['logs', 'work', ...at]);
     expect(logs).toMatchObject({ code: 0 });
@@ -113,9 +119,10 @@ describe('the command line and a live runtime in another process', () => {
     expect(cleaned.code).toBe(0);
     expect(json(cleaned.stdout)).toMatchObject([{ laneId: started.laneId, branchKept: false }]);
     expect(gitIn(repo.path, 'branch', '--list', 'lane/work')).toBe('');
-    expect(
-      (JSON.parse((await runLanevisor(['status', '--json', ...at])).stdout) as { lanes: unknown[] }).lanes,
-    ).toEqual([]);
+    const after = JSON.parse((await runLanevisor(['status', '--json', ...at])).stdout) as {
+      lanes: Array<{ label: string }>;
+    };
+    expect(after.lanes.map((lane) => lane.label)).toEqual(['kept']);
 
     // The runtime is killed: its socket stays behind and refuses; the commands go on at once.
     const made = json((await runLanevisor(['exec', 'nope', '--json', ...at, '--', 'true'])).stdout);
@@ -134,6 +141,11 @@ describe('the command line and a live runtime in another process', () => {
     expect(performance.now() - begun).toBeLessThan(5_000);
     const alone = await runLanevisor(['status', ...at]);
     expect(alone.stdout).toContain('no runtime is running');
+    // exec and clean start a runtime of their own, which takes over what the dead one left.
+    const execAfter = await runLanevisor(['exec', 'kept', ...at, '--', 'bash', '-c', 'echo after-the-crash']);
+    expect(execAfter).toMatchObject({ code: 0, stdout: 'after-the-crash\n' });
+    const cleanAfter = await runLanevisor(['clean', 'kept', '--json', ...at]);
+    expect(cleanAfter.code).toBe(0);
     expect(await runLanevisor(['ls', '--json', ...at])).toMatchObject({ code: 0, stdout: '[]\n' });
   });
 });

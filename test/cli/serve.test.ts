@@ -63,6 +63,35 @@ describe('lanevisor serve', () => {
     expect(listed.map((lane) => lane.label)).toEqual(['served']);
   });
 
+  it('with --keep-terminals leaves the PTYs running for the next serve, which takes them over', async () => {
+    repo = createTempRepo();
+    server = startServe(['--json', '--keep-terminals', '--repo', repo.path]);
+    let served = JSON.parse(await lineFrom(server)) as { url: string; token: string };
+    const call = (path: string, init: RequestInit = {}) =>
+      fetch(new URL(path, served.url), {
+        ...init,
+        headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' },
+      });
+    const lane = (await (await call('api/lanes', { method: 'POST', body: '{"label":"survivor"}' })).json()) as {
+      id: string;
+    };
+    const spawned = await call(`api/lanes/${lane.id}/ptys`, {
+      method: 'POST',
+      body: JSON.stringify({ command: 'bash', args: ['--norc', '--noprofile', '-c', 'echo alive; exec sleep 600'] }),
+    });
+    const pty = (await spawned.json()) as { id: string; pid: number };
+    server.kill('SIGTERM');
+    expect(await exited(server)).toBe(0);
+    expect(() => process.kill(pty.pid, 0)).not.toThrow();
+
+    server = startServe(['--json', '--repo', repo.path]);
+    served = JSON.parse(await lineFrom(server)) as { url: string; token: string };
+    const lanes = (await (await call('api/lanes')).json()) as Array<{ ptys: Array<{ id: string; pid: number }> }>;
+    expect(lanes.flatMap((one) => one.ptys)).toMatchObject([{ id: pty.id, pid: pty.pid }]);
+    server.kill('SIGTERM');
+    expect(await exited(server)).toBe(0);
+  });
+
   it('cleans the lanes on exit with --clean-on-exit, and refuses it with --keep-terminals', async () => {
     repo = createTempRepo();
     const both = await runLanevisor(['serve', '--keep-terminals', '--clean-on-exit', '--repo', repo.path]);
