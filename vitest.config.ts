@@ -13,6 +13,11 @@ const TERMINAL_TESTS = [
 ];
 /** Tests of what only the terminal host does (they ask for it whatever the default): once is enough. */
 const HOST_ONLY_TESTS = ['test/supervision/recovery/adoption.test.ts', 'test/cli/attach.test.ts'];
+/**
+ * Tests that load the machine on purpose (a flooding PTY and 40 clients for 10 s): run after the
+ * others, alone, so that their load never turns another test's wait into a timeout.
+ */
+const LOAD_TESTS = ['test/server/load.test.ts'];
 
 export default defineConfig({
   resolve: {
@@ -28,7 +33,15 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
-      { extends: true, test: { name: 'host', include: ['test/**/*.test.ts'], env: { LANEVISOR_PTY_HOST: 'process' } } },
+      {
+        extends: true,
+        test: {
+          name: 'host',
+          include: ['test/**/*.test.ts'],
+          exclude: LOAD_TESTS,
+          env: { LANEVISOR_PTY_HOST: 'process' },
+        },
+      },
       {
         extends: true,
         test: {
@@ -36,6 +49,15 @@ export default defineConfig({
           include: TERMINAL_TESTS,
           exclude: HOST_ONLY_TESTS,
           env: { LANEVISOR_PTY_HOST: 'inline' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'load',
+          include: LOAD_TESTS,
+          env: { LANEVISOR_PTY_HOST: 'process' },
+          sequence: { groupOrder: 1 },
         },
       },
     ],
