@@ -1,6 +1,6 @@
 import { connectRuntime, type LaneView, LanevisorError, type RuntimeConnection } from '../index.js';
 import type { CliIo } from './io.js';
-import type { RepoFlags } from './options.js';
+import { findLane, type RepoFlags } from './options.js';
 
 /**
  * The runtime alive on a repository's state directory, reached through its control socket; null
@@ -47,12 +47,5 @@ export async function requireLiveRuntime<T>(
 
 /** A lane of the live runtime by id or label; NOT_FOUND naming what it has. */
 export async function liveLane(runtime: RuntimeConnection, idOrLabel: string): Promise<LaneView> {
-  const lanes = (await runtime.request('lane.list')) as LaneView[];
-  const lane = lanes.find((candidate) => candidate.id === idOrLabel || candidate.label === idOrLabel);
-  if (lane !== undefined) return lane;
-  const known = lanes.map((candidate) => candidate.label ?? candidate.id).sort();
-  throw new LanevisorError(
-    'NOT_FOUND',
-    `no lane ${JSON.stringify(idOrLabel)} in the running runtime; ${known.length === 0 ? 'it has none' : `it has: ${known.join(', ')}`}`,
-  );
+  return findLane((await runtime.request('lane.list')) as LaneView[], idOrLabel);
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createRuntime, type Lane, LanevisorError, type Runtime, type RuntimeOptions } from '../index.js';
+import { createRuntime, LanevisorError, type Runtime, type RuntimeOptions } from '../index.js';
 import { startInspectorRelay } from './inspect-relay.js';
 import type { CliIo } from './io.js';
 
@@ -64,14 +64,14 @@ export async function withRuntime<T>(flags: RepoFlags, io: CliIo, work: (rt: Run
   }
 }
 
-/** A lane by id or label; NOT_FOUND naming what exists. */
-export function findLane(rt: Runtime, idOrLabel: string): Lane {
-  const lane = rt.lanes().find((l) => l.id === idOrLabel || l.label === idOrLabel);
+/** A lane by id or label, of a runtime here or a live one's list; NOT_FOUND naming what exists. */
+export function findLane<L extends { readonly id: string; readonly label: string | null }>(
+  lanes: readonly L[],
+  idOrLabel: string,
+): L {
+  const lane = lanes.find((l) => l.id === idOrLabel || l.label === idOrLabel);
   if (lane) return lane;
-  const known = rt
-    .lanes()
-    .map((l) => l.label ?? l.id)
-    .sort();
+  const known = lanes.map((l) => l.label ?? l.id).sort();
   throw new LanevisorError(
     'NOT_FOUND',
     `no lane ${JSON.stringify(idOrLabel)}; ${known.length === 0 ? 'there are none' : `known: ${known.join(', ')}`} (lanevisor ls)`,

@@ -64,7 +64,7 @@ async function execInLane(
     result =
       live?.value ??
       (await withRuntime(flags, io, (rt) =>
-        findLane(rt, laneName).exec(argv, {
+        findLane(rt.lanes(), laneName).exec(argv, {
           env: pagerDefaults(io.env),
           signal: abort.signal,
           ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),

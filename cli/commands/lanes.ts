@@ -77,7 +77,7 @@ export function addLaneCommands(program: Command, io: CliIo): void {
       const reports =
         live?.value ??
         (await withRuntime(flags, io, async (rt) => {
-          const lanes = flags.all ? rt.lanes() : names.map((name) => findLane(rt, name));
+          const lanes = flags.all ? rt.lanes() : names.map((name) => findLane(rt.lanes(), name));
           return Promise.all(lanes.map((lane) => lane.cleanup({ discard: flags.discard === true })));
         }));
       if (flags.json) io.stdout(`${JSON.stringify(reports)}\n`);

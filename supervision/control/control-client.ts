@@ -6,7 +6,12 @@ import { readToken } from '../../actors/pty/host/host-paths.js';
 import { isErrorCode, LanevisorError } from '../../bus/errors.js';
 import { stateDirOf } from '../runtime/runtime-setup.js';
 import type { ControlMethod } from './commands.js';
-import { CONTROL_MAX_FRAME_BYTES, type ControlServerMessage, controlPathsOf } from './control-protocol.js';
+import {
+  CONTROL_MAX_FRAME_BYTES,
+  type ControlErrorBody,
+  type ControlServerMessage,
+  controlPathsOf,
+} from './control-protocol.js';
 
 /**
  * A client of a live runtime's control socket (the command line's way to a runtime in another
@@ -154,7 +159,7 @@ function execOver(
   });
 }
 
-function errorFrom(error: { code: string; message: string; details?: unknown }): LanevisorError {
+function errorFrom(error: ControlErrorBody): LanevisorError {
   const code = isErrorCode(error.code) ? error.code : 'INTERNAL_ERROR';
   const details = error.details as Record<string, unknown> | undefined;
   return new LanevisorError(code, error.message, details === undefined ? {} : { details });

@@ -43,6 +43,13 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ControlClientMessage = z.infer<typeof clientMessageSchema>;
 
+/** A failed request's answer: a LanevisorError as it serializes (`toJSON`). */
+export interface ControlErrorBody {
+  readonly code: string;
+  readonly message: string;
+  readonly details?: unknown;
+}
+
 export type ControlServerMessage =
   | { readonly type: 'welcome'; readonly runtimeId: string; readonly pid: number }
   | { readonly type: 'reply'; readonly id: number; readonly ok: true; readonly result: unknown }
@@ -50,7 +57,7 @@ export type ControlServerMessage =
       readonly type: 'reply';
       readonly id: number;
       readonly ok: false;
-      readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+      readonly error: ControlErrorBody;
     }
   | { readonly type: 'chunk'; readonly id: number; readonly stream: 'stdout' | 'stderr'; readonly data: string }
   | { readonly type: 'output'; readonly id: number; readonly data: string }

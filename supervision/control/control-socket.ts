@@ -11,6 +11,7 @@ import {
   CONTROL_AUTH_TIMEOUT_MS,
   CONTROL_MAX_FRAME_BYTES,
   type ControlClientMessage,
+  type ControlErrorBody,
   type ControlServerMessage,
   clientMessageSchema,
   controlPathsOf,
@@ -193,14 +194,8 @@ class ControlSession {
   }
 }
 
-function errorOf(error: unknown): { code: string; message: string; details?: unknown } {
-  if (error instanceof LanevisorError) {
-    return {
-      code: error.code,
-      message: error.message,
-      ...(error.details === undefined ? {} : { details: error.details }),
-    };
-  }
+function errorOf(error: unknown): ControlErrorBody {
+  if (error instanceof LanevisorError) return error.toJSON();
   return { code: 'INTERNAL_ERROR', message: 'the runtime failed to answer; see its log' };
 }
 

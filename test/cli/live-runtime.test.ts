@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { controlPathsOf } from '../../supervision/control/control-protocol.js';
 import { runLanevisor } from '../support/cli.js';
-import { distModule, lineFrom, spawnNodeScript } from '../support/dist.js';
+import { distModule, killChild, lineFrom, spawnNodeScript } from '../support/dist.js';
 import { createTempRepo, gitIn, type TempRepo } from '../support/git-repo.js';
 
 /**
@@ -14,10 +14,7 @@ import { createTempRepo, gitIn, type TempRepo } from '../support/git-repo.js';
 let repo: TempRepo | undefined;
 let child: ChildProcess | undefined;
 afterEach(async () => {
-  if (child?.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child?.once('exit', resolve));
-  }
+  await killChild(child);
   child = undefined;
   if (repo !== undefined) {
     // What the killed runtime left: the next runtime (this cleanup) reconciles and removes it.

@@ -1,17 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLanevisor } from '../support/cli.js';
-import { distModule, lineFrom } from '../support/dist.js';
+import { distModule, killChild, lineFrom } from '../support/dist.js';
 import { createTempRepo, gitIn, type TempRepo } from '../support/git-repo.js';
 
 /** `lanevisor serve` as a person runs it: a process that serves until stopped, and what it leaves. */
 let repo: TempRepo | undefined;
 let server: ChildProcess | undefined;
 afterEach(async () => {
-  if (server?.exitCode === null && server.signalCode === null) {
-    server.kill('SIGKILL');
-    await new Promise((resolve) => server?.once('exit', resolve));
-  }
+  await killChild(server);
   server = undefined;
   if (repo !== undefined) await runLanevisor(['clean', '--all', '--discard', '--repo', repo.path]);
   repo?.dispose();

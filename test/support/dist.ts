@@ -42,3 +42,11 @@ export function lineFrom(child: ChildProcess, match: (line: string) => boolean =
     child.once('exit', (code, signal) => reject(new Error(`child exited (${code ?? signal}) before the line`)));
   });
 }
+
+/** SIGKILLs `child` if it still runs, and resolves once it has exited. */
+export async function killChild(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+  child.kill('SIGKILL');
+  await exited;
+}
