@@ -19,8 +19,6 @@ export const SSE_BACKLOG_MAX_CHARS = 64 * 1024 * 1024;
 export const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** A comment line this often keeps proxies and idle timers from closing an SSE stream. */
 export const SSE_HEARTBEAT_MS = 15_000;
-/** A viewer this many chars behind its acknowledgements gets no more output until it acks. */
-export const WS_MAX_UNACKED_CHARS = 100_000;
 /** A WebSocket whose socket holds more unsent bytes than this is cut off (it is not reading at all). */
 export const WS_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /**

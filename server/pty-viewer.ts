@@ -1,20 +1,13 @@
 import type { WebSocket } from 'ws';
-import { isLanevisorError, type Pty } from '../index.js';
-import { WS_MAX_BUFFERED_BYTES, WS_MAX_UNACKED_CHARS } from './limits.js';
+import { isLanevisorError, type Pty, viewPty } from '../index.js';
+import { WS_MAX_BUFFERED_BYTES } from './limits.js';
 import { type ClientFrame, clientFrameSchema, type ServerFrame } from './stream-frames.js';
 
 /**
- * One viewer of one PTY. Output is subscribed to before the snapshot is taken; chunks that arrive
- * while it is being taken are dropped, because the snapshot (made after them, from the same
- * ordered stream) already shows them. A viewer more than WS_MAX_UNACKED_CHARS behind gets no more
- * output; its next ack brings a fresh snapshot, which replaces everything it skipped. The PTY is
- * never paused for a viewer.
+ * One WebSocket viewer of one PTY: `viewPty` decides what it sees (the screen, then exactly the
+ * output past it, a fresh screen after falling behind); this carries it as the contract's frames.
  */
 export function attachViewer(ws: WebSocket, pty: Pty): void {
-  let unacked = 0;
-  let phase: 'snapshotting' | 'live' | 'behind' | 'done' = 'snapshotting';
-  let snapshotting: Promise<void> = Promise.resolve();
-
   const send = (frame: ServerFrame) => {
     if (ws.readyState !== ws.OPEN) return;
     // A client that reads nothing at all is cut off rather than buffered without bound.
@@ -25,40 +18,19 @@ export function attachViewer(ws: WebSocket, pty: Pty): void {
     ws.send(JSON.stringify(frame));
   };
 
-  const redraw = () => {
-    phase = 'snapshotting';
-    snapshotting = pty
-      .snapshot()
-      .then((data) => {
-        if (phase === 'done') return;
-        unacked = 0;
-        send({ type: 'snapshot', data, cols: pty.cols, rows: pty.rows });
-        phase = 'live';
-      })
-      .catch((error: unknown) => {
-        send({ type: 'error', error: errorOf(error) });
-        phase = 'live';
-      });
-  };
-
-  const offData = pty.onData((chunk) => {
-    if (phase !== 'live') return;
-    if (unacked + chunk.length > WS_MAX_UNACKED_CHARS) {
-      phase = 'behind';
-      return;
-    }
-    unacked += chunk.length;
-    send({ type: 'output', data: chunk });
-  });
-  redraw();
-
-  void pty.exited.then(async (result) => {
-    await snapshotting;
-    phase = 'done';
-    offData();
-    send({ type: 'exit', exitCode: result.exitCode, signal: result.signal });
-    ws.close(1000, 'the PTY exited');
-  });
+  const view = viewPty(
+    pty,
+    {
+      screen: (screen) => send({ type: 'snapshot', data: screen.data, cols: screen.cols, rows: screen.rows }),
+      output: (data) => send({ type: 'output', data }),
+      exit: (result) => {
+        send({ type: 'exit', exitCode: result.exitCode, signal: result.signal });
+        ws.close(1000, 'the PTY exited');
+      },
+      error: (error) => send({ type: 'error', error: { code: error.code, message: error.message } }),
+    },
+    // The contract's bound of 100,000 unacknowledged chars is viewPty's default.
+  );
 
   ws.on('message', (message, isBinary) => {
     const frame = parseFrame(message, isBinary);
@@ -72,10 +44,7 @@ export function attachViewer(ws: WebSocket, pty: Pty): void {
       send({ type: 'error', error: errorOf(error) });
     }
   });
-  ws.on('close', () => {
-    phase = 'done';
-    offData();
-  });
+  ws.on('close', () => view.close());
 
   function handle(frame: ClientFrame): void {
     switch (frame.type) {
@@ -86,8 +55,7 @@ export function attachViewer(ws: WebSocket, pty: Pty): void {
         pty.resize(frame.cols, frame.rows);
         return;
       case 'ack':
-        unacked = Math.max(0, unacked - frame.chars);
-        if (phase === 'behind') redraw();
+        view.ack(frame.chars);
         return;
     }
   }

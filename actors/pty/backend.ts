@@ -35,6 +35,12 @@ export interface PtyScreen {
   readonly data: string;
   readonly cols: number;
   readonly rows: number;
+  /**
+   * The output the screen shows, in bytes counted as the session's `outputOffset`: what comes
+   * after this offset is not on it. It may be ahead of what `data` has delivered yet (output on
+   * its way from the host) or behind it (output delivered while the screen was being drawn).
+   */
+  readonly offset: number;
 }
 
 /** A running terminal's child, as the start reports it. */
@@ -69,6 +75,8 @@ export interface PtySession {
   readonly started: PtyStarted;
   /** Bytes accepted by `write` and not yet taken by the terminal. */
   readonly pendingInputBytes: number;
+  /** The offset just past the last byte `data` delivered (a host's count starts where its output was retained from). */
+  readonly outputOffset: number;
   /** Ordered, never dropped; a write that would pass the input bound is refused whole (BACKPRESSURE). */
   write(data: string | Uint8Array): void;
   resize(cols: number, rows: number): void;

@@ -17,6 +17,7 @@ export class LocalPtySession implements PtySession {
   readonly #signaller: TreeSignaller;
   readonly #mirror: TerminalMirror;
   #closed = false;
+  #outputBytes = 0;
 
   private constructor(
     private readonly child: PtyProcess,
@@ -34,6 +35,7 @@ export class LocalPtySession implements PtySession {
       () => events.treeGone(),
     );
     child.onData((chunk) => {
+      this.#outputBytes += Buffer.byteLength(chunk);
       this.#mirror.push(chunk);
       events.data(chunk);
     });
@@ -77,6 +79,10 @@ export class LocalPtySession implements PtySession {
     return this.#input.pendingBytes;
   }
 
+  get outputOffset(): number {
+    return this.#outputBytes;
+  }
+
   write(data: string | Uint8Array): void {
     this.#input.write(data);
   }
@@ -96,7 +102,8 @@ export class LocalPtySession implements PtySession {
 
   async snapshot(options: { readonly scrollbackLines?: number } = {}): Promise<PtyScreen> {
     const data = await this.#mirror.snapshot(options.scrollbackLines);
-    return { data, ...this.#mirror.size };
+    // Output arrives in I/O callbacks, never between the mirror's last parse and this line.
+    return { data, ...this.#mirror.size, offset: this.#outputBytes };
   }
 
   signalGroup(signal: string): void {

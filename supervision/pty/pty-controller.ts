@@ -22,7 +22,7 @@ import { PtyOutput } from './pty-output.js';
 import type { PtyControllerOptions } from './pty-owner.js';
 import type { PtyActorRef } from './pty-process-directory.js';
 import type { ResolvedSpawn } from './spawn-request.js';
-import type { Pty, PtyExitResult, PtyState, PtyTerminateResult } from './types.js';
+import type { Pty, PtyExitResult, PtyScreenAt, PtyState, PtyTerminateResult } from './types.js';
 
 /** The bus's list of states and the machine's are written twice (layers); this fails to compile if they differ. */
 const statesAgree: [PtyState, MachinePtyState] extends [MachinePtyState, PtyState] ? true : false = true;
@@ -49,6 +49,8 @@ export class PtyController implements Pty {
   #state: PtyState = 'idle';
   /** The running generation's terminal, from its start to its end. */
   #session: PtySession | undefined;
+  /** This PTY's output offset where the session's count is 0. */
+  #sessionBase = 0;
   #actor: PtyActorRef | undefined;
   #subscription: Subscription | undefined;
   #idleThrottled = false;
@@ -179,7 +181,7 @@ export class PtyController implements Pty {
     this.#actor?.send({ type: 'SIGNAL', signal: name });
   }
 
-  onData(listener: (chunk: string) => void): () => void {
+  onData(listener: (chunk: string, offset: number) => void): () => void {
     checkListener(listener, 'onData');
     return this.#output.onData(listener);
   }
@@ -193,10 +195,15 @@ export class PtyController implements Pty {
   }
 
   async snapshot(options: { readonly scrollbackLines?: number } = {}): Promise<string> {
+    return (await this.screen(options)).data;
+  }
+
+  async screen(options: { readonly scrollbackLines?: number } = {}): Promise<PtyScreenAt> {
     const lines = optionalScrollbackLines(options.scrollbackLines);
     this.#assertRunning('take a snapshot of');
+    const base = this.#sessionBase;
     const screen = await (this.#session as PtySession).snapshot(lines === undefined ? {} : { scrollbackLines: lines });
-    return screen.data;
+    return { data: screen.data, cols: screen.cols, rows: screen.rows, offset: base + screen.offset };
   }
 
   terminate(options: { readonly graceMs?: number } = {}): Promise<PtyTerminateResult> {
@@ -261,6 +268,8 @@ export class PtyController implements Pty {
     const { started } = session;
     this.#pid = started.pid;
     this.#session = session;
+    // Both counts grow by every chunk of the generation, so their difference maps one onto the other.
+    this.#sessionBase = this.#output.totalBytes - session.outputOffset;
     this.options.owner.spawned?.(this, started);
     this.#idle.start();
     this.#activity?.stop();

@@ -1,7 +1,7 @@
 import { OutputBuffer } from '../../actors/pty/output-buffer.js';
 import { type OutputBatch, OutputBatcher } from './output-batcher.js';
 
-type DataListener = (chunk: string) => void;
+type DataListener = (chunk: string, offset: number) => void;
 
 /**
  * Where a PTY's output goes, in order: the synchronous `onData` listeners, the buffer behind
@@ -39,11 +39,12 @@ export class PtyOutput {
 
   push(chunk: string): void {
     const bytes = Buffer.byteLength(chunk, 'utf8');
+    const offset = this.#buffer.totalBytes;
     this.#buffer.append(chunk, bytes);
     this.#batcher.add(chunk, bytes);
     for (const listener of this.#listeners) {
       try {
-        listener(chunk);
+        listener(chunk, offset);
       } catch (error) {
         if (this.#failedListeners.has(listener)) continue;
         this.#failedListeners.add(listener);
@@ -54,7 +55,7 @@ export class PtyOutput {
 
   onData(listener: DataListener): () => void {
     // A function subscribed twice gets every chunk twice, as with an event emitter.
-    const entry: DataListener = (chunk) => listener(chunk);
+    const entry: DataListener = (chunk, offset) => listener(chunk, offset);
     this.#listeners.add(entry);
     return () => {
       this.#listeners.delete(entry);

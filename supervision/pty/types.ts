@@ -57,8 +57,11 @@ export interface Pty {
   resize(cols: number, rows: number): void;
   /** A signal by name (`SIGINT`, `SIGHUP`, …) to the PTY's process group. */
   signal(name: string): void;
-  /** Every output chunk in order from subscription on; returns the unsubscribe function. */
-  onData(listener: (chunk: string) => void): () => void;
+  /**
+   * Every output chunk in order from subscription on, with the byte offset of its first byte in
+   * the PTY's whole output (as `pty.output` events and `screen()` count); returns the unsubscribe function.
+   */
+  onData(listener: (chunk: string, offset: number) => void): () => void;
   /** A pulling consumer with its own cursor, from the oldest retained byte to the last byte. */
   output(): AsyncIterable<string>;
   /** The retained recent output (at most outputBufferBytes). */
@@ -69,8 +72,22 @@ export interface Pty {
    * from the start would see (the alternate screen of a running vim included).
    */
   snapshot(options?: { readonly scrollbackLines?: number }): Promise<string>;
+  /**
+   * The snapshot with the size it was drawn at and the byte offset of the output it shows up to:
+   * a viewer subscribed with `onData` shows the screen, then only what lies past `offset`, and
+   * sees every byte exactly once (`viewPty` does this).
+   */
+  screen(options?: { readonly scrollbackLines?: number }): Promise<PtyScreenAt>;
   /** SIGHUP and SIGTERM to every process of the PTY, SIGKILL after the grace. Idempotent. */
   terminate(options?: { readonly graceMs?: number }): Promise<PtyTerminateResult>;
   /** Resolves once the PTY is finally done, after its last output chunk was delivered. */
   readonly exited: Promise<PtyExitResult>;
+}
+
+/** A terminal's screen, its size, and the byte offset in its output up to which the screen shows it. */
+export interface PtyScreenAt {
+  readonly data: string;
+  readonly cols: number;
+  readonly rows: number;
+  readonly offset: number;
 }

@@ -95,7 +95,7 @@ export class HostConnection {
         });
         if (reply.t !== 'snapshot')
           throw new LanevisorError('INTERNAL_ERROR', `the host answered ${reply.t} to a snapshot`);
-        return { data: reply.data, cols: reply.cols, rows: reply.rows };
+        return { data: reply.data, cols: reply.cols, rows: reply.rows, offset: reply.offset };
       },
       closed: () => this.#sessions.delete(channel),
     });

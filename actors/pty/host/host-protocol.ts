@@ -95,7 +95,15 @@ export type HostMessage =
       readonly info: HostPtyInfo;
     }
   | { readonly t: 'ptys'; readonly id: number; readonly ptys: readonly HostPtyInfo[] }
-  | { readonly t: 'snapshot'; readonly id: number; readonly data: string; readonly cols: number; readonly rows: number }
+  | {
+      readonly t: 'snapshot';
+      readonly id: number;
+      readonly data: string;
+      readonly cols: number;
+      readonly rows: number;
+      /** The byte offset of the output the screen shows up to. */
+      readonly offset: number;
+    }
   | {
       readonly t: 'attached';
       readonly id: number;

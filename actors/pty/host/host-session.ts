@@ -52,6 +52,10 @@ export class HostSession implements PtySession {
     return this.#sent - this.#taken;
   }
 
+  get outputOffset(): number {
+    return this.#received;
+  }
+
   write(data: string | Uint8Array): void {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     if (bytes.byteLength === 0 || this.#done) return;

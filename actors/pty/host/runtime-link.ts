@@ -125,7 +125,14 @@ export class RuntimeLink extends Channels implements Link {
           return;
         }
         const screen = await pty.snapshot(message.scrollbackLines);
-        send(this.socket, { t: 'snapshot', id: message.id, data: screen.data, cols: screen.cols, rows: screen.rows });
+        send(this.socket, {
+          t: 'snapshot',
+          id: message.id,
+          data: screen.data,
+          cols: screen.cols,
+          rows: screen.rows,
+          offset: screen.offset,
+        });
         return;
       }
       case 'ping':
