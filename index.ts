@@ -82,6 +82,7 @@ export {
 export { connectRuntime, type RuntimeConnection } from './supervision/control/control-client.js';
 export type { ServeHandle, ServeOptions } from './supervision/control/serve-hook.js';
 export { type LaneView, laneViewSchema, type PtyInfo, ptyInfoSchema } from './supervision/control/views.js';
+export { findLane } from './supervision/lane/find-lane.js';
 export { LABEL_PATTERN, validateLabel } from './supervision/lane/labels.js';
 export type {
   CleanupOptions,
@@ -92,9 +93,17 @@ export type {
   Lane,
   LaneState,
 } from './supervision/lane/types.js';
+export {
+  type PtyView,
+  type PtyViewOptions,
+  type PtyViewSink,
+  VIEW_MAX_UNACKED_CHARS,
+  viewPty,
+} from './supervision/pty/pty-view.js';
 export type {
   Pty,
   PtyExitResult,
+  PtyScreenAt,
   PtyState,
   PtyTerminateResult,
   RestartType,
@@ -109,6 +118,7 @@ export {
   type SalvageRef,
 } from './supervision/runtime/housekeeping.js';
 export { type LaneListing, listLanes } from './supervision/runtime/lane-listing.js';
+export { laneLogPath, readLaneLog } from './supervision/runtime/lane-logs.js';
 export { reconcile } from './supervision/runtime/reconcile.js';
 export { createRuntime } from './supervision/runtime/runtime.js';
 export {

@@ -1,6 +1,6 @@
-import { connectRuntime, type LaneView, LanevisorError, type RuntimeConnection } from '../index.js';
+import { connectRuntime, findLane, type LaneView, LanevisorError, type RuntimeConnection } from '../index.js';
 import type { CliIo } from './io.js';
-import { findLane, type RepoFlags } from './options.js';
+import type { RepoFlags } from './options.js';
 
 /**
  * The runtime alive on a repository's state directory, reached through its control socket; null

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createRuntime, LanevisorError, type Runtime, type RuntimeOptions } from '../index.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../index.js';
 import { startInspectorRelay } from './inspect-relay.js';
 import type { CliIo } from './io.js';
 
@@ -62,20 +62,6 @@ export async function withRuntime<T>(flags: RepoFlags, io: CliIo, work: (rt: Run
   } finally {
     await inspection.close();
   }
-}
-
-/** A lane by id or label, of a runtime here or a live one's list; NOT_FOUND naming what exists. */
-export function findLane<L extends { readonly id: string; readonly label: string | null }>(
-  lanes: readonly L[],
-  idOrLabel: string,
-): L {
-  const lane = lanes.find((l) => l.id === idOrLabel || l.label === idOrLabel);
-  if (lane) return lane;
-  const known = lanes.map((l) => l.label ?? l.id).sort();
-  throw new LanevisorError(
-    'NOT_FOUND',
-    `no lane ${JSON.stringify(idOrLabel)}; ${known.length === 0 ? 'there are none' : `known: ${known.join(', ')}`} (lanevisor ls)`,
-  );
 }
 
 /** "3 s", "4 min", "2 h", "5 d": how long ago, for people. */

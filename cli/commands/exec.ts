@@ -1,9 +1,9 @@
 import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
-import { type ExecResult, MAX_TIMEOUT_MS } from '../../index.js';
+import { type ExecResult, findLane, MAX_TIMEOUT_MS } from '../../index.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE, EXIT_TIMEOUT } from '../io.js';
 import { liveLane, onLiveRuntime } from '../live-runtime.js';
-import { addRepoOptions, findLane, pagerDefaults, type RepoFlags, withRuntime } from '../options.js';
+import { addRepoOptions, pagerDefaults, type RepoFlags, withRuntime } from '../options.js';
 import { wholeNumber } from '../parse.js';
 import { StopSignals } from '../stop-signals.js';
 

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { type CleanupReport, type LaneView, listLanes, listSalvaged, type SalvageRef } from '../../index.js';
+import { type CleanupReport, findLane, type LaneView, listLanes, listSalvaged, type SalvageRef } from '../../index.js';
 import { type CliIo, UsageError } from '../io.js';
 import { table } from '../lane-view.js';
 import { liveLane, onLiveRuntime } from '../live-runtime.js';
-import { addRepoOptions, ageOf, findLane, type RepoFlags, withRuntime } from '../options.js';
+import { addRepoOptions, ageOf, type RepoFlags, withRuntime } from '../options.js';
 import { addExecCommand } from './exec.js';
 
 /** `ls`, `exec` (exec.ts) and `clean`: the lanes of a repository from the shell. */

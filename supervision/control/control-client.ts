@@ -3,6 +3,7 @@ import { createConnection, type Socket } from 'node:net';
 import { resolveRepository } from '../../actors/git/repository.js';
 import { encodeControl, FrameDecoder, FrameKind } from '../../actors/pty/host/framing.js';
 import { readToken } from '../../actors/pty/host/host-paths.js';
+import type { Attached, ViewerEvents } from '../../actors/pty/host/host-viewer.js';
 import { isErrorCode, LanevisorError } from '../../bus/errors.js';
 import { stateDirOf } from '../runtime/runtime-setup.js';
 import type { ControlMethod } from './commands.js';
@@ -34,6 +35,8 @@ export interface RuntimeConnection {
   ): Promise<unknown>;
   /** A PTY's output from its oldest retained byte, then live; resolves with its exit. */
   follow(ptyId: string, onOutput: (data: string) => void): Promise<{ exitCode: number | null; signal: string | null }>;
+  /** A PTY's screen, then its output (as `lanevisor attach` shows it); resolves once the screen is there. */
+  view(ptyId: string, options: ViewOptions, events: ViewerEvents): Promise<Attached>;
   close(): void;
 }
 
@@ -44,11 +47,18 @@ export interface ExecPayload {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+export interface ViewOptions {
+  readonly readOnly?: boolean;
+  readonly cols?: number;
+  readonly rows?: number;
+}
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   onChunk?: (stream: 'stdout' | 'stderr', data: string) => void;
   onOutput?: (data: string) => void;
+  onScreen?: (screen: { data: string; cols: number; rows: number }) => void;
 }
 
 export async function connectRuntime(options: {
@@ -109,6 +119,7 @@ function handshake(socket: Socket, token: string): Promise<RuntimeConnection | n
                 exitCode: number | null;
                 signal: string | null;
               }>,
+            view: (ptyId, options, events) => viewOver(start, send, ptyId, options, events),
             close: () => socket.end(),
           };
           resolveConnection(connection);
@@ -118,6 +129,8 @@ function handshake(socket: Socket, token: string): Promise<RuntimeConnection | n
         if (waiter === undefined) continue;
         if (message.type === 'chunk') waiter.onChunk?.(message.stream, message.data);
         else if (message.type === 'output') waiter.onOutput?.(message.data);
+        else if (message.type === 'screen') waiter.onScreen?.(message);
+        else if (message.type === 'notice') continue;
         else {
           pending.delete(message.id);
           if (message.type === 'exit') waiter.resolve({ exitCode: message.exitCode, signal: message.signal });
@@ -156,6 +169,53 @@ function execOver(
     stdin?.off('end', end);
     // Flowing stdin would keep this process alive after the command is done.
     stdin?.pause();
+  });
+}
+
+function viewOver(
+  start: Start,
+  send: (message: unknown) => void,
+  ptyId: string,
+  options: ViewOptions,
+  events: ViewerEvents,
+): Promise<Attached> {
+  return new Promise((resolve, reject) => {
+    let attached = false;
+    const { id, result } = start(
+      { type: 'view', ptyId, ...options },
+      {
+        onOutput: (data) => events.output(data),
+        onScreen: (screen) => {
+          if (attached) {
+            events.redraw(screen.data, screen.cols, screen.rows);
+            return;
+          }
+          attached = true;
+          resolve({
+            screen: screen.data,
+            cols: screen.cols,
+            rows: screen.rows,
+            write: (data) =>
+              send({ type: 'view-input', id, data: typeof data === 'string' ? data : Buffer.from(data).toString() }),
+            resize: (cols, rows) => send({ type: 'view-resize', id, cols, rows }),
+            shown: (chars) => send({ type: 'view-ack', id, chars }),
+            detach: async () => {
+              attached = false;
+              send({ type: 'view-end', id });
+            },
+          });
+        },
+      },
+    );
+    result.then(
+      (exit) => {
+        if (attached) events.exited(exit as { exitCode: number | null; signal: string | null });
+      },
+      (error: Error) => {
+        if (attached) events.lost(error.message);
+        else reject(error);
+      },
+    );
   });
 }
 

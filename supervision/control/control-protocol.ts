@@ -6,7 +6,9 @@ import { localSocketOf } from '../../actors/pty/host/host-paths.js';
  * The control socket's messages: JSON in the terminal host's CONTROL frames. A client says
  * `hello` with the token first; then each `request` names a control command and is answered by
  * one `reply` with its id. An exec asked with `stream` also sends its output as `chunk`s and
- * takes `stdin` / `stdin-end` / `cancel`; a `follow` streams a PTY's output until it exits.
+ * takes `stdin` / `stdin-end` / `cancel`; a `follow` streams a PTY's output until it exits. A
+ * `view` (`lanevisor attach` to a runtime whose terminals are inline) gets a PTY's `screen`, then
+ * its `output` and `exit`, and takes `view-input` / `view-resize` / `view-ack` / `view-end`.
  */
 export const CONTROL_TOKEN_FILE = 'control.token';
 /** A connection that has not said hello with the token by then is closed. */
@@ -40,6 +42,18 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stdin-end'), id: requestId }),
   z.object({ type: z.literal('cancel'), id: requestId }),
   z.object({ type: z.literal('follow'), id: requestId, ptyId: z.string(), fromStart: z.boolean().optional() }),
+  z.object({
+    type: z.literal('view'),
+    id: requestId,
+    ptyId: z.string(),
+    readOnly: z.boolean().optional(),
+    cols: z.number().int().positive().optional(),
+    rows: z.number().int().positive().optional(),
+  }),
+  z.object({ type: z.literal('view-input'), id: requestId, data: z.string() }),
+  z.object({ type: z.literal('view-resize'), id: requestId, cols: z.number().int(), rows: z.number().int() }),
+  z.object({ type: z.literal('view-ack'), id: requestId, chars: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('view-end'), id: requestId }),
 ]);
 export type ControlClientMessage = z.infer<typeof clientMessageSchema>;
 
@@ -61,4 +75,13 @@ export type ControlServerMessage =
     }
   | { readonly type: 'chunk'; readonly id: number; readonly stream: 'stdout' | 'stderr'; readonly data: string }
   | { readonly type: 'output'; readonly id: number; readonly data: string }
+  | {
+      readonly type: 'screen';
+      readonly id: number;
+      readonly data: string;
+      readonly cols: number;
+      readonly rows: number;
+    }
+  /** Something a view's viewer sent could not be carried out (input past the bound); the view goes on. */
+  | { readonly type: 'notice'; readonly id: number; readonly error: ControlErrorBody }
   | { readonly type: 'exit'; readonly id: number; readonly exitCode: number | null; readonly signal: string | null };

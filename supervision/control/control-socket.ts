@@ -16,13 +16,14 @@ import {
   clientMessageSchema,
   controlPathsOf,
 } from './control-protocol.js';
+import { ControlViews } from './control-views.js';
 
 /**
  * Every runtime's control socket: how `lanevisor ls`, `exec`, `clean`, `spawn`, `status` and
  * `logs` in another process reach a live runtime instead of failing with LOCKED. A thin adapter
  * over the bus commands (requests go through `bus.request`, so they carry correlation and the
  * commands' validation), except an exec asked to stream, which gets its output, stdin and
- * cancellation from the connection. Only the state directory's lock holder listens, so a socket
+ * cancellation from the connection, and the follows and views of PTYs. Only the state directory's lock holder listens, so a socket
  * file found at start is a dead runtime's and is replaced.
  */
 export class ControlSocket {
@@ -100,11 +101,14 @@ export class ControlSocket {
 class ControlSession {
   readonly #streams = new Map<number, { stdin: PassThrough; abort: AbortController }>();
   readonly #follows = new Set<AbortController>();
+  readonly #views: ControlViews;
 
   constructor(
     private readonly rt: Runtime,
     private readonly socket: Socket,
-  ) {}
+  ) {
+    this.#views = new ControlViews(rt, (message) => this.send(message), errorOf);
+  }
 
   send(message: ControlServerMessage): void {
     if (!this.socket.destroyed) this.socket.write(encodeControl(message));
@@ -129,6 +133,8 @@ class ControlSession {
         return;
       case 'hello':
         return;
+      default:
+        this.#views.receive(message);
     }
   }
 
@@ -136,6 +142,7 @@ class ControlSession {
   end(): void {
     for (const stream of this.#streams.values()) stream.abort.abort();
     for (const follow of this.#follows) follow.abort();
+    this.#views.end();
   }
 
   async #request(id: number, method: string, payload: unknown, stream: boolean): Promise<void> {

@@ -1,6 +1,9 @@
 import { resolveRepository } from '../../actors/git/repository.js';
 import { type Attached, HostViewer, type ViewerEvents } from '../../actors/pty/host/host-viewer.js';
 import { LanevisorError } from '../../bus/errors.js';
+import { connectRuntime, type RuntimeConnection } from '../control/control-client.js';
+import type { LaneView } from '../control/views.js';
+import { findLane } from '../lane/find-lane.js';
 import { metaOf } from '../pty/pty-adoption.js';
 import { LaneRecordStore } from '../state/lane-records.js';
 import { stateDirOf } from './runtime-setup.js';
@@ -8,7 +11,8 @@ import { stateDirOf } from './runtime-setup.js';
 /**
  * `lanevisor attach`: a lane's terminal reached through the state directory's terminal host,
  * whether a runtime holds the repository (in this process or another) or none is alive (while
- * the host lingers). The lane is named by label or id, the PTY by id (default: the lane's first).
+ * the host lingers), or, when the live runtime keeps its terminals inline, through that runtime's
+ * control socket. The lane is named by label or id, the PTY by id (default: the lane's first).
  */
 export type { ViewerEvents };
 
@@ -35,15 +39,18 @@ export interface TerminalAttachment extends Attached {
 export async function attachTerminal(options: AttachOptions, events: ViewerEvents): Promise<TerminalAttachment> {
   const repository = await resolveRepository(options.repo);
   const stateDir = stateDirOf(repository, options.stateDir);
-  const { records } = await new LaneRecordStore(stateDir).list();
-  const record = records.find((r) => r.laneId === options.lane || r.label === options.lane);
-  if (record === undefined) {
-    const known = records.map((r) => r.label ?? r.laneId).sort();
-    throw new LanevisorError(
-      'NOT_FOUND',
-      `no lane ${JSON.stringify(options.lane)}; ${known.length === 0 ? 'there are none' : `known: ${known.join(', ')}`} (lanevisor ls)`,
-    );
+  const live = await connectRuntime({ repo: options.repo, stateDir });
+  if (live !== null) {
+    const info = (await live.request('runtime.info').catch(() => undefined)) as { ptyHost?: unknown } | undefined;
+    // No terminal host serves it: its terminals are inline, in its own process.
+    if (info !== undefined && info.ptyHost === null) return attachThroughRuntime(live, options, events);
+    live.close();
   }
+  const { records } = await new LaneRecordStore(stateDir).list();
+  const { record } = findLane(
+    records.map((r) => ({ id: r.laneId, label: r.label, record: r })),
+    options.lane,
+  );
   const viewer = await HostViewer.connect(stateDir);
   try {
     const ptys = (await viewer.list()).filter((info) => info.exit === null && metaOf(info)?.laneId === record.laneId);
@@ -65,6 +72,40 @@ export async function attachTerminal(options: AttachOptions, events: ViewerEvent
     return { ...attached, laneId: record.laneId, label: record.label, ptyId: chosen.ptyId };
   } catch (error) {
     await viewer.close();
+    throw error;
+  }
+}
+
+/** A lane of the live runtime, its PTY and a view of it through the control socket. */
+async function attachThroughRuntime(
+  live: RuntimeConnection,
+  options: AttachOptions,
+  events: ViewerEvents,
+): Promise<TerminalAttachment> {
+  try {
+    const lane = findLane((await live.request('lane.list')) as LaneView[], options.lane);
+    const running = lane.ptys.filter((info) => info.state === 'active' || info.state === 'throttled');
+    const chosen = options.pty === undefined ? running[0] : running.find((info) => info.id === options.pty);
+    if (chosen === undefined) {
+      const which = options.pty === undefined ? 'no running PTY' : `no running PTY ${options.pty}`;
+      const has = running.length === 0 ? '' : `; it has ${running.map((info) => info.id).join(', ')}`;
+      throw new LanevisorError('NOT_FOUND', `lane ${lane.label ?? lane.id} has ${which}${has}`);
+    }
+    const attached = await live.view(
+      chosen.id,
+      {
+        readOnly: options.readOnly === true,
+        ...(options.cols === undefined || options.rows === undefined ? {} : { cols: options.cols, rows: options.rows }),
+      },
+      events,
+    );
+    const detach = async () => {
+      await attached.detach();
+      live.close();
+    };
+    return { ...attached, detach, laneId: lane.id, label: lane.label, ptyId: chosen.id };
+  } catch (error) {
+    live.close();
     throw error;
   }
 }

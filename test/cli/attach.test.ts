@@ -23,15 +23,18 @@ afterEach(async () => {
   repo?.dispose();
 });
 
-/** A runtime on the terminal host with a lane `term` running an interactive bash. */
-async function laneWithShell(events: EventEnvelope[] = []): Promise<{ rt: Runtime; shell: Pty }> {
+/** A runtime (on the terminal host, unless asked otherwise) with a lane `term` running an interactive bash. */
+async function laneWithShell(
+  events: EventEnvelope[] = [],
+  host: 'process' | 'inline' = 'process',
+): Promise<{ rt: Runtime; shell: Pty }> {
   repo = createTempRepo();
   const bus = createBus({ queueLimit: 1_000_000 });
   bus.subscribe('**', (event) => void events.push(event), { queueLimit: 1_000_000 });
   const rt = await createRuntime({
     repo: repo.path,
     bus,
-    pty: { host: 'process', lingerMs: 60_000, terminateGraceMs: 500 },
+    pty: { host, lingerMs: 60_000, terminateGraceMs: 500 },
   });
   runtimes.push(rt);
   const lane = await rt.createLane({ label: 'term' });
@@ -80,33 +83,41 @@ function attachInTerminal(...args: string[]) {
 }
 
 describe('lanevisor attach', () => {
-  it("shows the lane's terminal, types into it, takes its size, detaches leaving it running, and attaches again to the same screen", async () => {
-    const events: EventEnvelope[] = [];
-    const { shell } = await laneWithShell(events);
-    shell.write('echo before-attach\r');
-    const first = attachInTerminal('term');
-    await first.shows('before-attach');
-    expect(first.raw()).toContain('Ctrl-] detaches');
-    // It took the attached terminal's size.
-    await waitUntil(() => shell.cols === 100 && shell.rows === 30, 'the PTY to take the size of the attached terminal');
-    first.terminal.write('echo typed-$((20 + 22))\r');
-    await first.shows('typed-42');
-    await waitUntil(() => shell.scrollback().includes('typed-42'), 'the runtime to see the typed line too');
-    first.terminal.resize(120, 40);
-    await waitUntil(() => shell.cols === 120 && shell.rows === 40, 'the PTY to follow the resize');
-    expect(events.some((e) => e.topic === 'pty.resized' && (e.payload as { cols: number }).cols === 120)).toBe(true);
-    first.terminal.write('\u001d');
-    expect(await first.exited).toBe(EXIT_OK);
-    expect(first.raw()).toContain('detached from lane term');
-    expect(shell.state).toBe('active');
+  // Through the terminal host, and through the runtime's control socket when its terminals are inline.
+  it.each(['process', 'inline'] as const)(
+    "with terminals %s: shows the lane's terminal, types into it, takes its size, detaches leaving it running, and attaches again to the same screen",
+    async (host) => {
+      const events: EventEnvelope[] = [];
+      const { shell } = await laneWithShell(events, host);
+      shell.write('echo before-attach\r');
+      const first = attachInTerminal('term');
+      await first.shows('before-attach');
+      expect(first.raw()).toContain('Ctrl-] detaches');
+      // It took the attached terminal's size.
+      await waitUntil(
+        () => shell.cols === 100 && shell.rows === 30,
+        'the PTY to take the size of the attached terminal',
+      );
+      first.terminal.write('echo typed-$((20 + 22))\r');
+      await first.shows('typed-42');
+      await waitUntil(() => shell.scrollback().includes('typed-42'), 'the runtime to see the typed line too');
+      first.terminal.resize(120, 40);
+      await waitUntil(() => shell.cols === 120 && shell.rows === 40, 'the PTY to follow the resize');
+      expect(events.some((e) => e.topic === 'pty.resized' && (e.payload as { cols: number }).cols === 120)).toBe(true);
+      first.terminal.write('\u001d');
+      expect(await first.exited).toBe(EXIT_OK);
+      expect(first.raw()).toContain('detached from lane term');
+      expect(shell.state).toBe('active');
 
-    const second = attachInTerminal('term', '--read-only');
-    await second.shows('typed-42', 'the same screen');
-    second.terminal.write('echo should-not-arrive\r');
-    shell.write('exit 3\r');
-    expect(await second.exited).toBe(3);
-    expect(shell.scrollback()).not.toContain('should-not-arrive');
-  }, 60_000);
+      const second = attachInTerminal('term', '--read-only');
+      await second.shows('typed-42', 'the same screen');
+      second.terminal.write('echo should-not-arrive\r');
+      shell.write('exit 3\r');
+      expect(await second.exited).toBe(3);
+      expect(shell.scrollback()).not.toContain('should-not-arrive');
+    },
+    60_000,
+  );
 
   it('works while no runtime is alive (the host lingers), and names what does not exist in one line', async () => {
     const { rt, shell } = await laneWithShell();
