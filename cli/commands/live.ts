@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type LaneView, LanevisorError, type PtyInfo } from '../../index.js';
+import { type LaneView, LanevisorError, type PtyInfo, readLaneLog } from '../../index.js';
 import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
 import { table } from '../lane-view.js';
 import { liveLane, onLiveRuntime, requireLiveRuntime } from '../live-runtime.js';
@@ -63,15 +63,42 @@ export function addLiveCommands(program: Command, io: CliIo): void {
     .option('-f, --follow', 'keep printing output as it comes, until the PTY ends')
     .addHelpText('after', '\nExamples:\n  lanevisor logs fix-login\n  lanevisor logs fix-login --pty pty_0123 --follow')
     .action(async (laneName: string, flags: RepoFlags & { pty?: string; follow?: boolean }) => {
-      const exit = await requireLiveRuntime(flags, io, 'logs', async (runtime) => {
+      const write = (data: string) => io.stdout(flags.json ? `${JSON.stringify({ data })}\n` : data);
+      const done = await onLiveRuntime(flags, io, async (runtime) => {
         const pty = chosenPty(await liveLane(runtime, laneName), flags.pty);
-        const write = (data: string) => io.stdout(flags.json ? `${JSON.stringify({ data })}\n` : data);
         if (flags.follow) return runtime.follow(pty.id, write);
         write(((await runtime.request('pty.scrollback', { ptyId: pty.id })) as { data: string }).data);
         return undefined;
       });
+      if (done === undefined) {
+        await printLaneLog(laneName, flags, io, write);
+        return;
+      }
+      const exit = done.value;
       if (exit !== undefined && exit.exitCode !== 0) throw new CliExit(exit.exitCode ?? EXIT_FAILURE);
     });
+}
+
+/** With no runtime alive, what `lanevisor run` logged for the lane is all there is to show. */
+async function printLaneLog(
+  laneName: string,
+  flags: RepoFlags & { pty?: string; follow?: boolean },
+  io: CliIo,
+  write: (data: string) => void,
+): Promise<void> {
+  const log = await readLaneLog({
+    repo: flags.repo ?? io.cwd ?? process.cwd(),
+    ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+    lane: laneName,
+  });
+  if (log === null || flags.follow || flags.pty !== undefined) {
+    const has = log === null ? 'and there is no log of it' : 'so there is nothing to follow (its log is all there is)';
+    throw new LanevisorError(
+      'INVALID_STATE',
+      `no lanevisor runtime is running on this repository, ${has}; start one with lanevisor serve, or in your orchestrator`,
+    );
+  }
+  write(log.data);
 }
 
 interface RuntimeInfo {

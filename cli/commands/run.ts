@@ -1,5 +1,5 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import {
   createBus,
@@ -9,6 +9,7 @@ import {
   isLanevisorError,
   type Lane,
   LanevisorError,
+  laneLogPath,
   type Runtime,
   validateLabel,
 } from '../../index.js';
@@ -179,9 +180,8 @@ async function runSlot(
 
 /** The command in a PTY in the lane; its whole output goes to `<stateDir>/logs/<laneId>.log`. */
 async function runInLane(rt: Runtime, lane: Lane, slot: LaneSlot, argv: string[], view: RunView, io: CliIo) {
-  const logs = join(rt.stateDir, 'logs');
-  mkdirSync(logs, { recursive: true, mode: 0o700 });
-  slot.log = join(logs, `${lane.id}.log`);
+  slot.log = laneLogPath(rt.stateDir, lane.id);
+  mkdirSync(dirname(slot.log), { recursive: true, mode: 0o700 });
   const log = createWriteStream(slot.log, { mode: 0o600 });
   const lines = view.outputLines(slot);
   const [command, ...args] = argv as [string, ...string[]];

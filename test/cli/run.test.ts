@@ -49,6 +49,15 @@ describe('lanevisor run', () => {
     );
     const log = (/(\S+\.log)/.exec(oneRow) as RegExpExecArray)[1] as string;
     expect(readFileSync(log, 'utf8')).toContain('hello from lane/one');
+    // With no runtime alive, `logs` shows that log, by the lane's id (its record is gone with it).
+    const laneId = (/\s(lane_\w+)\s/.exec(oneRow) as RegExpExecArray)[1] as string;
+    const logs = await run(['logs', laneId, '--repo', repo.path]);
+    expect(logs).toMatchObject({ code: EXIT_OK, stdout: readFileSync(log, 'utf8') });
+    const following = await run(['logs', laneId, '--follow', '--repo', repo.path]);
+    expect(following.code).toBe(1);
+    expect(following.stderr).toContain('nothing to follow');
+    const none = await run(['logs', 'lane_0000000000000000', '--repo', repo.path]);
+    expect(none.stderr).toContain('no lanevisor runtime is running on this repository, and there is no log of it');
     expect(nothingLeft()).toEqual({ branches: '', worktrees: 1 });
   });
 
