@@ -16,6 +16,10 @@ export const ERROR_CODES = [
   'LOCKED',
   'GIT_ERROR',
   'SPAWN_ERROR',
+  /** A merge that cannot be made without a person: the conflicting files are in `details.files`. */
+  'CONFLICT',
+  /** A lane's setup (its repository config, its setup hooks) failed; the lane is not usable. */
+  'SETUP_FAILED',
   /** An HTTP request without the server's token (401). */
   'UNAUTHORIZED',
   /** An HTTP request the server refuses whoever sends it: a foreign Host or Origin (403). */

@@ -45,6 +45,9 @@ describe('LanevisorError', () => {
         // Added by the control API's HTTP server (401 and 403).
         'UNAUTHORIZED',
         'FORBIDDEN',
+        // Added with diff and merge (a merge's conflicts) and lane setup.
+        'CONFLICT',
+        'SETUP_FAILED',
       ].sort(),
     );
     expect(isErrorCode('LOCKED')).toBe(true);
