@@ -200,6 +200,21 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
     baseSha: z.string(),
     durationMs: countSchema,
   }),
+  /** One step of a new lane's setup (copy, symlink, run) or of its teardown at cleanup, as it ends. */
+  'lane.setup_step': z.strictObject({
+    ...laneRef,
+    /** 1-based, of `total` steps. */
+    index: z.number().int().min(1),
+    total: z.number().int().min(1),
+    kind: z.enum(['copy', 'symlink', 'run', 'teardown']),
+    /** The path or glob, or the command. */
+    target: z.string(),
+    /** A command's exit code (null when it was killed: a timeout). */
+    exitCode: z.number().int().nullable().optional(),
+    durationMs: countSchema,
+    /** What was left alone: a glob that matched nothing, a file the worktree has already. */
+    warnings: z.array(z.string()).optional(),
+  }),
   'lane.task_bound': z.strictObject({ ...laneRef, backend: z.string(), facts: z.record(z.string(), z.unknown()) }),
   'lane.resumed': z.strictObject({
     ...laneRef,

@@ -57,6 +57,7 @@ console.log(JSON.stringify({ got, echoed, code, lane: isLaneId(createLaneId()) }
         'dist/index.d.ts',
         'dist/cli/main.js',
         'docs/schema/bus.schema.json',
+        'docs/schema/config.schema.json',
         'package.json',
       ]),
     );

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LanevisorError } from '../../bus/errors.js';
 import { parseOrThrow } from '../../bus/validation.js';
-import type { ExecOptions, Lane } from '../lane/types.js';
+import type { CreateLaneOptions, ExecOptions, Lane } from '../lane/types.js';
 import { dimensionSchema, spawnOptionsSchema } from '../pty/spawn-request.js';
 import type { Pty, SpawnPtyOptions } from '../pty/types.js';
 import type { Runtime } from '../runtime/types.js';
@@ -49,18 +49,9 @@ export const CONTROL_COMMANDS = {
       baseRef: z.string().optional(),
       agent: z.string().optional(),
       template: z.string().min(1).max(128).optional(),
+      setup: z.literal(false).optional(),
     }),
-    run: async (rt: Runtime, input: { label?: string; baseRef?: string; agent?: string; template?: string }) => {
-      const { template, ...options } = input;
-      if (template !== undefined) {
-        throw new LanevisorError(
-          'NOT_FOUND',
-          `no template ${JSON.stringify(template)}: templates come from lanevisor.json, which this version does not read yet`,
-          { details: { template } },
-        );
-      }
-      return laneViewOf(await rt.createLane(options));
-    },
+    run: async (rt: Runtime, input: CreateLaneOptions) => laneViewOf(await rt.createLane(input)),
   },
   'lane.cleanup': {
     input: laneRef.extend({ discard: z.boolean().optional() }),

@@ -28,6 +28,8 @@ export const laneViewSchema = z.object({
   branch: z.string(),
   baseRef: z.string(),
   worktreePath: z.string(),
+  /** Its LANEVISOR_PORT (lanevisor.json's `ports`), else null. */
+  port: z.number().int().nullable(),
   agents: z.array(z.string()),
   ptys: z.array(ptyInfoSchema),
 });
@@ -56,6 +58,7 @@ export function laneViewOf(lane: Lane): LaneView {
     branch: lane.branch,
     baseRef: lane.baseRef,
     worktreePath: lane.worktreePath,
+    port: lane.port,
     agents: [...lane.agents],
     ptys: lane.ptys().map(ptyInfoOf),
   };

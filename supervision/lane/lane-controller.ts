@@ -17,6 +17,7 @@ import { LaneEventPublisher, type Publish } from './lane-events.js';
 import { LaneExecs } from './lane-exec.js';
 import { LaneOutcome } from './lane-outcome.js';
 import { type LaneIdentity, LaneResources } from './lane-resources.js';
+import type { LaneSettings } from './lane-settings.js';
 import type { CleanupOptions, CleanupReport, ExecOptions, ExecResult, Lane, LaneState } from './types.js';
 
 export type LaneActorRef = ActorRefFrom<typeof laneMachine>;
@@ -43,10 +44,12 @@ export class LaneController implements Lane, PtyOwner {
   #subscription: Subscription | undefined;
   #cleanupStarted = 0;
   #ptysStopped = 0;
+  #teardown: CleanupReport['teardown'];
 
   constructor(
     private readonly ctx: RuntimeContext,
     readonly identity: LaneIdentity,
+    readonly settings: LaneSettings,
     initialAgents: readonly string[],
     existing: LaneRecord | undefined,
     /** Called as the lane actor ends, before anyone waiting on the lane is told. */
@@ -57,11 +60,12 @@ export class LaneController implements Lane, PtyOwner {
     this.resources = new LaneResources(
       ctx,
       identity,
+      settings,
       (topic, payload) => publish(topic, payload),
       initialAgents,
       existing,
     );
-    this.execs = new LaneExecs(ctx, identity.laneId, identity.worktreePath, (topic, payload) =>
+    this.execs = new LaneExecs(ctx, identity.laneId, identity.worktreePath, settings.env, (topic, payload) =>
       publish(topic, payload),
     );
     // The first agents are part of lane.created (or of the record), not attached later.
@@ -85,6 +89,9 @@ export class LaneController implements Lane, PtyOwner {
   }
   get worktreePath(): string {
     return this.identity.worktreePath;
+  }
+  get port(): number | null {
+    return this.settings.port;
   }
   get state(): LaneState {
     return this.#publisher.state;
@@ -133,19 +140,31 @@ export class LaneController implements Lane, PtyOwner {
     this.#onSnapshot(actor.getSnapshot());
   }
 
+  /** The lane machine's task step: the task stops; at a cleanup, then lanevisor.json's teardown runs. */
+  async stopTask(): Promise<void> {
+    try {
+      await this.resources.stopTask();
+    } finally {
+      if (this.#actor?.getSnapshot().context.intent === 'cleanup') this.#teardown = await this.resources.teardown();
+    }
+  }
+
   send(event: LaneEvent): void {
     this.#actor?.send(event);
   }
 
   async spawnPty(options?: SpawnPtyOptions): Promise<Pty> {
     this.#assertActive('spawn a PTY in');
-    return this.#run(() => this.ctx.ptys.create(this.id, this.worktreePath, options, this), correlationIdNow(this.ctx));
+    return this.#run(
+      () => this.ctx.ptys.create(this.id, this.worktreePath, options, this, this.settings.env),
+      correlationIdNow(this.ctx),
+    );
   }
 
   /** Takes over a PTY a dead runtime left in the terminal host: same id, pid, restart type and generation. */
   async adoptPty(adoptable: Adoptable): Promise<Pty> {
     return this.#run(
-      () => this.ctx.ptys.adopt(this.id, this.worktreePath, adoptable, this),
+      () => this.ctx.ptys.adopt(this.id, this.worktreePath, adoptable, this, this.settings.env),
       correlationIdNow(this.ctx),
       adoptable.meta.restarts + 1,
     );
@@ -154,7 +173,7 @@ export class LaneController implements Lane, PtyOwner {
   /** Starts again a PTY whose processes were lost (a reboot), under its id, its old screen shown first. */
   async revivePty(ptyId: string, options: SpawnPtyOptions, preface: string): Promise<Pty> {
     return this.#run(
-      () => this.ctx.ptys.revive(this.id, this.worktreePath, { ptyId, options, preface }, this),
+      () => this.ctx.ptys.revive(this.id, this.worktreePath, { ptyId, options, preface }, this, this.settings.env),
       correlationIdNow(this.ctx),
     );
   }
@@ -324,7 +343,9 @@ export class LaneController implements Lane, PtyOwner {
         ptysStopped: this.#ptysStopped,
         durationMs: Math.round(this.#cleanupStarted === 0 ? 0 : performance.now() - this.#cleanupStarted),
       };
-      this.ctx.bus.publishLifecycle('lane.closed', report, { correlationId: context.correlationId });
+      const closed = { ...report };
+      this.ctx.bus.publishLifecycle('lane.closed', closed, { correlationId: context.correlationId });
+      if (this.#teardown !== undefined) report = { ...report, teardown: this.#teardown };
     }
     for (const pty of this.#ptys.values()) pty.finish();
     this.#outcome.finished(this.#publisher.state, report);

@@ -45,6 +45,8 @@ export class LaneExecs {
     private readonly ctx: RuntimeContext,
     private readonly laneId: string,
     private readonly worktreePath: string,
+    /** The lane's environment: the orchestrator's, without what lanevisor.json denies, with what it sets. */
+    private readonly env: Readonly<Record<string, string>>,
     private readonly publish: <T extends LifecycleTopic>(topic: T, payload: LifecyclePayload<T>) => void,
   ) {}
 
@@ -75,7 +77,7 @@ export class LaneExecs {
         argv: job.argv,
         cwd: this.worktreePath,
         env: {
-          ...this.ctx.baseEnv,
+          ...this.env,
           ...job.options.env,
           [LANE_ID_VARIABLE]: this.laneId,
           [RUNTIME_ID_VARIABLE]: this.ctx.runtimeId,

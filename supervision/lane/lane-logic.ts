@@ -31,7 +31,7 @@ export function createLaneLogic(ctx: RuntimeContext, lookup: (laneId: string) =>
       taskWatch: fromCallback(({ input, sendBack }) =>
         watchTask(ctx, lane(input.laneId), (reason) => sendBack({ type: 'TASK_STALLED', reason })),
       ),
-      stopTask: fromPromise(({ input }) => lane(input.laneId).resources.stopTask()),
+      stopTask: fromPromise(({ input }) => lane(input.laneId).stopTask()),
       salvage: laneStep<DiscardInput, CleanupStepOutput>((resources, input) => resources.salvage(input.discard)),
       removeWorktree: laneStep((resources) => resources.removeWorktree()),
       removeBranch: laneStep<DiscardInput, CleanupStepOutput>((resources, input) =>

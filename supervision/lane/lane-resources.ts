@@ -17,9 +17,13 @@ import type { TaskBinding, TaskLane } from '../../actors/task/task-backend.js';
 import { isLanevisorError, LanevisorError } from '../../bus/errors.js';
 import type { LaneId } from '../../bus/ids.js';
 import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
+import { DEFAULT_SETUP_TIMEOUT_MS } from '../config/config-schema.js';
+import { laneLogPath } from '../runtime/lane-logs.js';
 import type { RuntimeContext } from '../runtime/runtime-context.js';
 import type { LaneRecord } from '../state/lane-records.js';
 import { laneLockReason } from './labels.js';
+import type { LaneSettings } from './lane-settings.js';
+import { runSetup, runTeardown, type SetupPlace } from './lane-setup.js';
 
 /**
  * The effects of one lane, each a step the lane machine invokes: provision (record, worktree,
@@ -68,6 +72,7 @@ export class LaneResources {
   constructor(
     private readonly ctx: RuntimeContext,
     readonly identity: LaneIdentity,
+    private readonly settings: LaneSettings,
     private readonly publish: <T extends LifecycleTopic>(topic: T, payload: LifecyclePayload<T>) => void,
     initialAgents: readonly string[],
     existing?: LaneRecord,
@@ -87,6 +92,8 @@ export class LaneResources {
       agents: [...initialAgents],
       task: null,
       discard: false,
+      port: settings.port,
+      template: settings.plan.template,
     };
     this.#binding = existing?.task ?? null;
   }
@@ -176,6 +183,8 @@ export class LaneResources {
       baseSha,
       durationMs: Math.round(performance.now() - started),
     });
+    // Still provisioning: a failure (or a crash) rolls the lane back, discarding what setup made.
+    if (this.settings.plan.setup !== null) await runSetup(this.settings.plan.setup, this.#setupPlace);
     this.#binding = await this.ctx.task.bind(this.taskLane);
     await this.update({ phase: 'ready', task: this.#binding });
     this.publish('lane.task_bound', {
@@ -183,6 +192,31 @@ export class LaneResources {
       backend: this.#binding.backend,
       facts: this.#binding.facts,
     });
+  }
+
+  /**
+   * lanevisor.json's `teardown.run`, at a cleanup of a lane that was ready, after its PTYs and task
+   * stopped and before anything is removed; undefined when it has none. Never throws.
+   */
+  async teardown(): Promise<{ readonly ok: boolean; readonly message?: string } | undefined> {
+    const commands = this.settings.plan.teardown;
+    // A lane that never became ready (its setup failed) is not torn down: it was never up.
+    if (commands.length === 0 || this.record.phase === 'provisioning' || !existsSync(this.identity.worktreePath))
+      return undefined;
+    const timeoutMs = this.settings.plan.setup?.timeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+    return runTeardown(commands, timeoutMs, this.#setupPlace);
+  }
+
+  get #setupPlace(): SetupPlace {
+    return {
+      laneId: this.identity.laneId,
+      runtimeId: this.ctx.runtimeId,
+      mainTree: this.ctx.repository.topLevel,
+      worktreePath: this.identity.worktreePath,
+      logPath: laneLogPath(this.ctx.stateDir, this.identity.laneId),
+      env: this.settings.env,
+      publish: (payload) => this.publish('lane.setup_step', payload),
+    };
   }
 
   async taskHealthy(): Promise<boolean> {

@@ -12,6 +12,10 @@ export interface CreateLaneOptions {
   readonly baseRef?: string;
   /** The lane's first attached agent. */
   readonly agent?: string;
+  /** A preset of lanevisor.json's `templates` (setup, sparse, env, baseRef); NOT_FOUND when it has none of that name. */
+  readonly template?: string;
+  /** `false`: make the lane without running lanevisor.json's setup. */
+  readonly setup?: false;
 }
 
 export interface ExecOptions {
@@ -42,6 +46,8 @@ export interface CleanupReport {
   readonly salvagedRef: string | null;
   readonly ptysStopped: number;
   readonly durationMs: number;
+  /** When lanevisor.json has `teardown.run`: whether every command succeeded, and what failed. */
+  readonly teardown?: { readonly ok: boolean; readonly message?: string };
 }
 
 /** An isolated track of work: a worktree and branch, a task, terminals and agents (the contract's `Lane`). */
@@ -51,6 +57,8 @@ export interface Lane {
   readonly branch: string;
   readonly baseRef: string;
   readonly worktreePath: string;
+  /** Its LANEVISOR_PORT when lanevisor.json has `ports`, else null. */
+  readonly port: number | null;
   readonly state: LaneState;
   readonly agents: readonly string[];
   spawnPty(options?: SpawnPtyOptions): Promise<Pty>;

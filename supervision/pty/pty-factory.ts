@@ -97,8 +97,14 @@ export class PtyFactory {
   }
 
   /** Validates and makes a PTY (not started: its owner attaches its first generation). */
-  create(laneId: LaneId, cwd: string, options: SpawnPtyOptions | undefined, owner: PtyOwner): PtyController {
-    return this.#make(laneId, cwd, options, owner, createPtyId(), undefined);
+  create(
+    laneId: LaneId,
+    cwd: string,
+    options: SpawnPtyOptions | undefined,
+    owner: PtyOwner,
+    baseEnv: Readonly<Record<string, string>> = this.#baseEnv,
+  ): PtyController {
+    return this.#make(laneId, cwd, options, owner, createPtyId(), undefined, undefined, baseEnv);
   }
 
   /**
@@ -110,22 +116,35 @@ export class PtyFactory {
     cwd: string,
     revival: { ptyId: string; options: SpawnPtyOptions; preface: string },
     owner: PtyOwner,
+    baseEnv: Readonly<Record<string, string>> = this.#baseEnv,
   ): PtyController {
     if (!isPtyId(revival.ptyId)) throw new LanevisorError('INVALID_ARGUMENT', `not a PTY id: ${revival.ptyId}`);
-    return this.#make(laneId, cwd, revival.options, owner, revival.ptyId, undefined, revival.preface);
+    return this.#make(laneId, cwd, revival.options, owner, revival.ptyId, undefined, revival.preface, baseEnv);
   }
 
   /** A PTY a dead runtime left running in the terminal host, made again under its own id: its first generation adopts it. */
-  adopt(laneId: LaneId, cwd: string, adoptable: Adoptable, owner: PtyOwner): PtyController {
+  adopt(
+    laneId: LaneId,
+    cwd: string,
+    adoptable: Adoptable,
+    owner: PtyOwner,
+    baseEnv: Readonly<Record<string, string>> = this.#baseEnv,
+  ): PtyController {
     if (!isPtyId(adoptable.info.ptyId))
       throw new LanevisorError('INVALID_ARGUMENT', `not a PTY id: ${adoptable.info.ptyId}`);
     // The terminal's size now, which its last runtime may have changed since the spawn.
     const { cols, rows } = adoptable.info;
     const options = { ...(adoptable.meta.options as SpawnPtyOptions), cols, rows };
-    return this.#make(laneId, cwd, options, owner, adoptable.info.ptyId, {
-      startOffset: adoptable.info.retainedFrom,
-      restarts: adoptable.meta.restarts,
-    });
+    return this.#make(
+      laneId,
+      cwd,
+      options,
+      owner,
+      adoptable.info.ptyId,
+      { startOffset: adoptable.info.retainedFrom, restarts: adoptable.meta.restarts },
+      undefined,
+      baseEnv,
+    );
   }
 
   #make(
@@ -135,7 +154,8 @@ export class PtyFactory {
     owner: PtyOwner,
     ptyId: PtyId,
     adoption: { startOffset: number; restarts: number } | undefined,
-    preface?: string,
+    preface: string | undefined,
+    baseEnv: Readonly<Record<string, string>>,
   ): PtyController {
     if (!isLaneId(laneId)) throw new LanevisorError('INVALID_ARGUMENT', `not a lane id: ${JSON.stringify(laneId)}`);
     assertDirectory(cwd);
@@ -152,7 +172,7 @@ export class PtyFactory {
       backend: this.options.backend,
       processes: this.processes,
       identity,
-      spawn: resolveSpawn(options, identity, this.#baseEnv),
+      spawn: resolveSpawn(options, identity, baseEnv),
       limits: this.limits,
       correlationId: this.options.bus.currentCorrelationId() ?? createCorrelationId(),
       activity: this.#activity,

@@ -7,6 +7,7 @@ import { createCorrelationId, createLaneId, type LaneId, type PtyId } from '../.
 import type { Bus } from '../../bus/types.js';
 import { parseOrThrow } from '../../bus/validation.js';
 import { runtimeMachine } from '../../machines/runtime.machine.js';
+import { allocatePort, planLane } from '../config/lane-plan.js';
 import { findPty, registerControlCommands } from '../control/commands.js';
 import { ControlSocket } from '../control/control-socket.js';
 import { type ServeHandle, type ServeOptions, serveRuntime } from '../control/serve-hook.js';
@@ -14,6 +15,7 @@ import { branchOf, validateLabel } from '../lane/labels.js';
 import { type LaneActorRef, LaneController } from '../lane/lane-controller.js';
 import { createLaneLogic } from '../lane/lane-logic.js';
 import { identityOfRecord } from '../lane/lane-resources.js';
+import { type LaneSettings, laneSettingsOf, recordedLaneSettings } from '../lane/lane-settings.js';
 import type { CreateLaneOptions, Lane } from '../lane/types.js';
 import type { Pty } from '../pty/types.js';
 import { EMPTY_RECONCILIATION, reconcileStartup } from '../recovery/startup-reconciliation.js';
@@ -29,6 +31,8 @@ const createLaneSchema = z.strictObject({
     .string()
     .regex(/^[^\0]{1,128}$/)
     .optional(),
+  template: z.string().min(1).max(128).optional(),
+  setup: z.literal(false).optional(),
 });
 
 /** A live runtime: the root actor over its lanes, what `createRuntime` resolves with. */
@@ -109,9 +113,11 @@ export class LanevisorRuntime implements Runtime {
     if (label !== null && this.lanes().some((lane) => lane.label === label)) {
       throw new LanevisorError('ALREADY_EXISTS', `a lane labelled ${label} is already open`, { details: { label } });
     }
+    const plan = planLane(this.ctx.config, parsed);
     const laneId = createLaneId();
     const correlationId = this.bus.currentCorrelationId() ?? createCorrelationId();
-    const baseRef = parsed.baseRef ?? 'HEAD';
+    const { baseRef } = plan;
+    const port = allocatePort(this.ctx.config.ports, new Set(this.lanes().map((open) => open.port ?? 0)));
     const lane = this.#start(
       {
         laneId,
@@ -121,6 +127,7 @@ export class LanevisorRuntime implements Runtime {
         worktreePath: join(this.ctx.worktreeRoot, laneId),
         worktreeRoot: this.ctx.worktreeRoot,
       },
+      laneSettingsOf(this.ctx, plan, { laneId, label, port }),
       correlationId,
       parsed.agent === undefined ? [] : [parsed.agent],
     );
@@ -224,7 +231,8 @@ export class LanevisorRuntime implements Runtime {
         clean: async (record) => {
           const discard = record.phase === 'provisioning' || record.discard;
           const lane = this.#startRecorded(record, 'cleaning', discard);
-          const report = await lane.cleanup({ discard });
+          // A cleanup that stalls leaves the lane `cleaning`; what its branch step did is still told.
+          const report = await lane.cleanup({ discard }).catch(() => null);
           return { report, branch: lane.resources.branchOutcome ?? 'absent' };
         },
       },
@@ -238,18 +246,22 @@ export class LanevisorRuntime implements Runtime {
   /** A lane a record describes, brought back `ready` or to be cleaned. */
   #startRecorded(record: LaneRecord, resumeAs: 'ready' | 'cleaning', discard?: boolean): LaneController {
     const identity = identityOfRecord(record, this.ctx.worktreeRoot);
-    return this.#start(identity, createCorrelationId(), record.agents, resumeAs, record, discard);
+    const settings = recordedLaneSettings(this.ctx, record);
+    return this.#start(identity, settings, createCorrelationId(), record.agents, resumeAs, record, discard);
   }
 
   #start(
     identity: LaneController['identity'],
+    settings: LaneSettings,
     correlationId: string,
     agents: readonly string[],
     resumeAs?: 'ready' | 'cleaning',
     record?: LaneRecord,
     discard?: boolean,
   ): LaneController {
-    const lane = new LaneController(this.ctx, identity, agents, record, (done) => this.#lanes.delete(done.id));
+    const lane = new LaneController(this.ctx, identity, settings, agents, record, (done) =>
+      this.#lanes.delete(done.id),
+    );
     this.#lanes.set(identity.laneId, lane);
     this.#root.send({
       type: 'START_LANE',

@@ -4,6 +4,7 @@ import type { TaskBackend } from '../../actors/task/task-backend.js';
 import type { RuntimeId } from '../../bus/ids.js';
 import type { LocalBus } from '../../bus/local-bus.js';
 import type { RestartIntensity } from '../../machines/restart-policy.js';
+import type { LanevisorConfig } from '../config/config-schema.js';
 import type { PtyFactory } from '../pty/pty-factory.js';
 import type { LaneRecordStore } from '../state/lane-records.js';
 import type { ProcessJournal } from '../state/process-journal.js';
@@ -28,4 +29,6 @@ export interface RuntimeContext {
   readonly baseEnv: Readonly<Record<string, string>>;
   /** The terminal host's client, when terminals run there (`pty.host: 'process'`). */
   readonly ptyHost: HostBackend | null;
+  /** The repository's lanevisor.json (empty without one). */
+  readonly config: LanevisorConfig;
 }

@@ -10,6 +10,8 @@ import { errorMessage, LanevisorError } from '../../bus/errors.js';
 import type { RuntimeId } from '../../bus/ids.js';
 import { MAX_TIMEOUT_MS } from '../../bus/schemas.js';
 import { parseOrThrow } from '../../bus/validation.js';
+import type { LanevisorConfig } from '../config/config-schema.js';
+import { loadConfig } from '../config/load-config.js';
 import { ptyLimitsSchema } from '../pty/pty-factory.js';
 import { RUNTIME_ID_VARIABLE } from '../pty/spawn-request.js';
 import { ensurePrivateDirectory } from '../state/atomic-file.js';
@@ -60,7 +62,9 @@ export type ParsedRuntimeOptions = z.infer<typeof runtimeOptionsSchema>;
 export const RUNTIME_LOCK_FILE = 'runtime.lock';
 
 export interface RuntimePlace {
+  /** The options, with lanevisor.json's under them (the options win). */
   readonly parsed: ParsedRuntimeOptions;
+  readonly config: LanevisorConfig;
   /** Its git processes carry the runtime's id, so a dead runtime's git is found too. */
   readonly repository: Repository;
   readonly stateDir: string;
@@ -75,8 +79,10 @@ export interface RuntimePlace {
  * root, and takes the state directory's lock: LOCKED, naming the holder, while another runtime lives.
  */
 export async function openRuntimePlace(options: RuntimeOptions, runtimeId: RuntimeId): Promise<RuntimePlace> {
-  const parsed = parseOrThrow(runtimeOptionsSchema, options, 'options', 'INVALID_ARGUMENT');
-  const found = await resolveRepository(parsed.repo);
+  const given = parseOrThrow(runtimeOptionsSchema, options, 'options', 'INVALID_ARGUMENT');
+  const found = await resolveRepository(given.repo);
+  const config = await loadConfig(found.topLevel);
+  const parsed = withConfig(given, config, found.topLevel);
   const repository: Repository = { ...found, env: { [RUNTIME_ID_VARIABLE]: runtimeId } };
   const stateDir = stateDirOf(repository, parsed.stateDir);
   await ensurePrivateDirectory(stateDir);
@@ -91,11 +97,25 @@ export async function openRuntimePlace(options: RuntimeOptions, runtimeId: Runti
     const records = new LaneRecordStore(stateDir);
     const journal = new ProcessJournal(stateDir);
     await Promise.all([records.init(), journal.init()]);
-    return { parsed, repository, stateDir, worktreeRoot: realpathSync(worktreeRoot), records, journal, lock };
+    return { parsed, config, repository, stateDir, worktreeRoot: realpathSync(worktreeRoot), records, journal, lock };
   } catch (error) {
     await lock.release();
     throw error;
   }
+}
+
+/** The file's settings under the options: a value given in code wins, key by key (`pty` too). */
+function withConfig(options: ParsedRuntimeOptions, config: LanevisorConfig, repoRoot: string): ParsedRuntimeOptions {
+  const pty = config.pty === undefined && options.pty === undefined ? {} : { pty: { ...config.pty, ...options.pty } };
+  return {
+    ...options,
+    ...pty,
+    // A relative root in the file is relative to the repository, not to wherever the runtime starts.
+    worktreeRoot:
+      options.worktreeRoot ?? (config.worktreeRoot === undefined ? undefined : resolve(repoRoot, config.worktreeRoot)),
+    maxLanes: options.maxLanes ?? config.maxLanes,
+    maxPtys: options.maxPtys ?? config.maxPtys,
+  } as ParsedRuntimeOptions;
 }
 
 /** Creates the worktree root; one that exists as anything but a directory is said so in words. */

@@ -57,6 +57,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       execGraceMs: parsed.execGraceMs ?? DEFAULT_EXEC_GRACE_MS,
       baseEnv: createBaseEnvironment(),
       ptyHost: terminals.host,
+      config: place.config,
     };
     trace = parsed.trace === undefined ? undefined : createTraceWriter(parsed.trace);
     const runtime = new LanevisorRuntime(

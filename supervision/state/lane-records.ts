@@ -24,6 +24,10 @@ export const laneRecordSchema = z.strictObject({
   agents: z.array(z.string()),
   task: z.strictObject({ backend: z.string(), facts: z.record(z.string(), z.unknown()) }).nullable(),
   discard: z.boolean(),
+  /** The lane's LANEVISOR_PORT, kept across restarts and re-adoption (absent: none, or a record from before ports). */
+  port: z.number().int().min(1).max(65_535).nullable().optional(),
+  /** The lanevisor.json template it was made from. */
+  template: z.string().nullable().optional(),
 });
 
 export type LaneRecord = z.infer<typeof laneRecordSchema>;

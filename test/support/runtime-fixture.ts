@@ -20,9 +20,14 @@ export interface RuntimeFixture {
   dispose(): Promise<void>;
 }
 
-/** A runtime on a fresh temp repository, recording every event except PTY output. */
-export async function createRuntimeFixture(options: Partial<RuntimeOptions> = {}, files = 20): Promise<RuntimeFixture> {
+/** A runtime on a fresh temp repository (`prepare` may add to it first), recording every event except PTY output. */
+export async function createRuntimeFixture(
+  options: Partial<RuntimeOptions> = {},
+  files = 20,
+  prepare?: (repoPath: string) => void,
+): Promise<RuntimeFixture> {
   const repo = createTempRepo(files);
+  prepare?.(repo.path);
   const events: EventEnvelope[] = [];
   const bus = createBus({ queueLimit: 1_000_000 });
   bus.subscribe(
