@@ -47,6 +47,23 @@ export function parseWorktreeList(output: string): WorktreeEntry[] {
   return entries;
 }
 
+/**
+ * Fills a worktree added without a checkout with a cone-mode sparse checkout of the request's
+ * directories. git keeps a worktree's sparse settings in its own config only with
+ * `extensions.worktreeConfig`, which `sparse-checkout` turns on in the repository's config (the
+ * one change it makes there; the main worktree stays whole). A failure rolls the worktree back.
+ */
+async function checkOutSparse(repository: Repository, root: string, request: AddWorktreeRequest): Promise<void> {
+  const inWorktree = inRepository(repository, request.path);
+  try {
+    await gitOrThrow(['sparse-checkout', 'set', '--cone', '--', ...(request.sparse ?? [])], inWorktree);
+    await gitOrThrow(['checkout'], inWorktree);
+  } catch (error) {
+    await rollBackWorktree(repository, root, request.path, request.branch, request.baseSha);
+    throw error;
+  }
+}
+
 export async function listWorktrees(repository: Repository): Promise<WorktreeEntry[]> {
   return parseWorktreeList(await gitOrThrow(['worktree', 'list', '--porcelain', '-z'], inRepository(repository)));
 }
@@ -57,6 +74,8 @@ export interface AddWorktreeRequest {
   readonly baseSha: string;
   /** Shown by `git worktree list`; marks the worktree as ours and keeps prune and gc off it. */
   readonly lockReason: string;
+  /** Directories of a cone-mode sparse checkout (with the files at the top); the whole tree when absent. */
+  readonly sparse?: readonly string[] | null;
 }
 
 /**
@@ -70,6 +89,7 @@ export interface AddWorktreeRequest {
  */
 export async function addWorktree(repository: Repository, root: string, request: AddWorktreeRequest): Promise<void> {
   assertInside(root, request.path);
+  const sparse = request.sparse !== undefined && request.sparse !== null && request.sparse.length > 0;
   const args = [
     'worktree',
     'add',
@@ -77,6 +97,7 @@ export async function addWorktree(repository: Repository, root: string, request:
     '--reason',
     request.lockReason,
     '--no-track',
+    ...(sparse ? ['--no-checkout'] : []),
     '-b',
     request.branch,
     '--',
@@ -97,7 +118,10 @@ export async function addWorktree(repository: Repository, root: string, request:
       await rollBackWorktree(repository, root, request.path, request.branch, request.baseSha);
       throw error;
     }
-    if (last.exitCode === 0) return;
+    if (last.exitCode === 0) {
+      if (sparse) await checkOutSparse(repository, root, request);
+      return;
+    }
     if (branchExistsRefusal(last.stderr, request.branch)) {
       await removeMarker(repository, request.branch, request.baseSha);
       throw exists();

@@ -167,6 +167,7 @@ export class LaneResources {
           branch: this.identity.branch,
           baseSha,
           lockReason: laneLockReason(this.identity.laneId),
+          sparse: this.settings.plan.sparse,
         }),
       );
     } catch (error) {

@@ -190,4 +190,34 @@ describe("a lane's setup from lanevisor.json", () => {
     expect(report.salvagedRef).toMatch(/^refs\/lanevisor\/salvage\//);
     expect(leftovers(fixture)).toEqual(NOTHING_LEFT);
   });
+
+  it('makes a sparse lane of a template: only its directories and the top files, the main worktree whole', async () => {
+    fixture = await createRuntimeFixture({}, 30, withConfig({ templates: { one: { sparse: ['dir3'] } } }));
+    const configBefore = gitIn(fixture.repo.path, 'config', '--local', '--list');
+    const lane = await fixture.rt.createLane({ template: 'one' });
+    const files = gitIn(lane.worktreePath, 'ls-files', '-t').split('\n');
+    // Tracked everywhere, checked out only in the cone (H), skipped elsewhere (S).
+    expect(
+      files
+        .filter((line) => line.startsWith('H '))
+        .map((line) => line.slice(2))
+        .sort(),
+    ).toEqual(['.gitignore', 'dir3/file13.txt', 'dir3/file23.txt', 'dir3/file3.txt'].sort());
+    expect(existsSync(join(lane.worktreePath, 'dir4'))).toBe(false);
+    expect(gitIn(lane.worktreePath, 'status', '--porcelain')).toBe('');
+    expect(existsSync(join(fixture.repo.path, 'dir4', 'file4.txt'))).toBe(true);
+    // The one change to the repository's config is the one git needs for a per-worktree sparse checkout.
+    const added = gitIn(fixture.repo.path, 'config', '--local', '--list')
+      .split('\n')
+      .filter((line) => !configBefore.split('\n').includes(line));
+    expect(added).toEqual(['extensions.worktreeconfig=true']);
+    expect(
+      gitIn(fixture.repo.path, 'ls-files', '-t')
+        .split('\n')
+        .filter((line) => !line.startsWith('H ')),
+    ).toEqual([]);
+    const report = await lane.cleanup();
+    expect(report.salvagedRef).toBeNull();
+    expect(leftovers(fixture)).toEqual(NOTHING_LEFT);
+  });
 });
