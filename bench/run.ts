@@ -5,6 +5,7 @@
  */
 import { errorMessage } from '../bus/errors.js';
 import { benchThroughput as benchBusThroughput, benchRequestLatency } from './bus.js';
+import { benchConflictMatrix } from './conflicts.js';
 import { benchHostMemory, benchReadopt, benchSnapshot, benchSocketRoundTrip, benchSpawnWithHeap } from './host.js';
 import { benchCleanup, benchConcurrent, benchCreate } from './lanes.js';
 import {
@@ -42,6 +43,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'lanes.concurrent.50.disk': () => benchConcurrent(2_000, 50, 'disk'),
   'recovery.reconcile.50.disk': () => benchReconcile(2_000, 50, 3, 'disk'),
   'recovery.reconcile.50.tmpfs': () => benchReconcile(2_000, 50, 3, 'tmpfs'),
+  'conflicts.matrix.20': () => benchConflictMatrix(20, 10),
   // The PTY benchmarks again through the terminal host; ratios are against raw in-process node-pty.
   'host.spawn': onHost(() => benchSpawn(200, 0)),
   'host.spawn.big_heap': onHost(() => benchSpawnWithHeap(60, 2_048)),
