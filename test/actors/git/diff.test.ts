@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { commitAll } from '../../../actors/git/commit.js';
 import { DIFF_SCRATCH_PREFIX, laneDiff, parseSummary } from '../../../actors/git/diff.js';
 import { gitIn } from '../../support/git-repo.js';
 import { commitFiles, createLaneRepo, fileHashes, type LaneRepo, statusOf, worktreeState, write } from './lane-repo.js';
@@ -113,6 +114,33 @@ describe('laneDiff', () => {
     expect((await laneDiff(repository, lane, second)).files).toEqual([
       { path: 'dir0/file0.txt', status: 'modified', additions: 1, deletions: 1, binary: false },
     ]);
+  });
+});
+
+describe('laneDiff and commitAll in a sparse lane', () => {
+  it('see only what changed: files outside the cone are not deletions', async () => {
+    lanes = await createLaneRepo();
+    const { repository, main } = lanes;
+    const base = gitIn(main, 'rev-parse', 'HEAD');
+    const lane = join(lanes.temp.base, 'lanes', 'sparse');
+    gitIn(main, 'worktree', 'add', '-q', '--no-checkout', '-b', 'lane/sparse', lane, base);
+    gitIn(lane, 'sparse-checkout', 'set', '--cone', 'dir0');
+    gitIn(lane, 'checkout', '-q');
+    expect(existsSync(join(lane, 'dir1'))).toBe(false);
+    write(lane, 'dir0/file0.txt', 'changed\n');
+    const before = worktreeState(lane);
+
+    const diff = await laneDiff(repository, lane, base);
+    expect(diff.files).toEqual([
+      { path: 'dir0/file0.txt', status: 'modified', additions: 1, deletions: 1, binary: false },
+    ]);
+    expect(worktreeState(lane)).toEqual(before);
+
+    const { commit } = await commitAll(repository, lane, 'sparse change');
+    expect(gitIn(main, 'diff-tree', '-r', '--name-status', '--no-commit-id', commit ?? 'none')).toBe(
+      'M\tdir0/file0.txt',
+    );
+    expect(gitIn(main, 'ls-tree', '-r', '--name-only', commit ?? 'none').split('\n')).toContain('dir1/file1.txt');
   });
 });
 
