@@ -4,20 +4,17 @@ import { createCorrelationId, type LaneId } from '../../bus/ids.js';
 import type { LaneSnapshot, laneMachine } from '../../machines/lane/lane.machine.js';
 import { canAttachAgent, isAttachedAgent } from '../../machines/lane/lane-context.js';
 import type { LaneEvent } from '../../machines/lane/lane-protocol.js';
-import { ptyChildId } from '../../machines/lane/lane-protocol.js';
-import type { PtyOutcome } from '../../machines/pty.machine.js';
 import type { Adoptable } from '../pty/pty-adoption.js';
-import type { PtyController } from '../pty/pty-controller.js';
-import type { PtyOwner } from '../pty/pty-owner.js';
-import type { PtyActorRef } from '../pty/pty-process-directory.js';
 import type { Pty, SpawnPtyOptions } from '../pty/types.js';
 import type { RuntimeContext } from '../runtime/runtime-context.js';
 import type { LaneRecord } from '../state/lane-records.js';
 import { LaneEventPublisher, type Publish } from './lane-events.js';
 import { LaneExecs } from './lane-exec.js';
 import { LaneOutcome } from './lane-outcome.js';
+import { LanePtys } from './lane-ptys.js';
 import { type LaneIdentity, LaneResources } from './lane-resources.js';
 import type { LaneSettings } from './lane-settings.js';
+import { commitLane, diffLane, type MergeOptions, mergeLane, type WorkflowLane } from './lane-workflow.js';
 import type { CleanupOptions, CleanupReport, ExecOptions, ExecResult, Lane, LaneState } from './types.js';
 
 export type LaneActorRef = ActorRefFrom<typeof laneMachine>;
@@ -34,11 +31,11 @@ const AGENT_ID_PATTERN = /^[^\0]{1,128}$/;
  * runtime's root actor. It owns the lane's PTYs (attaching each generation the lane machine spawns),
  * its effects and commands, and publishes the lane's life on the bus.
  */
-export class LaneController implements Lane, PtyOwner {
+export class LaneController implements Lane {
   readonly resources: LaneResources;
   readonly execs: LaneExecs;
+  readonly terminals: LanePtys;
   readonly #publisher: LaneEventPublisher;
-  readonly #ptys = new Map<string, PtyController>();
   readonly #outcome: LaneOutcome;
   #actor: LaneActorRef | undefined;
   #subscription: Subscription | undefined;
@@ -67,6 +64,12 @@ export class LaneController implements Lane, PtyOwner {
     );
     this.execs = new LaneExecs(ctx, identity.laneId, identity.worktreePath, settings.env, (topic, payload) =>
       publish(topic, payload),
+    );
+    this.terminals = new LanePtys(
+      ctx,
+      { id: identity.laneId, worktreePath: identity.worktreePath, env: settings.env },
+      (event) => this.send(event),
+      () => correlationIdNow(ctx),
     );
     // The first agents are part of lane.created (or of the record), not attached later.
     this.#publisher = new LaneEventPublisher(identity.laneId, publish, initialAgents);
@@ -113,12 +116,11 @@ export class LaneController implements Lane, PtyOwner {
     this.#actor = actor;
     this.#subscription = actor.subscribe({ next: (snapshot) => this.#onSnapshot(snapshot) });
     // Each generation the machine spawns is taken over by its PTY's handle (which starts its process).
-    actor.on('pty_generation_started', ({ ptyId, generation }) => {
-      const ref = actor.getSnapshot().children[ptyChildId(ptyId, generation)] as PtyActorRef | undefined;
-      if (ref !== undefined) this.#ptys.get(ptyId)?.attach(ref);
-    });
+    actor.on('pty_generation_started', ({ ptyId, generation }) =>
+      this.terminals.generationStarted(actor.getSnapshot().children, ptyId, generation),
+    );
     actor.on('pty_restarting', ({ ptyId, generation, delayMs }) => {
-      const pty = this.#ptys.get(ptyId);
+      const pty = this.terminals.get(ptyId);
       pty?.restarting();
       this.ctx.bus.publishLifecycle(
         'supervisor.restarted',
@@ -133,11 +135,28 @@ export class LaneController implements Lane, PtyOwner {
         { correlationId: this.#correlationId() },
       );
     });
-    actor.on('pty_finished', ({ ptyId }) => {
-      this.#ptys.get(ptyId)?.finish();
-      this.#ptys.delete(ptyId);
-    });
+    actor.on('pty_finished', ({ ptyId }) => this.terminals.finished(ptyId));
     this.#onSnapshot(actor.getSnapshot());
+  }
+
+  async diff(options: { readonly base?: string } = {}) {
+    this.#assertActive('diff');
+    return diffLane(this.ctx.repository, this.workflow, options.base);
+  }
+
+  async commit(message: string) {
+    this.#assertActive('commit in');
+    return commitLane(this.ctx.repository, this.workflow, message);
+  }
+
+  async merge(options: MergeOptions = {}) {
+    this.#assertActive('merge');
+    return mergeLane(this.ctx.repository, this.workflow, options);
+  }
+
+  /** What the lane's diff, commit, merge and conflicts need of it. */
+  get workflow(): WorkflowLane {
+    return { ...this.identity, id: this.id, baseSha: this.resources.record.baseSha };
   }
 
   /** The lane machine's task step: the task stops; at a cleanup, then lanevisor.json's teardown runs. */
@@ -155,49 +174,21 @@ export class LaneController implements Lane, PtyOwner {
 
   async spawnPty(options?: SpawnPtyOptions): Promise<Pty> {
     this.#assertActive('spawn a PTY in');
-    return this.#run(
-      () => this.ctx.ptys.create(this.id, this.worktreePath, options, this, this.settings.env),
-      correlationIdNow(this.ctx),
-    );
+    return this.terminals.spawn(options);
   }
 
-  /** Takes over a PTY a dead runtime left in the terminal host: same id, pid, restart type and generation. */
-  async adoptPty(adoptable: Adoptable): Promise<Pty> {
-    return this.#run(
-      () => this.ctx.ptys.adopt(this.id, this.worktreePath, adoptable, this, this.settings.env),
-      correlationIdNow(this.ctx),
-      adoptable.meta.restarts + 1,
-    );
+  /** Takes over a PTY a dead runtime left in the terminal host (see LanePtys). */
+  adoptPty(adoptable: Adoptable): Promise<Pty> {
+    return this.terminals.adopt(adoptable);
   }
 
-  /** Starts again a PTY whose processes were lost (a reboot), under its id, its old screen shown first. */
-  async revivePty(ptyId: string, options: SpawnPtyOptions, preface: string): Promise<Pty> {
-    return this.#run(
-      () => this.ctx.ptys.revive(this.id, this.worktreePath, { ptyId, options, preface }, this, this.settings.env),
-      correlationIdNow(this.ctx),
-    );
-  }
-
-  /** Makes the PTY's handle, has the lane machine spawn its generation, and waits until it runs and is journaled. */
-  async #run(make: () => PtyController, correlationId: string, generation?: number): Promise<Pty> {
-    const pty = this.ctx.bus.withCorrelation(correlationId, make);
-    this.#ptys.set(pty.id, pty);
-    this.send({
-      type: 'SPAWN_PTY',
-      ptyId: pty.id,
-      restart: pty.restart,
-      graceMs: this.ctx.ptys.limits.terminateGraceMs,
-      correlationId,
-      ...(generation === undefined ? {} : { generation }),
-    });
-    await pty.started;
-    // The caller learns of the PTY once a runtime started after a crash would find it.
-    await this.ctx.journal.settled(pty.id);
-    return pty;
+  /** Starts again a PTY whose processes were lost (see LanePtys). */
+  revivePty(ptyId: string, options: SpawnPtyOptions, preface: string): Promise<Pty> {
+    return this.terminals.revive(ptyId, options, preface);
   }
 
   ptys(): Pty[] {
-    return [...this.#ptys.values()];
+    return this.terminals.list();
   }
 
   async exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
@@ -263,9 +254,7 @@ export class LaneController implements Lane, PtyOwner {
     }
     this.#cleanupStarted = performance.now();
     const report = this.#outcome.startCleanup();
-    this.#ptysStopped = [...this.#ptys.values()].filter(
-      (pty) => pty.state === 'active' || pty.state === 'throttled',
-    ).length;
+    this.#ptysStopped = this.terminals.running();
     const discard = options.discard === true;
     const correlation = this.#correlation();
     // Journaled before anything stops, so a crash from here on finishes the cleanup on restart.
@@ -274,18 +263,6 @@ export class LaneController implements Lane, PtyOwner {
       .catch(() => undefined)
       .then(() => this.send({ type: 'CLEANUP', discard, ...correlation }));
     return report;
-  }
-
-  // PtyOwner: the lane machine decides restarts; its verdicts arrive as emitted events.
-  generationEnded(_pty: PtyController, _outcome: PtyOutcome | undefined): void {}
-
-  terminate(pty: PtyController, graceMs: number | undefined): void {
-    this.send({
-      type: 'STOP_PTY',
-      ptyId: pty.id,
-      ...(graceMs === undefined ? {} : { graceMs }),
-      ...this.#correlation(),
-    });
   }
 
   #onSnapshot(snapshot: LaneSnapshot): void {
@@ -313,7 +290,7 @@ export class LaneController implements Lane, PtyOwner {
     const failure = new LanevisorError('INVALID_STATE', `the actor of lane ${this.id} failed: ${errorMessage(error)}`, {
       cause: error,
     });
-    for (const pty of this.#ptys.values()) pty.finish();
+    this.terminals.finishAll();
     this.#outcome.crashed(failure, this.#publisher.state);
   }
 
@@ -347,7 +324,7 @@ export class LaneController implements Lane, PtyOwner {
       this.ctx.bus.publishLifecycle('lane.closed', closed, { correlationId: context.correlationId });
       if (this.#teardown !== undefined) report = { ...report, teardown: this.#teardown };
     }
-    for (const pty of this.#ptys.values()) pty.finish();
+    this.terminals.finishAll();
     this.#outcome.finished(this.#publisher.state, report);
   }
 

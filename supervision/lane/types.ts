@@ -1,7 +1,11 @@
 import type { CommandResult } from '../../actors/exec/run-command.js';
+import type { CommitResult } from '../../actors/git/commit.js';
+import type { LaneDiff } from '../../actors/git/diff.js';
+import type { MergeResult } from '../../actors/git/merge.js';
 import type { LaneId } from '../../bus/ids.js';
 import type { LANE_STATES } from '../../bus/lifecycle.js';
 import type { Pty, SpawnPtyOptions } from '../pty/types.js';
+import type { MergeOptions } from './lane-workflow.js';
 
 export type LaneState = (typeof LANE_STATES)[number];
 
@@ -70,4 +74,12 @@ export interface Lane {
   block(reason: string): Promise<void>;
   unblock(): Promise<void>;
   cleanup(options?: CleanupOptions): Promise<CleanupReport>;
+  /** Committed, uncommitted and untracked changes against the lane's base commit (or `base`). */
+  diff(options?: { readonly base?: string }): Promise<LaneDiff>;
+  /** Everything in the worktree (`git add -A && git commit`); `commit: null` when there was nothing. */
+  commit(message: string): Promise<CommitResult>;
+  /** The lane's committed work into a branch: CONFLICT (files in details.files) changes nothing. */
+  merge(options?: MergeOptions): Promise<MergeResult>;
 }
+
+export type { CommitResult, LaneDiff, MergeOptions, MergeResult };

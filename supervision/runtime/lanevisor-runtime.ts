@@ -16,7 +16,8 @@ import { type LaneActorRef, LaneController } from '../lane/lane-controller.js';
 import { createLaneLogic } from '../lane/lane-logic.js';
 import { identityOfRecord } from '../lane/lane-resources.js';
 import { type LaneSettings, laneSettingsOf, recordedLaneSettings } from '../lane/lane-settings.js';
-import type { CreateLaneOptions, Lane } from '../lane/types.js';
+import { laneConflicts } from '../lane/lane-workflow.js';
+import type { CreateLaneOptions, Lane, LaneState } from '../lane/types.js';
 import type { Pty } from '../pty/types.js';
 import { EMPTY_RECONCILIATION, reconcileStartup } from '../recovery/startup-reconciliation.js';
 import type { LaneRecord } from '../state/lane-records.js';
@@ -34,6 +35,9 @@ const createLaneSchema = z.strictObject({
   template: z.string().min(1).max(128).optional(),
   setup: z.literal(false).optional(),
 });
+
+/** Lanes whose branch holds work to compare (not being made, not going away). */
+const OPEN_FOR_WORK: readonly LaneState[] = ['ready', 'running', 'blocked', 'shared'];
 
 /** A live runtime: the root actor over its lanes, what `createRuntime` resolves with. */
 export class LanevisorRuntime implements Runtime {
@@ -139,6 +143,14 @@ export class LanevisorRuntime implements Runtime {
     lane.send({ type: 'PROVISION', correlationId });
     await lane.ready;
     return lane;
+  }
+
+  conflicts() {
+    const open = [...this.#lanes.values()].filter((lane) => OPEN_FOR_WORK.includes(lane.state));
+    return laneConflicts(
+      this.ctx.repository,
+      open.map((lane) => lane.workflow),
+    );
   }
 
   async serve(options: ServeOptions = {}): Promise<ServeHandle> {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { LaneConflict } from '../../actors/git/conflicts.js';
 import type { PtyBackend } from '../../actors/pty/backend.js';
 import type { TaskBackend } from '../../actors/task/task-backend.js';
 import type { LaneId, PtyId } from '../../bus/ids.js';
@@ -74,6 +75,8 @@ export interface Runtime {
   /** A live PTY of any of its lanes. */
   getPty(id: PtyId | string): Pty | undefined;
   createLane(options?: CreateLaneOptions): Promise<Lane>;
+  /** Which open lanes' committed work would conflict with each other or with their base's tip (merge-tree only). */
+  conflicts(): Promise<LaneConflict[]>;
   /** An HTTP, SSE and WebSocket server for the dashboard and for programs (see docs/api.md). */
   serve(options?: ServeOptions): Promise<ServeHandle>;
   /**
