@@ -8,6 +8,7 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   ALREADY_EXISTS: 409,
   INVALID_STATE: 409,
+  CONFLICT: 409,
   LOCKED: 409,
   CAPACITY: 503,
 };

@@ -36,11 +36,30 @@ export const terminateResultSchema = z.object({
 /** What `lane.cleanup` reports (see CleanupReport in the package's types). */
 export const cleanupReportSchema = z.looseObject({}).describe('CleanupReport');
 
+export const diffSchema = z.looseObject({
+  base: z.string(),
+  files: z.array(
+    z.looseObject({
+      path: z.string(),
+      status: z.string(),
+      additions: z.number().int().nullable(),
+      deletions: z.number().int().nullable(),
+    }),
+  ),
+  patch: z.string(),
+});
+export const commitResultSchema = z.object({ commit: z.string().nullable() });
+export const mergeResultSchema = z.looseObject({ commit: z.string(), into: z.string() });
+export const conflictsSchema = z.array(z.object({ lanes: z.array(z.string()), files: z.array(z.string()) }));
+
 export const createLaneBodySchema = CONTROL_COMMANDS['lane.create'].input;
 export const cleanupBodySchema = CONTROL_COMMANDS['lane.cleanup'].input.omit({ laneId: true });
 export const execBodySchema = CONTROL_COMMANDS['lane.exec'].input.omit({ laneId: true });
 export const spawnBodySchema = CONTROL_COMMANDS['pty.spawn'].input.shape.options.unwrap();
 export const terminateBodySchema = CONTROL_COMMANDS['pty.terminate'].input.omit({ ptyId: true });
+
+export const commitBodySchema = CONTROL_COMMANDS['lane.commit'].input.omit({ laneId: true });
+export const mergeBodySchema = CONTROL_COMMANDS['lane.merge'].input.omit({ laneId: true });
 
 export const eventsQuerySchema = z.object({
   topic: z.string().optional().describe('a bus pattern: an exact topic, `prefix.*` or `**`'),

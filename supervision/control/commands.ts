@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LanevisorError } from '../../bus/errors.js';
 import { parseOrThrow } from '../../bus/validation.js';
-import type { CreateLaneOptions, ExecOptions, Lane } from '../lane/types.js';
+import type { CreateLaneOptions, ExecOptions, Lane, MergeOptions } from '../lane/types.js';
 import { dimensionSchema, spawnOptionsSchema } from '../pty/spawn-request.js';
 import type { Pty, SpawnPtyOptions } from '../pty/types.js';
 import type { Runtime } from '../runtime/types.js';
@@ -74,6 +74,43 @@ export const CONTROL_COMMANDS = {
         ...(input.env === undefined ? {} : { env: input.env }),
         ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
       }),
+  },
+  'lane.diff': {
+    input: laneRef.extend({ base: z.string().min(1).max(1024).optional() }),
+    run: (rt: Runtime, input: { laneId: string; base?: string }) =>
+      laneOf(rt, input.laneId).diff(input.base === undefined ? {} : { base: input.base }),
+  },
+  'lane.commit': {
+    input: laneRef.extend({
+      message: z
+        .string()
+        .min(1)
+        .max(64 * 1024),
+    }),
+    run: (rt: Runtime, input: { laneId: string; message: string }) => laneOf(rt, input.laneId).commit(input.message),
+  },
+  'lane.merge': {
+    input: laneRef.extend({
+      into: z.string().min(1).max(1024).optional(),
+      strategy: z.enum(['merge', 'squash', 'rebase']).optional(),
+      message: z
+        .string()
+        .min(1)
+        .max(64 * 1024)
+        .optional(),
+      /** Clean the lane up once its work is merged. */
+      clean: z.boolean().optional(),
+    }),
+    run: async (rt: Runtime, input: { laneId: string; clean?: boolean } & MergeOptions) => {
+      const { laneId, clean, ...options } = input;
+      const lane = laneOf(rt, laneId);
+      const merged = await lane.merge(options);
+      return clean === true ? { ...merged, cleanup: await lane.cleanup() } : merged;
+    },
+  },
+  'runtime.conflicts': {
+    input: z.strictObject({}),
+    run: (rt: Runtime) => rt.conflicts(),
   },
   'pty.spawn': {
     input: laneRef.extend({ options: spawnOptionsSchema.optional() }),

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaneView, PtyInfo } from '../../index.js';
 import { BASH_PTY } from '../support/runtime-fixture.js';
@@ -134,6 +136,34 @@ describe('the REST endpoints', () => {
     await expectError(await served.api('/api/ptys/pty_nope/terminate', postJson({})), 404, 'NOT_FOUND');
     await expectError(await served.api('/api/nothing'), 404, 'NOT_FOUND');
     await expectError(await served.api('/api/lanes', { method: 'DELETE' }), 404, 'NOT_FOUND');
+  });
+
+  it("diffs, commits and merges a lane's work; a conflicting merge is 409 CONFLICT; conflicts are listed", async () => {
+    const make = async (label: string) =>
+      (await (await served.api('/api/lanes', postJson({ label }))).json()) as LaneView;
+    const [left, right] = [await make('left'), await make('right')];
+    for (const [lane, text] of [
+      [left, 'left'],
+      [right, 'right'],
+    ] as const) {
+      writeFileSync(join(lane.worktreePath, 'dir1', 'file1.txt'), `${text}\n`);
+    }
+    const diff = await served.api(`/api/lanes/${left.id}/diff`);
+    expect(diff.status).toBe(200);
+    expect(await diff.json()).toMatchObject({ files: [{ path: 'dir1/file1.txt', status: 'modified' }] });
+    for (const lane of [left, right]) {
+      const commit = await served.api(`/api/lanes/${lane.id}/commit`, postJson({ message: `${lane.label} work` }));
+      expect(((await commit.json()) as { commit: string }).commit).toMatch(/^[0-9a-f]{40}$/);
+    }
+    const conflicts = await served.api('/api/conflicts');
+    expect(await conflicts.json()).toEqual([{ lanes: [left.id, right.id], files: ['dir1/file1.txt'] }]);
+    const merged = await served.api(`/api/lanes/${left.id}/merge`, postJson({ strategy: 'squash', clean: true }));
+    expect(merged.status).toBe(200);
+    expect(await merged.json()).toMatchObject({ into: 'main', cleanup: { laneId: left.id } });
+    const refused = await served.api(`/api/lanes/${right.id}/merge`, postJson({}));
+    expect(await expectError(refused, 409, 'CONFLICT')).toContain('dir1/file1.txt');
+    await expectError(await served.api(`/api/lanes/${right.id}/commit`, postJson({})), 400, 'VALIDATION_ERROR');
+    await served.api(`/api/lanes/${right.id}/cleanup`, postJson({ discard: true }));
   });
 
   it('an unknown template is 404 NOT_FOUND', async () => {
