@@ -3,6 +3,8 @@
  * actors, with every lifecycle step on a typed local bus. Everything public is exported here.
  */
 
+export type { LaneConflict } from './actors/git/conflicts.js';
+export type { DiffFile } from './actors/git/diff.js';
 export type { TaskBackend, TaskBinding, TaskLane } from './actors/task/task-backend.js';
 export type {
   CommandEnvelope,
@@ -72,6 +74,8 @@ export type {
   SubscribeOptions,
   SubscriptionStats,
 } from './bus/types.js';
+export { CONFIG_FILE, type LanevisorConfig } from './supervision/config/config-schema.js';
+export { loadConfig } from './supervision/config/load-config.js';
 export {
   CONTROL_COMMAND_TIMEOUT_MS,
   CONTROL_COMMANDS,
@@ -87,11 +91,15 @@ export { LABEL_PATTERN, validateLabel } from './supervision/lane/labels.js';
 export type {
   CleanupOptions,
   CleanupReport,
+  CommitResult,
   CreateLaneOptions,
   ExecOptions,
   ExecResult,
   Lane,
+  LaneDiff,
   LaneState,
+  MergeOptions,
+  MergeResult,
 } from './supervision/lane/types.js';
 export {
   type PtyView,

@@ -165,11 +165,15 @@ export function describeEvent(event: EventEnvelope, names: ReadonlyMap<string, s
   const laneId = typeof payload.laneId === 'string' ? payload.laneId : undefined;
   const who = laneId === undefined ? '' : ` ${names.get(laneId) ?? laneId}`;
   const time = new Date(event.timestamp).toISOString().slice(11, 23);
+  const step =
+    event.topic === 'lane.setup_step'
+      ? ` ${payload.index}/${payload.total} ${payload.kind} ${JSON.stringify(payload.target)}`
+      : '';
   const detail = (['to', 'exitCode', 'signal', 'generation', 'ref', 'branch', 'reason', 'activity', 'message'] as const)
     .filter((key) => payload[key] !== undefined && payload[key] !== null)
     .map((key) => `${key}=${String(payload[key])}`)
     .join(' ');
-  return `${time} ${event.topic}${who}${detail ? ` ${detail}` : ''}`;
+  return `${time} ${event.topic}${who}${step}${detail ? ` ${detail}` : ''}`;
 }
 
 /** Columns padded to their widest cell (in terminal columns). */

@@ -8,6 +8,7 @@ import { addPruneCommand } from './commands/prune.js';
 import { addReconcileCommand } from './commands/reconcile.js';
 import { addRunCommand } from './commands/run.js';
 import { addServeCommand } from './commands/serve.js';
+import { addWorkflowCommands } from './commands/workflow.js';
 import { CliExit, type CliIo, EXIT_OK, EXIT_USAGE, exitCodeOf, fail, UsageError } from './io.js';
 
 export { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
@@ -27,6 +28,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   addRunCommand(program, io);
   addLaneCommands(program, io);
   addLiveCommands(program, io);
+  addWorkflowCommands(program, io);
   addAttachCommand(program, io);
   addServeCommand(program, io);
   addReconcileCommand(program, io);

@@ -29,6 +29,8 @@ export interface LaneSlot {
   log?: string;
   salvagedRef: string | null;
   kept: boolean;
+  /** The last step of its setup that ended, while it is being made: `2/5`. */
+  setupStep?: string;
 }
 
 export type RunMode = 'json' | 'live' | 'lines';
@@ -117,6 +119,11 @@ export class RunView {
       const lane = slot?.lane === undefined ? this.#lookup(laneId) : undefined;
       if (slot !== undefined && lane !== undefined) slot.lane = lane;
     }
+    if (event.topic === 'lane.setup_step') {
+      const step = event.payload as { index: number; total: number };
+      const slot = this.#slots.find((s) => s.correlationId === event.correlationId);
+      if (slot !== undefined) slot.setupStep = `${step.index}/${step.total}`;
+    }
     if (this.mode === 'json') this.io.stdout(`${JSON.stringify(event)}\n`);
     else if (this.mode === 'lines' && event.topic !== 'pty.output') {
       this.io.stdout(`${describeEvent(event, this.#names)}\n`);
@@ -129,6 +136,7 @@ export function stateOf(slot: LaneSlot): string {
   if (slot.error !== undefined) return `failed: ${slot.error.code}`;
   const lane = slot.lane;
   if (lane === undefined) return slot.interrupted ? 'interrupted' : 'new';
+  if (lane.state === 'provisioning' && slot.setupStep !== undefined) return `setup ${slot.setupStep}`;
   if (lane.state === 'cleaning' || lane.state === 'closed' || lane.state === 'provisioning') return lane.state;
   if (slot.exit !== undefined) return slot.kept ? `kept, ${exitText(slot)}` : `exited ${exitText(slot)}`;
   const pty = slot.pty;

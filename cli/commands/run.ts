@@ -23,6 +23,9 @@ interface RunFlags extends RepoFlags {
   readonly lanes?: number;
   readonly label: string[];
   readonly base?: string;
+  readonly template?: string;
+  /** False with --no-setup. */
+  readonly setup?: boolean;
   readonly keep?: boolean;
 }
 
@@ -43,7 +46,9 @@ export function addRunCommand(program: Command, io: CliIo): void {
     .argument('<command...>', 'the command and its arguments (after --)')
     .option('--lanes <n>', 'how many lanes (default 1)', wholeNumber('lanes', 1))
     .option('--label <label>', 'a lane label; repeat it for more lanes', collect, [])
-    .option('--base <ref>', 'the commit the lanes start from', 'HEAD')
+    .option('--base <ref>', "the commit the lanes start from (default: lanevisor.json's baseRef, else HEAD)")
+    .option('--template <name>', "one of lanevisor.json's templates (its setup, sparse, env and baseRef)")
+    .option('--no-setup', "make the lanes without running lanevisor.json's setup")
     .option('--keep', 'keep the lanes (worktree, branch) after the command ends, and after Ctrl-C')
     .addHelpText('after', EXAMPLES)
     .action(async (argv: string[], flags: RunFlags) => {
@@ -152,7 +157,12 @@ async function runSlot(
 ): Promise<void> {
   let lane: Lane;
   try {
-    const options = { ...(slot.label ? { label: slot.label } : {}), baseRef: flags.base ?? 'HEAD' };
+    const options = {
+      ...(slot.label ? { label: slot.label } : {}),
+      ...(flags.base === undefined ? {} : { baseRef: flags.base }),
+      ...(flags.template === undefined ? {} : { template: flags.template }),
+      ...(flags.setup === false ? { setup: false as const } : {}),
+    };
     lane = await rt.bus.withCorrelation(slot.correlationId, () => rt.createLane(options));
     slot.lane = lane;
   } catch (error) {

@@ -146,7 +146,10 @@ export class LanevisorRuntime implements Runtime {
   }
 
   conflicts() {
-    const open = [...this.#lanes.values()].filter((lane) => OPEN_FOR_WORK.includes(lane.state));
+    // Oldest first, as they were made (a runtime that resumed them may hold them in another order).
+    const open = [...this.#lanes.values()]
+      .filter((lane) => OPEN_FOR_WORK.includes(lane.state))
+      .sort((x, y) => x.resources.record.createdAt - y.resources.record.createdAt);
     return laneConflicts(
       this.ctx.repository,
       open.map((lane) => lane.workflow),
