@@ -46,7 +46,7 @@ export const reconciliationReportSchema = z.strictObject({
   ptys: z.strictObject({ lost: countSchema, adopted: countSchema }),
   /** `stalled`: cleanups that failed; the lane stays `cleaning` and `lane.cleanup()` retries. */
   lanes: z.strictObject({ resumed: countSchema, cleaned: countSchema, salvaged: countSchema, stalled: countSchema }),
-  /** Worktrees without a lane record, under the worktree root: `pruned` (directory gone), `removed` (a killed checkout, or a directory git did not know), `kept` (healthy, left for a person). */
+  /** Worktrees under the worktree root: `pruned` (directory gone: git's record removed), `removed` (a killed checkout, a directory git did not know, or a lane's worktree that the cleanup its record called for removed), `kept` (healthy without a record, left for a person). */
   worktrees: z.strictObject({ pruned: countSchema, removed: countSchema, kept: countSchema }),
   /** Lane branches lanevisor made that were deleted, or kept (commits nothing else reaches, an upstream, …). Branches it did not make are never counted or touched. */
   branches: z.strictObject({ removed: countSchema, kept: countSchema }),

@@ -1,6 +1,7 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { EventEnvelope, Lane } from '../../index.js';
-import { type DemoCheck, type DemoResult, runDemo } from '../demo/scenario.js';
+import { type DemoCheck, type DemoOptions, type DemoResult, runDemo } from '../demo/scenario.js';
 import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
 import {
   describeEvent,
@@ -13,23 +14,35 @@ import {
 } from '../lane-view.js';
 import { addInspectionOptions, startInspection } from '../options.js';
 
-type DemoOptions = Parameters<typeof runDemo>[1];
 /** The lifecycle events the timeline shows (state changes and output are in the live table). */
 const TIMELINE =
   /^(lane\.(created|worktree_provisioned|shared|agent_attached|command_started|command_completed|cleaning|salvaged|worktree_removed|closed)|pty\.(spawned|stopped)|supervisor\.\w+|runtime\.reconciled)$/;
 
-/** `lanevisor demo`: the whole system on a throwaway repository, in about half a minute. */
+/**
+ * `lanevisor demo`: the whole system on a throwaway repository, in about half a minute; with
+ * `--repo`, on the user's own repository, which it leaves exactly as it found it.
+ */
 export function addDemoCommand(program: Command, io: CliIo): void {
   addInspectionOptions(program.command('demo'))
-    .description('show lanevisor at work on a throwaway repository: lanes, terminals, a crash and its restart, cleanup')
+    .description(
+      'show lanevisor at work on a throwaway repository (or on yours with --repo, left as it was): lanes, terminals, a crash and its restart, cleanup',
+    )
+    .option(
+      '--repo <dir>',
+      'run the lanes on this repository instead; everything the demo makes in it is removed again',
+    )
     .option('--json', 'print the event stream as JSON lines, then a summary line')
     .addHelpText(
       'after',
-      '\nExamples:\n  lanevisor demo\n  lanevisor demo --json | jq -c \'select(.topic == "supervisor.restarted")\'',
+      '\nExamples:\n  lanevisor demo\n  lanevisor demo --repo .\n  lanevisor demo --json | jq -c \'select(.topic == "supervisor.restarted")\'',
     )
-    .action(async (flags: { json?: boolean; trace?: string; inspect?: boolean }) => {
+    .action(async (flags: { repo?: string; json?: boolean; trace?: string; inspect?: boolean }) => {
       const inspection = await startInspection(flags, io);
-      const options = { ...inspection.options, ...(flags.trace ? { trace: flags.trace } : {}) };
+      const options: DemoOptions = {
+        ...inspection.options,
+        ...(flags.trace ? { trace: flags.trace } : {}),
+        ...(flags.repo === undefined ? {} : { repo: resolve(io.cwd ?? process.cwd(), flags.repo) }),
+      };
       try {
         const result = flags.json ? await runJson(io, options) : await runText(io, options);
         if (!result.checks.every((c) => c.ok)) throw new CliExit(EXIT_FAILURE);

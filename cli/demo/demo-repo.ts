@@ -2,18 +2,24 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RuntimeOptions } from '../../index.js';
 
 /** How many files the demo's throwaway repository holds: enough that a worktree is real work. */
 export const DEMO_FILES = 3_000;
 const DIRECTORIES = 30;
 
-export interface DemoRepo {
+/** Where the demo runs: a repository, and what keeps the demo's state and worktrees. */
+export interface DemoPlace {
   readonly path: string;
+  /** True when the repository is the user's: everything the demo made in it is taken out again. */
+  readonly usersOwn: boolean;
+  /** The runtime's options for it, beyond `repo`. */
+  readonly runtime: Pick<RuntimeOptions, 'stateDir' | 'worktreeRoot' | 'reconcileOrphans'>;
   dispose(): void;
 }
 
 /** A throwaway git repository in a temp directory: DEMO_FILES small source files, one commit. */
-export function createDemoRepo(): DemoRepo {
+export function createDemoRepo(): DemoPlace {
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'lanevisor-demo-')));
   const path = join(base, 'app');
   mkdirSync(path);
@@ -27,5 +33,20 @@ export function createDemoRepo(): DemoRepo {
   writeFileSync(join(path, 'README.md'), '# a throwaway repository made by `lanevisor demo`\n');
   git('add', '-A');
   git('-c', 'user.name=lanevisor demo', '-c', 'user.email=demo@lanevisor.invalid', 'commit', '-q', '-m', 'initial');
-  return { path, dispose: () => rmSync(base, { recursive: true, force: true }) };
+  return { path, usersOwn: false, runtime: {}, dispose: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+/**
+ * The user's repository (`demo --repo`): the demo's state directory and worktrees go to a temp
+ * directory of their own, removed afterwards (with the state directory gone, its terminal host
+ * exits), and its reconciliation leaves alone whatever of lanevisor's the repository already holds.
+ */
+export function usersRepo(path: string): DemoPlace {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'lanevisor-demo-')));
+  return {
+    path,
+    usersOwn: true,
+    runtime: { stateDir: join(base, 'state'), worktreeRoot: join(base, 'lanes'), reconcileOrphans: false },
+    dispose: () => rmSync(base, { recursive: true, force: true }),
+  };
 }

@@ -9,13 +9,16 @@ import {
   type RuntimeOptions,
   runtimeProcesses,
 } from '../../index.js';
-import { createDemoRepo, DEMO_FILES } from './demo-repo.js';
+import { createDemoRepo, DEMO_FILES, type DemoPlace, usersRepo } from './demo-repo.js';
 
 /**
- * What `lanevisor demo` does, step by step, on a throwaway repository: three lanes with visible
- * work in real terminals (a shell the demo types into, a build-like command, a command that
- * crashes and is restarted by its supervisor), an exec, a lane shared by two agents, then an
- * ordered cleanup and proof that nothing is left. Every claim it prints is a check it made.
+ * What `lanevisor demo` does, step by step, on a throwaway repository (or, with `repo`, on the
+ * user's own): three lanes with visible work in real terminals (a shell the demo types into, a
+ * build-like command, a command that crashes and is restarted by its supervisor), an exec, a lane
+ * shared by two agents, then an ordered cleanup and proof that nothing is left. On the user's
+ * repository the salvage ref the cleanup made is shown, then removed, and the demo checks that
+ * every ref and worktree is as it was and that its terminal host ended. Every claim it prints is
+ * a check it made.
  */
 export interface DemoCheck {
   readonly name: string;
@@ -41,13 +44,17 @@ const BUILD_SCRIPT = 'for i in $(seq 1 12); do echo "compiling module $i/12"; sl
 const FLAKY_SCRIPT =
   'if [ -e .crashed-once ]; then echo "recovered after restart"; sleep 0.5; else touch .crashed-once; echo "about to crash"; kill -SEGV $$; fi';
 const OUTPUT_TIMEOUT_MS = 15_000;
+/** How long the demo's terminal host may take to exit once the demo's state directory is gone. */
+const HOST_EXIT_TIMEOUT_MS = 5_000;
 /** The timing of the whole demo, from the throwaway repository to its removal. */
 export const DEMO_TOTAL = 'the whole demo';
 
-export async function runDemo(
-  view: DemoView,
-  options: Pick<RuntimeOptions, 'inspect' | 'trace'> = {},
-): Promise<DemoResult> {
+export interface DemoOptions extends Pick<RuntimeOptions, 'inspect' | 'trace'> {
+  /** The user's repository to run the lanes on (left as it was); default a throwaway one. */
+  readonly repo?: string;
+}
+
+export async function runDemo(view: DemoView, options: DemoOptions = {}): Promise<DemoResult> {
   const demoStarted = performance.now();
   const checks: DemoCheck[] = [];
   const timings: Record<string, number> = {};
@@ -63,7 +70,11 @@ export async function runDemo(
     }
   };
 
-  const repo = await timed(`make a throwaway repository (${DEMO_FILES} files)`, async () => createDemoRepo());
+  const { repo: usersPath, ...runtimeOptions } = options;
+  const place: DemoPlace =
+    usersPath === undefined
+      ? await timed(`make a throwaway repository (${DEMO_FILES} files)`, async () => createDemoRepo())
+      : usersRepo(usersPath);
   const bus = createBus({ queueLimit: 1_000_000 });
   bus.subscribe(
     '**',
@@ -74,16 +85,30 @@ export async function runDemo(
     },
     { queueLimit: 1_000_000 },
   );
-  const rt = await createRuntime({ ...options, repo: repo.path, bus });
+  const rt = await createRuntime({ ...runtimeOptions, ...place.runtime, repo: place.path, bus }).catch(
+    (error: unknown) => {
+      place.dispose();
+      throw error;
+    },
+  );
+  // The main working tree (`--repo` may name any path inside the repository).
+  const repo = rt.repo;
+  const hostPid = rt.ptyHost?.pid ?? null;
+  const laneIds = new Set<string>();
+  let before: RepoState | undefined;
   try {
+    before = repoState(repo);
+    const label = freeLabels(repo);
     view.step('creating three lanes (worktree, branch, task each)', []);
+    // A repository's lanevisor.json setup is for lanes that do its work, not for the demo's.
     const [shell, build, flaky] = await timed('create 3 lanes at once', () =>
       Promise.all([
-        rt.createLane({ label: 'shell', agent: 'agent-a' }),
-        rt.createLane({ label: 'build' }),
-        rt.createLane({ label: 'flaky' }),
+        rt.createLane({ label: label('shell'), agent: 'agent-a', setup: false }),
+        rt.createLane({ label: label('build'), setup: false }),
+        rt.createLane({ label: label('flaky'), setup: false }),
       ]),
     );
+    for (const lane of [shell, build, flaky]) laneIds.add(lane.id);
     const lanes = [shell, build, flaky];
     check(
       'three lanes ready, each on its own branch',
@@ -94,7 +119,7 @@ export async function runDemo(
     const shellPty = await timed('shell: spawn → first output', async () => {
       const pty = await shell.spawnPty({ command: 'bash', args: [...BASH, '-i'], env: { PS1: '$ ' } });
       pty.write('echo "hello from $(git rev-parse --abbrev-ref HEAD)"\r');
-      await outputOf(pty, 'hello from lane/shell');
+      await outputOf(pty, `hello from ${shell.branch}`);
       return pty;
     });
     const buildPty = await build.spawnPty({ command: 'bash', args: [...BASH, '-c', BUILD_SCRIPT] });
@@ -111,12 +136,20 @@ export async function runDemo(
       'the other lanes were untouched by the crash',
       shellPty.restarts === 0 && buildPty.restarts === 0 && shellPty.state === 'active' && shell.state === 'ready',
     );
-    shellPty.write('ls src | wc -l\r');
-    await outputOf(shellPty, '30');
+    // What the lane checked out: every file of its base commit.
+    shellPty.write('echo "tracked files: $(git ls-files | wc -l)"\r');
+    await outputOf(shellPty, `tracked files: ${trackedFiles(shell.worktreePath)}`);
 
     view.step('running a command with exec in the build lane', lanes);
-    const log = await timed('exec: git log in the build lane', () => build.exec(['git', 'log', '--oneline', '-1']));
-    check('exec ran in the lane worktree', log.exitCode === 0 && log.stdout.includes('initial'), log.stdout.trim());
+    const log = await timed('exec: git log in the build lane', () =>
+      build.exec(['git', 'log', '-1', '--format=%H %s']),
+    );
+    const [sha = '', ...subject] = log.stdout.trim().split(' ');
+    check(
+      'exec ran in the lane worktree',
+      log.exitCode === 0 && sha === before.head,
+      `${sha.slice(0, 7)} ${subject.join(' ')}`,
+    );
 
     view.step('sharing the shell lane between two agents', lanes);
     await shell.share();
@@ -138,15 +171,44 @@ export async function runDemo(
         report.salvagedRef ?? undefined,
       );
     }
-    const left = leftovers(repo.path, rt.worktreeRoot, rt.id);
+    const left = leftovers(repo, rt.worktreeRoot, rt.id, before);
     check('no worktree left', left.worktrees.length === 0, left.worktrees.join(', '));
     check('no lane branch (or its marker) left', left.branches.length === 0, left.branches.join(', '));
     check('no directory left under the worktree root', left.directories.length === 0, left.directories.join(', '));
     check('no process of this runtime left', left.processes.length === 0, left.processes.join(', '));
+    if (place.usersOwn) {
+      // The salvage was the demo's, not the user's: shown above, taken out again.
+      const removed = removeDemoSalvage(repo, before, laneIds);
+      const changed = changedLines(before.refs, repoState(repo).refs);
+      check(
+        'the salvage ref removed again: every ref of the repository is as it was',
+        changed.length === 0,
+        changed.length > 0
+          ? `changed: ${changed.join(', ')}`
+          : removed.length > 0
+            ? `removed ${removed.join(', ')}`
+            : 'nothing was salvaged',
+      );
+    }
     view.step('done', []);
   } finally {
-    await rt.shutdown({ cleanupLanes: true });
-    repo.dispose();
+    for (const lane of rt.lanes()) laneIds.add(lane.id);
+    try {
+      await rt.shutdown({ cleanupLanes: true });
+      // A demo that failed half way: what the shutdown's cleanups salvaged goes too.
+      if (place.usersOwn && before !== undefined) removeDemoSalvage(repo, before, laneIds);
+    } finally {
+      place.dispose();
+    }
+  }
+  if (place.usersOwn) {
+    // Its state directory gone, the demo's terminal host exits by itself.
+    const ended = hostPid === null || (await processGone(hostPid, HOST_EXIT_TIMEOUT_MS));
+    check(
+      'no process of the demo left, its terminal host included',
+      ended,
+      hostPid === null ? 'terminals inline' : `host pid ${hostPid}`,
+    );
   }
   timings[DEMO_TOTAL] = Math.round(performance.now() - demoStarted);
   return { checks, timings, events };
@@ -170,15 +232,100 @@ function waitForTopic(bus: ReturnType<typeof createBus>, topic: string): Promise
   });
 }
 
-/** What the demo could have left: worktrees besides the main one, lane branches, directories, tagged processes. */
-function leftovers(repo: string, worktreeRoot: string, runtimeId: string) {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
-  const worktrees = git('worktree', 'list', '--porcelain')
+function gitIn(repo: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** What of the repository the demo must leave as it found it: its refs (with their commits) and worktrees. */
+interface RepoState {
+  readonly head: string;
+  readonly refs: readonly string[];
+  readonly worktrees: readonly string[];
+}
+
+function repoState(repo: string): RepoState {
+  const lines = (text: string) => text.split('\n').filter(Boolean);
+  return {
+    head: headOf(repo),
+    refs: lines(gitIn(repo, 'for-each-ref', '--format=%(objectname) %(refname)')),
+    worktrees: lines(gitIn(repo, 'worktree', 'list', '--porcelain')).filter((line) => line.startsWith('worktree ')),
+  };
+}
+
+/** The commit HEAD names; empty in a repository without one yet (creating a lane then says why it cannot). */
+function headOf(repo: string): string {
+  try {
+    return gitIn(repo, 'rev-parse', '--verify', '-q', 'HEAD');
+  } catch {
+    return '';
+  }
+}
+
+/** Lines in one list and not the other, marked `+` (new) or `-` (gone). */
+function changedLines(before: readonly string[], after: readonly string[]): string[] {
+  const [was, is] = [new Set(before), new Set(after)];
+  return [
+    ...after.filter((line) => !was.has(line)).map((l) => `+${l}`),
+    ...before.filter((line) => !is.has(line)).map((l) => `-${l}`),
+  ];
+}
+
+/** The demo's labels: each with a suffix when the repository already has that lane branch (or a ref in its way). */
+function freeLabels(repo: string): (label: string) => string {
+  const taken = gitIn(repo, 'for-each-ref', '--format=%(refname)', 'refs/heads/lane/', 'refs/lanevisor/branches/lane/')
     .split('\n')
-    .filter((line) => line.startsWith('worktree ') && line !== `worktree ${repo}`);
-  const branches = git('for-each-ref', '--format=%(refname)', 'refs/heads/lane/', 'refs/lanevisor/branches/')
-    .split('\n')
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((ref) => ref.replace(/^refs\/(heads|lanevisor\/branches)\/lane\//, ''));
+  const blocked = (label: string) => taken.some((name) => name === label || name.startsWith(`${label}/`));
+  return (label) => {
+    let candidate = label;
+    for (let n = 2; blocked(candidate); n++) candidate = `${label}-${n}`;
+    return candidate;
+  };
+}
+
+/** How many files a worktree's commit holds (what `git ls-files` lists there). */
+function trackedFiles(worktree: string): number {
+  return gitIn(worktree, 'ls-tree', '-r', '-z', '--name-only', 'HEAD').split('\0').filter(Boolean).length;
+}
+
+/** Deletes the salvage refs the demo's lanes made (new since `before`); returns them. */
+function removeDemoSalvage(repo: string, before: RepoState, laneIds: ReadonlySet<string>): string[] {
+  const had = new Set(before.refs);
+  const removed: string[] = [];
+  for (const line of gitIn(repo, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/lanevisor/salvage/').split(
+    '\n',
+  )) {
+    const [sha = '', ref = ''] = line.split(' ');
+    const name = /^refs\/lanevisor\/salvage\/(lane_[a-z0-9]+)(-\d+)?$/.exec(ref)?.[1];
+    if (had.has(line) || name === undefined || !laneIds.has(name)) continue;
+    gitIn(repo, 'update-ref', '-d', ref, sha);
+    removed.push(ref);
+  }
+  return removed;
+}
+
+/** Resolves true once `pid` has exited (or false after `timeoutMs`). */
+async function processGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** What the demo could have left: worktrees and lane branches (or markers) it made, directories, tagged processes. */
+function leftovers(repo: string, worktreeRoot: string, runtimeId: string, before: RepoState) {
+  const now = repoState(repo);
+  const worktrees = changedLines(before.worktrees, now.worktrees);
+  const lanevisors = (refs: readonly string[]) =>
+    refs.filter((line) => / refs\/(heads\/lane|lanevisor\/branches)\//.test(line));
+  const branches = changedLines(lanevisors(before.refs), lanevisors(now.refs));
   const directories = readdirSync(worktreeRoot);
   const processes = runtimeProcesses(runtimeId);
   return { worktrees, branches, directories, processes };

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { type BranchKeptReason, decideLaneBranch, removeMarkerScratch } from '../../actors/git/branch-ownership.js';
+import { isInside } from '../../actors/git/paths.js';
 import { withRepoLock } from '../../actors/git/repo-lock.js';
 import type { Repository } from '../../actors/git/repository.js';
 import { hasUncommittedWork, removeSalvageScratch } from '../../actors/git/salvage.js';
@@ -9,13 +10,13 @@ import { readProcStat } from '../../actors/process/proc.js';
 import type { HostBackend } from '../../actors/pty/host/host-client.js';
 import { idPattern } from '../../bus/ids.js';
 import { BRANCH_PREFIX } from '../lane/labels.js';
-import type { LaneBranchOutcome } from '../lane/lane-resources.js';
+import { identityOfRecord, type LaneBranchOutcome } from '../lane/lane-resources.js';
 import type { CleanupReport } from '../lane/types.js';
 import type { Adoptable } from '../pty/pty-adoption.js';
 import type { ReconciliationReport } from '../runtime/types.js';
 import type { LaneRecord, LaneRecordStore } from '../state/lane-records.js';
 import type { ProcessJournal } from '../state/process-journal.js';
-import { planOrphans, previewOrphans, removeOrphans } from './orphan-recovery.js';
+import { type OrphanPlan, planOrphans, previewOrphans, removeOrphans } from './orphan-recovery.js';
 import { planProcessRecovery, RECOVERY_GRACE_MS, stopOrphanProcesses } from './process-recovery.js';
 import { endUnadopted, planAdoptions, type Revival, revivalsOf } from './pty-adoption-plan.js';
 
@@ -50,14 +51,19 @@ export interface LaneRecovery {
     adopt: readonly Adoptable[],
     revive: readonly Revival[],
   ): Promise<readonly string[]>;
-  /** Cleans the lane (discarding when the record says so); rejects when a step failed. */
-  clean(record: LaneRecord): Promise<{ readonly report: CleanupReport; readonly branch: LaneBranchOutcome }>;
+  /**
+   * Cleans the lane (discarding when the record says so). `report` is null when a step failed
+   * (the lane stays `cleaning`); `branch` says what the branch step did, if it ran.
+   */
+  clean(record: LaneRecord): Promise<{ readonly report: CleanupReport | null; readonly branch: LaneBranchOutcome }>;
 }
 
 export interface ReconcileOptions {
   /** Null for a dry run. */
   readonly lanes: LaneRecovery | null;
   readonly graceMs?: number;
+  /** False: what no record accounts for is left alone (step 2 is skipped). Default true. */
+  readonly orphans?: boolean;
 }
 
 /** The report of a runtime before its reconciliation ran. */
@@ -79,6 +85,17 @@ export const EMPTY_RECONCILIATION: ReconciliationReport = {
   },
 };
 
+/** The orphan plan of a reconciliation told to leave them alone. */
+const NO_ORPHANS: OrphanPlan = {
+  prune: [],
+  unfinished: [],
+  kept: [],
+  strays: [],
+  branches: [],
+  keptBranches: [],
+  staleMarkers: [],
+};
+
 export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileOptions): Promise<ReconciliationReport> {
   const started = performance.now();
   const dryRun = options.lanes === null;
@@ -87,6 +104,9 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     ctx.journal.runtimeEntries(),
     ctx.records.list(),
   ]);
+  // Before anything is stopped: a killed `worktree add`, stopped below, removes its own checkout,
+  // and that checkout is still one this reconciliation removes.
+  const before = await presenceOf(ctx.repository, lanes.records);
   const deadRuntimes = runtimes.records.map((entry) => entry.runtimeId).filter((id) => id !== ctx.runtimeId);
   // The host's PTYs of lanes that come back are taken over: their processes are spared.
   const adoptions = await planAdoptions(ctx.ptyHost, lanes.records);
@@ -115,6 +135,7 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
       await removeLocksLeftByKilledGit(ctx.repository, BRANCH_PREFIX, idPattern('lane'), stopped.gitKilledBy);
     }
     const worktrees = await listWorktrees(ctx.repository);
+    if (options.orphans === false) return { orphans: previewOrphans(NO_ORPHANS), plan: NO_ORPHANS, worktrees };
     const plan = await planOrphans(ctx.repository, ctx.worktreeRoot, worktrees, lanes.records, lanes.problems.length);
     const outcome = dryRun ? previewOrphans(plan) : await removeOrphans(ctx.repository, ctx.worktreeRoot, plan);
     // A salvage killed half way left its temporary index; the worktree it read is still there.
@@ -147,10 +168,12 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     );
   }
   const cleaned = await (options.lanes === null
-    ? predictCleanups(ctx, toClean, registered)
-    : cleanLanes(options.lanes, toClean));
+    ? predictCleanups(ctx, toClean, registered, before)
+    : cleanLanes(ctx, options.lanes, toClean, before));
   const branchesRemoved = [...orphans.branchesRemoved, ...cleaned.branchesRemoved];
   const branchesKept = [...orphans.branchesKept, ...cleaned.branchesKept];
+  const worktreesPruned = [...plan.prune.map((w) => w.path), ...cleaned.worktreesPruned];
+  const worktreesRemoved = [...plan.unfinished.map((w) => w.path), ...plan.strays, ...cleaned.worktreesRemoved];
 
   return {
     durationMs: Math.round(performance.now() - started),
@@ -171,18 +194,18 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
       salvaged: cleaned.salvaged,
       stalled: cleaned.stalled,
     },
-    worktrees: { pruned: orphans.pruned, removed: orphans.removed, kept: orphans.kept },
+    worktrees: {
+      pruned: orphans.pruned + cleaned.worktreesPruned.length,
+      removed: orphans.removed + cleaned.worktreesRemoved.length,
+      kept: orphans.kept,
+    },
     branches: { removed: branchesRemoved.length, kept: branchesKept.length },
     salvagedRefs: [...orphans.salvagedRefs, ...cleaned.refs],
     unreadableRecords: [...lanes.problems, ...ptys.problems, ...runtimes.problems].map((problem) => problem.file),
     details: {
       processes,
       lanes: { resumed: resumed.map((record) => record.laneId), cleaned: cleaned.laneIds },
-      worktrees: {
-        pruned: plan.prune.map((w) => w.path),
-        removed: [...plan.unfinished.map((w) => w.path), ...plan.strays],
-        kept: plan.kept.map((w) => w.path),
-      },
+      worktrees: { pruned: worktreesPruned, removed: worktreesRemoved, kept: plan.kept.map((w) => w.path) },
       branches: { removed: branchesRemoved, kept: branchesKept },
     },
   };
@@ -195,10 +218,23 @@ interface CleanedLanes {
   readonly refs: string[];
   readonly branchesRemoved: string[];
   readonly branchesKept: Array<{ branch: string; reason: BranchKeptReason }>;
+  /** Lane worktrees whose cleanup removed them (a directory, registered with git or not). */
+  readonly worktreesRemoved: string[];
+  /** Lane worktrees git still listed whose directory was gone: their cleanup pruned git's record. */
+  readonly worktreesPruned: string[];
 }
 
 function emptyCleaned(): CleanedLanes {
-  return { laneIds: [], salvaged: 0, stalled: 0, refs: [], branchesRemoved: [], branchesKept: [] };
+  return {
+    laneIds: [],
+    salvaged: 0,
+    stalled: 0,
+    refs: [],
+    branchesRemoved: [],
+    branchesKept: [],
+    worktreesRemoved: [],
+    worktreesPruned: [],
+  };
 }
 
 /** Tallies what a lane's cleanup did with its branch. */
@@ -207,21 +243,74 @@ function countBranch(cleaned: CleanedLanes, branch: string, outcome: LaneBranchO
   else if (outcome !== 'absent') cleaned.branchesKept.push({ branch, reason: outcome });
 }
 
-async function cleanLanes(recovery: LaneRecovery, toClean: readonly LaneRecord[]): Promise<CleanedLanes> {
+/** What of a recorded lane's worktree is there: its directory, git's record of it. */
+interface WorktreePresence {
+  readonly path: string;
+  readonly directory: boolean;
+  readonly registered: boolean;
+}
+
+/** Each recorded lane's worktree as it is: its directory, git's record of it (one `worktree list` when there are lanes). */
+async function presenceOf(
+  repository: Repository,
+  records: readonly LaneRecord[],
+): Promise<ReadonlyMap<string, WorktreePresence>> {
+  if (records.length === 0) return new Map();
+  const listed = new Set((await listWorktrees(repository)).map((w) => w.path));
+  return new Map(
+    records.map(({ laneId, worktreePath: path }) => [
+      laneId,
+      { path, directory: existsSync(path), registered: listed.has(path) },
+    ]),
+  );
+}
+
+/** Tallies a lane worktree that is gone now: a directory removed, or only git's record of it pruned. */
+function countWorktree(cleaned: CleanedLanes, before: WorktreePresence): void {
+  if (before.directory) cleaned.worktreesRemoved.push(before.path);
+  else if (before.registered) cleaned.worktreesPruned.push(before.path);
+}
+
+/** A record naming a path outside its worktree root: its cleanup refuses to act on it (and stalls). */
+function refusedPath(record: LaneRecord, runtimeRoot: string): boolean {
+  return !isInside(identityOfRecord(record, runtimeRoot).worktreeRoot, record.worktreePath);
+}
+
+async function cleanLanes(
+  ctx: RecoveryContext,
+  recovery: LaneRecovery,
+  toClean: readonly LaneRecord[],
+  before: ReadonlyMap<string, WorktreePresence>,
+): Promise<CleanedLanes> {
   const cleaned = emptyCleaned();
+  const stalled: WorktreePresence[] = [];
   await Promise.all(
     toClean.map(async (record) => {
-      try {
-        const { report, branch } = await recovery.clean(record);
-        cleaned.laneIds.push(record.laneId);
-        if (report.salvagedRef !== null) cleaned.refs.push(report.salvagedRef);
-        countBranch(cleaned, record.branch, branch);
-      } catch {
+      const { report, branch } = await recovery
+        .clean(record)
+        .catch(() => ({ report: null, branch: 'absent' as const }));
+      // What the branch step did counts even when a later step failed.
+      countBranch(cleaned, record.branch, branch);
+      const presence = before.get(record.laneId) as WorktreePresence;
+      if (report === null) {
         // The lane stays `cleaning` in rt.lanes(); lane.cleanup() resumes it.
         cleaned.stalled++;
+        stalled.push(presence);
+        return;
       }
+      cleaned.laneIds.push(record.laneId);
+      if (report.salvagedRef !== null) cleaned.refs.push(report.salvagedRef);
+      // A finished cleanup removed its worktree (verified with git's list).
+      countWorktree(cleaned, presence);
     }),
   );
+  // A cleanup that stalled may have removed its worktree before the step that failed.
+  const leftBehind = stalled.filter((p) => p.directory || p.registered);
+  if (leftBehind.length > 0) {
+    const listed = new Set((await listWorktrees(ctx.repository)).map((w) => w.path));
+    for (const presence of leftBehind)
+      if (!existsSync(presence.path) && !listed.has(presence.path)) countWorktree(cleaned, presence);
+  }
   cleaned.salvaged = cleaned.refs.length;
   return cleaned;
 }
@@ -231,10 +320,16 @@ async function predictCleanups(
   ctx: RecoveryContext,
   toClean: readonly LaneRecord[],
   registered: ReadonlySet<string>,
+  before: ReadonlyMap<string, WorktreePresence>,
 ): Promise<CleanedLanes> {
   const cleaned = emptyCleaned();
   for (const record of toClean) {
+    if (refusedPath(record, ctx.worktreeRoot)) {
+      cleaned.stalled++;
+      continue;
+    }
     cleaned.laneIds.push(record.laneId);
+    countWorktree(cleaned, before.get(record.laneId) as WorktreePresence);
     if (await wouldSalvage(record, registered)) cleaned.salvaged++;
     if (record.baseSha === '') continue;
     const discard = record.phase === 'provisioning' || record.discard;

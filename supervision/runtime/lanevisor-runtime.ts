@@ -210,9 +210,10 @@ export class LanevisorRuntime implements Runtime {
   }
 
   /** Startup reconciliation (see supervision/recovery/), then `runtime.reconciled`. */
-  async reconcile(graceMs: number | undefined): Promise<void> {
+  async reconcile(graceMs: number | undefined, orphans = true): Promise<void> {
     this.reconciliation = await reconcileStartup(this.ctx, {
       ...(graceMs === undefined ? {} : { graceMs }),
+      orphans,
       lanes: {
         resume: async (record, lostPtys, adopt, revive) => {
           const lane = this.#startRecorded(record, 'ready');

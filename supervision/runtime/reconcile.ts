@@ -25,7 +25,10 @@ export async function reconcile(
   const ptyHost =
     ptyHostOf(runtimeOptions) === 'process' ? hostClientFor(runtimeOptions, place.stateDir, runtimeId) : null;
   try {
-    return await reconcileStartup({ ...place, runtimeId, ptyHost }, { lanes: null });
+    return await reconcileStartup(
+      { ...place, runtimeId, ptyHost },
+      { lanes: null, orphans: runtimeOptions.reconcileOrphans !== false },
+    );
   } finally {
     await ptyHost?.close();
     await place.lock.release();

@@ -53,6 +53,7 @@ export const runtimeOptionsSchema = z.strictObject({
     .optional(),
   execGraceMs: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
   reconcileGraceMs: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
+  reconcileOrphans: z.boolean().optional(),
   bus: z.unknown().optional(),
 });
 

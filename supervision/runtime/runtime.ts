@@ -67,7 +67,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       combineInspectors(options.inspect, trace),
       trace,
     );
-    await runtime.reconcile(parsed.reconcileGraceMs);
+    await runtime.reconcile(parsed.reconcileGraceMs, parsed.reconcileOrphans !== false);
     await runtime.listenForControl();
     return runtime;
   } catch (error) {

@@ -47,6 +47,13 @@ export interface RuntimeOptions {
   readonly execGraceMs?: number;
   /** Grace between SIGTERM and SIGKILL for processes a dead runtime left. Default 500 ms. */
   readonly reconcileGraceMs?: number;
+  /**
+   * Whether the startup reconciliation also removes what no record of this state directory accounts
+   * for (default true). False leaves the repository's other worktrees, lane branches and their
+   * markers alone: for a runtime on a state directory of its own beside another one's lanes, as
+   * `lanevisor demo --repo` runs.
+   */
+  readonly reconcileOrphans?: boolean;
   /** A bus made with createBus(), so subscribers exist before startup. */
   readonly bus?: Bus;
 }

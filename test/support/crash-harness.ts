@@ -183,3 +183,78 @@ export function findWrittenFile(repoPath: string, next: Runtime, file: string, c
 export function stillAlive(pids: readonly number[]): number[] {
   return pids.filter(isAlive);
 }
+
+/** The lane worktrees (git's records and the directories under the worktree root) and lane branches there are. */
+export interface LaneFootprint {
+  readonly registered: readonly string[];
+  readonly directories: readonly string[];
+  readonly branches: readonly string[];
+}
+
+export function laneFootprint(repoPath: string, worktreeRoot: string): LaneFootprint {
+  const registered = gitIn(repoPath, 'worktree', 'list', '--porcelain')
+    .split('\n')
+    .filter((line) => line.startsWith('worktree '))
+    .map((line) => line.slice('worktree '.length))
+    .filter((path) => path.startsWith(`${worktreeRoot}/`));
+  const directories = existsSync(worktreeRoot) ? readdirSync(worktreeRoot).map((name) => join(worktreeRoot, name)) : [];
+  const branches = gitIn(repoPath, 'for-each-ref', '--format=%(refname:lstrip=2)', 'refs/heads/lane/')
+    .split('\n')
+    .filter(Boolean);
+  return { registered, directories, branches };
+}
+
+/**
+ * What a reconciliation did, read from git and the disk before and after it: worktree directories
+ * removed, git records of missing directories pruned, lane branches deleted, and lane branches
+ * still there that no lane of the new runtime holds (kept); with their counts. Compare it with
+ * `reportedChange` of the reconciliation's report.
+ */
+export function footprintChange(before: LaneFootprint, after: LaneFootprint, next: Runtime) {
+  const held = new Set(next.lanes().map((lane) => lane.branch));
+  const removed = before.directories.filter(
+    (path) => !after.directories.includes(path) && !after.registered.includes(path),
+  );
+  const pruned = before.registered.filter(
+    (path) => !before.directories.includes(path) && !after.registered.includes(path),
+  );
+  const branchesRemoved = before.branches.filter((branch) => !after.branches.includes(branch));
+  const branchesKept = before.branches.filter((branch) => after.branches.includes(branch) && !held.has(branch));
+  return change(removed, pruned, branchesRemoved, branchesKept, {
+    worktrees: { removed: removed.length, pruned: pruned.length },
+    branches: { removed: branchesRemoved.length, kept: branchesKept.length },
+  });
+}
+
+/** The same facts as `footprintChange`, as a reconciliation report names and counts them. */
+export function reportedChange(report: Runtime['reconciliation']) {
+  const { worktrees, branches } = report.details;
+  return change(
+    worktrees.removed,
+    worktrees.pruned,
+    branches.removed,
+    branches.kept.map((kept) => kept.branch),
+    {
+      worktrees: { removed: report.worktrees.removed, pruned: report.worktrees.pruned },
+      branches: report.branches,
+    },
+  );
+}
+
+function change(
+  removed: readonly string[],
+  pruned: readonly string[],
+  branchesRemoved: readonly string[],
+  branchesKept: readonly string[],
+  counts: {
+    worktrees: { removed: number; pruned: number };
+    branches: { removed: number; kept: number };
+  },
+) {
+  const sorted = (list: readonly string[]) => [...list].sort();
+  return {
+    counts,
+    worktrees: { removed: sorted(removed), pruned: sorted(pruned) },
+    branches: { removed: sorted(branchesRemoved), kept: sorted(branchesKept) },
+  };
+}

@@ -2,13 +2,17 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listPids, readEnvironVariable } from '../../../actors/process/proc.js';
+import { reconcile } from '../../../supervision/runtime/reconcile.js';
 import { createRuntime } from '../../../supervision/runtime/runtime.js';
 import type { Runtime } from '../../../supervision/runtime/types.js';
 import {
   type CrashOp,
   CrashRun,
   findWrittenFile,
+  footprintChange,
+  laneFootprint,
   NOTHING_STRAY,
+  reportedChange,
   startUnrelatedProcesses,
   stillAlive,
   strayState,
@@ -75,12 +79,18 @@ describe('crash recovery', () => {
     });
     // Killing the runtime does not stop its git: it would go on writing into the worktree.
     expect(stillAlive([addPid])).toEqual([addPid]);
+    const worktreeRoot = `${repo.path}.lanes`;
+    const before = laneFootprint(repo.path, worktreeRoot);
 
     next = await createRuntime({ repo: repo.path });
     expect(next.reconciliation.processes.found).toBeGreaterThanOrEqual(1);
     expect(next.reconciliation.processes.killed).toBe(next.reconciliation.processes.found);
     expect(next.reconciliation.lanes).toMatchObject({ resumed: 0, cleaned: 1, salvaged: 0, stalled: 0 });
     expect(next.lanes()).toEqual([]);
+    // The lane's half checkout and its branch went with its record's cleanup, and the report counts them.
+    const change = footprintChange(before, laneFootprint(repo.path, worktreeRoot), next);
+    expect(change.counts).toEqual({ worktrees: { removed: 1, pruned: 0 }, branches: { removed: 1, kept: 0 } });
+    expect(reportedChange(next.reconciliation)).toEqual(change);
     expect(strayState(repo.path, next, deadId)).toEqual(NOTHING_STRAY);
     expect(gitIn(repo.path, 'branch', '--list', 'lane/*')).toBe('');
     expect(stillAlive([addPid])).toEqual([]);
@@ -144,21 +154,33 @@ describe('crash recovery', () => {
     expect(existsSync(join(next.stateDir, 'runtimes', `${deadId}.json`))).toBe(false);
   }, 60_000);
 
-  it('in the middle of a cleanup: the cleanup is completed, the work salvaged', async () => {
+  it('in the middle of a cleanup: the cleanup is completed, the work salvaged, the branch with a commit kept', async () => {
     repo = createTempRepo(50);
     const deadId = await crashAfter(
       [
         { type: 'create', label: 'leaving' },
         { type: 'pty', label: 'leaving', kind: 'trap' },
+        { type: 'commit', label: 'leaving', message: 'a commit of its own' },
         { type: 'write', label: 'leaving', file: 'unsaved.txt', content: 'unsaved\n' },
         { type: 'cleanup', label: 'leaving' },
       ],
       // The PTY ignores TERM: the cleanup is stuck in its grace when the runtime dies.
       (child) => child.waitFor((line) => line.event === 'lane.cleaning'),
     );
+    const worktreeRoot = `${repo.path}.lanes`;
+    const before = laneFootprint(repo.path, worktreeRoot);
+    const dry = await reconcile({ repo: repo.path, dryRun: true });
     next = await createRuntime({ repo: repo.path });
     expect(next.reconciliation.lanes).toMatchObject({ resumed: 0, cleaned: 1, salvaged: 1, stalled: 0 });
     expect(next.lanes()).toEqual([]);
+    // The worktree its record's cleanup removed and the branch it kept are counted, as the dry run said.
+    const change = footprintChange(before, laneFootprint(repo.path, worktreeRoot), next);
+    expect(change.counts).toEqual({ worktrees: { removed: 1, pruned: 0 }, branches: { removed: 0, kept: 1 } });
+    expect(reportedChange(next.reconciliation)).toEqual(change);
+    expect(next.reconciliation.details.branches.kept).toEqual([{ branch: 'lane/leaving', reason: 'commits' }]);
+    expect(dry.details.worktrees).toEqual(next.reconciliation.details.worktrees);
+    expect(dry.details.branches).toEqual(next.reconciliation.details.branches);
+    expect(dry).toMatchObject({ worktrees: next.reconciliation.worktrees, branches: next.reconciliation.branches });
     const where = findWrittenFile(repo.path, next, 'unsaved.txt', 'unsaved\n');
     expect(where).toMatch(/^refs\/lanevisor\/salvage\/lane_/);
     expect(next.reconciliation.salvagedRefs).toEqual([where]);
@@ -179,8 +201,12 @@ describe('crash recovery', () => {
         await waitUntil(() => gitOf(runtimeId, 'add', '--all').length > 0, 'the salvage to run git add', 20_000);
       },
     );
+    const before = laneFootprint(repo.path, `${repo.path}.lanes`);
     next = await createRuntime({ repo: repo.path });
     expect(next.reconciliation.lanes).toMatchObject({ cleaned: 1, salvaged: 1, stalled: 0 });
+    const change = footprintChange(before, laneFootprint(repo.path, `${repo.path}.lanes`), next);
+    expect(change.counts).toEqual({ worktrees: { removed: 1, pruned: 0 }, branches: { removed: 1, kept: 0 } });
+    expect(reportedChange(next.reconciliation)).toEqual(change);
     const where = findWrittenFile(repo.path, next, 'last.txt', 'last\n');
     expect(where).toMatch(/^refs\/lanevisor\/salvage\/lane_/);
     expect(findWrittenFile(repo.path, next, 'many-2999', 'x\n')).toBe(where);

@@ -193,6 +193,21 @@ describe('startup reconciliation', () => {
       removed: [...branches.removed].sort(),
       kept: [...branches.kept].sort((a, b) => a.branch.localeCompare(b.branch)),
     });
+    // A runtime told to leave orphans alone (on a state directory of its own beside another's
+    // lanes, as `demo --repo` runs) counts and touches none of them.
+    const beside = await createRuntime({
+      repo: repo.path,
+      stateDir: join(repo.base, 'beside-state'),
+      reconcileOrphans: false,
+    });
+    await beside.shutdown();
+    expect(beside.reconciliation).toMatchObject({
+      worktrees: { pruned: 0, removed: 0, kept: 0 },
+      branches: { removed: 0, kept: 0 },
+      salvagedRefs: [],
+    });
+    expect(snapshot()).toEqual(before);
+
     const dry = await reconcile({ repo: repo.path, dryRun: true });
     expect(dry).toMatchObject({ ...expected, dryRun: true, salvagedRefs: [] });
     expect(sorted(dry.details.branches)).toEqual(expectedBranches);
@@ -266,6 +281,10 @@ describe('startup reconciliation', () => {
     expect(await finished).toBe(0);
     expect(isAlive(stuck.pid as number)).toBe(false);
     expect(next.reconciliation.lanes).toMatchObject({ resumed: 0, cleaned: 1, stalled: 0 });
+    // git still listed the lane's worktree, whose directory was gone: its cleanup pruned that record.
+    expect(next.reconciliation.worktrees).toEqual({ pruned: 1, removed: 0, kept: 0 });
+    expect(next.reconciliation.details.worktrees.pruned).toEqual([lane.worktreePath]);
+    expect(next.reconciliation.branches).toEqual({ removed: 1, kept: 0 });
     expect(existsSync(staleLock)).toBe(false);
     expect(existsSync(userLock)).toBe(true);
     expect(gitIn(repo.path, 'branch', '--list', 'lane/*')).toBe('');
@@ -283,10 +302,17 @@ describe('startup reconciliation', () => {
     writeFileSync(recordFile, JSON.stringify({ ...record, phase: 'provisioning' }));
     const dry = await reconcile({ repo: repo.path, dryRun: true });
     expect(dry.details.branches).toEqual({ removed: ['lane/half'], kept: [] });
+    expect(dry.details.worktrees).toEqual({ pruned: [], removed: [lane.worktreePath], kept: [] });
 
     const next = await start();
     expect(next.reconciliation.lanes).toMatchObject({ cleaned: 1, salvaged: 0, stalled: 0 });
     expect(next.reconciliation.details.branches.removed).toEqual(['lane/half']);
+    // The worktree and branch its record's cleanup removed are counted with the orphans'.
+    expect(next.reconciliation).toMatchObject({
+      worktrees: { pruned: 0, removed: 1, kept: 0 },
+      branches: { removed: 1, kept: 0 },
+    });
+    expect(next.reconciliation.details.worktrees).toEqual(dry.details.worktrees);
     expect(gitIn(repo.path, 'branch', '--list', 'lane/*')).toBe('');
     expect(next.reconciliation.salvagedRefs).toEqual([]);
     expect(gitIn(repo.path, 'for-each-ref', 'refs/lanevisor/')).toBe('');
@@ -304,6 +330,7 @@ describe('startup reconciliation', () => {
 
     const next = await start();
     expect(next.reconciliation.lanes).toMatchObject({ resumed: 0, cleaned: 1, salvaged: 1 });
+    expect(next.reconciliation.worktrees).toEqual({ pruned: 0, removed: 1, kept: 0 });
     const [ref] = next.reconciliation.salvagedRefs;
     expect(gitIn(repo.path, 'show', `${ref}:draft.txt`)).toBe('draft');
     // The commit's parent is the lane's base, so the files the base had are there too.
@@ -327,8 +354,15 @@ describe('startup reconciliation', () => {
     const record = JSON.parse(readFileSync(recordFile, 'utf8')) as Record<string, unknown>;
     writeFileSync(recordFile, JSON.stringify({ ...record, phase: 'cleaning', worktreePath: elsewhere }));
 
+    // The dry run says what follows: one lane closed, one cleanup refused, neither worktree counted removed.
+    const dry = await reconcile({ repo: repo.path, dryRun: true });
+    expect(dry.lanes).toMatchObject({ resumed: 0, cleaned: 1, stalled: 1 });
     const next = await start();
     expect(next.reconciliation.lanes).toMatchObject({ resumed: 0, cleaned: 1, stalled: 1 });
+    // The outside lane's real worktree has no record now: kept, for a person.
+    expect(next.reconciliation.worktrees).toEqual({ pruned: 0, removed: 0, kept: 1 });
+    expect(next.reconciliation.details.worktrees).toEqual(dry.details.worktrees);
+    expect(next.reconciliation.details.branches).toEqual(dry.details.branches);
     expect(next.getLane(gone.id)).toBeUndefined();
     expect(gitIn(repo.path, 'branch', '--list', 'lane/gone')).toBe('');
     expect(next.getLane(outside.id)?.state).toBe('cleaning');
