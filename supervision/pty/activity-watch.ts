@@ -13,6 +13,8 @@ export type PtyActivity = 'working' | 'waiting' | 'idle';
 export const ACTIVITY_POLL_MS = 500;
 /** Output this recent means working, without looking at /proc. */
 export const ACTIVITY_QUIET_MS = 1_000;
+/** Changes closer together than this wait for the next look: no storm of events from a flickering program. */
+export const ACTIVITY_MIN_CHANGE_MS = 250;
 
 type Probe = (pid: number) => TerminalActivity;
 
@@ -53,6 +55,8 @@ export class ActivityWatch {
   #lastOutputAt = performance.now();
   #lastSeenBusyAt = performance.now();
   #cpuTicks = -1;
+  #changedAt = Number.NEGATIVE_INFINITY;
+  #deferred: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly pid: number,
@@ -73,6 +77,7 @@ export class ActivityWatch {
   }
 
   stop(): void {
+    clearTimeout(this.#deferred);
     this.onStop();
   }
 
@@ -93,6 +98,18 @@ export class ActivityWatch {
 
   #set(activity: PtyActivity): void {
     if (activity === this.#activity) return;
+    const now = performance.now();
+    // Too soon after the last change: judged again once the spacing has passed (output keeps its timestamp).
+    const wait = this.#changedAt + ACTIVITY_MIN_CHANGE_MS - now;
+    if (wait > 0) {
+      this.#deferred ??= setTimeout(() => {
+        this.#deferred = undefined;
+        this.tick();
+      }, wait);
+      this.#deferred.unref();
+      return;
+    }
+    this.#changedAt = now;
     this.#activity = activity;
     this.onChange(activity);
   }

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ACTIVITY_QUIET_MS } from '../../../supervision/pty/activity-watch.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ACTIVITY_MIN_CHANGE_MS, ACTIVITY_QUIET_MS, ActivityWatch } from '../../../supervision/pty/activity-watch.js';
 import { createPtyFixture, recordOutput } from '../../support/pty-fixture.js';
 import { waitUntil } from '../../support/wait.js';
 
@@ -26,7 +26,8 @@ describe('PTY activity', () => {
     await waitUntil(() => pty.activity === 'waiting', 'the prompt to be seen waiting', ACTIVITY_QUIET_MS * 5);
     pty.write('yes\r');
     await output.waitFor('got yes');
-    expect(pty.activity).toBe('working');
+    // At once, or once ACTIVITY_MIN_CHANGE_MS has passed since it went waiting.
+    await waitUntil(() => pty.activity === 'working', 'output to make it working', ACTIVITY_MIN_CHANGE_MS * 4);
     // Silent but on the CPU: still working, well past the quiet time.
     await new Promise((resolve) => setTimeout(resolve, ACTIVITY_QUIET_MS * 2.5));
     expect(pty.activity).toBe('working');
@@ -45,5 +46,88 @@ describe('PTY activity', () => {
     await waitUntil(() => pty.activity === 'idle', 'the PTY to be idle', 5_000);
     await waitUntil(() => activities(pty.id).at(-1) === 'working', 'output to make it working', 5_000);
     expect(activities(pty.id).slice(0, 2)).toEqual(['idle', 'working']);
+  });
+});
+
+describe('activity changes', () => {
+  it('come at most one per ACTIVITY_MIN_CHANGE_MS: a program flickering between output and a prompt is no storm', () => {
+    vi.useFakeTimers({ toFake: ['performance', 'setTimeout', 'clearTimeout'] });
+    try {
+      const changes: Array<{ activity: string; at: number }> = [];
+      const watch = new ActivityWatch(
+        1,
+        null,
+        () => ({ waitingForInput: true, cpuTicks: 0 }),
+        (activity) => changes.push({ activity, at: performance.now() }),
+        () => undefined,
+      );
+      vi.advanceTimersByTime(ACTIVITY_QUIET_MS + 10);
+      watch.tick();
+      for (let flicker = 0; flicker < 20; flicker++) {
+        watch.touch();
+        vi.advanceTimersByTime(20);
+        watch.tick();
+      }
+      vi.advanceTimersByTime(ACTIVITY_QUIET_MS + 10);
+      watch.tick();
+      expect(changes.map((change) => change.activity)).toEqual(['waiting', 'working', 'waiting']);
+      for (let i = 1; i < changes.length; i++) {
+        expect((changes[i]?.at ?? 0) - (changes[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(ACTIVITY_MIN_CHANGE_MS);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('activity of real programs', () => {
+  const PROGRAMS = {
+    'bash at its prompt': { command: 'bash', args: ['--norc', '--noprofile', '-i'], expected: 'waiting' },
+    'read -p': { command: 'bash', args: ['--norc', '--noprofile', '-c', 'read -p "name? " x'], expected: 'waiting' },
+    'python input()': { command: 'python3', args: ['-c', 'input("name? ")'], expected: 'waiting' },
+    'a node readline prompt': {
+      command: process.execPath,
+      args: [
+        '-e',
+        "require('readline').createInterface({ input: process.stdin, output: process.stdout }).question('q? ', () => {})",
+      ],
+      expected: 'waiting',
+    },
+    'a busy loop printing nothing': {
+      command: 'bash',
+      args: ['--norc', '--noprofile', '-c', 'while :; do :; done'],
+      expected: 'working',
+    },
+    'yes > /dev/null in the foreground': {
+      command: 'bash',
+      args: ['--norc', '--noprofile', '-c', 'yes > /dev/null'],
+      expected: 'working',
+    },
+    // Quiet and off the CPU, but not reading the terminal: a command runs. Working (idle only after idleTimeoutMs).
+    'sleep 30': { command: 'sleep', args: ['30'], expected: 'working' },
+  } as const;
+
+  it('tells waiting from working for each, as a person would', async () => {
+    fixture = createPtyFixture();
+    const ptys = await Promise.all(
+      Object.entries(PROGRAMS).map(async ([name, program]) => ({
+        name,
+        expected: program.expected as string,
+        pty: await fixture.spawn({ command: program.command, args: [...program.args] }),
+      })),
+    );
+    // Past the quiet time and a few looks at /proc: every one has settled.
+    await waitUntil(
+      () => ptys.every(({ pty, expected }) => pty.activity === expected),
+      'each program to show its activity',
+      ACTIVITY_QUIET_MS * 8,
+    );
+    await new Promise((resolve) => setTimeout(resolve, ACTIVITY_QUIET_MS * 1.5));
+    expect(Object.fromEntries(ptys.map(({ name, pty }) => [name, pty.activity]))).toEqual(
+      Object.fromEntries(ptys.map(({ name, expected }) => [name, expected])),
+    );
+    // The working ones never looked waiting on the way.
+    for (const { pty, expected } of ptys)
+      if (expected === 'working') expect(activities(pty.id)).not.toContain('waiting');
   });
 });
