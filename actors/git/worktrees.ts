@@ -56,7 +56,11 @@ export function parseWorktreeList(output: string): WorktreeEntry[] {
 async function checkOutSparse(repository: Repository, root: string, request: AddWorktreeRequest): Promise<void> {
   const inWorktree = inRepository(repository, request.path);
   try {
-    await gitOrThrow(['sparse-checkout', 'set', '--cone', '--', ...(request.sparse ?? [])], inWorktree);
+    // A sparse index holds the cone's entries only: the checkout no longer writes one per file of the repository.
+    await gitOrThrow(
+      ['sparse-checkout', 'set', '--cone', '--sparse-index', '--', ...(request.sparse ?? [])],
+      inWorktree,
+    );
     await gitOrThrow(['checkout'], inWorktree);
   } catch (error) {
     await rollBackWorktree(repository, root, request.path, request.branch, request.baseSha);

@@ -96,11 +96,9 @@ describe("a lane's setup from lanevisor.json", () => {
     expect(existsSync(join(lane.worktreePath, 'outside'))).toBe(false);
     expect(readlinkSync(join(lane.worktreePath, 'inside-link'))).toBe('/etc/hostname');
     const [outside] = setupSteps(fixture.events);
-    expect(
-      (outside?.warnings as string[]).every((warning) =>
-        warning.endsWith('leads outside the main working tree; left alone'),
-      ),
-    ).toBe(true);
+    const warnings = (outside?.warnings ?? []) as string[];
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings.every((warning) => warning.endsWith('leads outside the main working tree; left alone'))).toBe(true);
   });
 
   it('a failing command fails createLane with SETUP_FAILED and its last lines, and rolls everything back', async () => {
