@@ -30,8 +30,13 @@ export function validateLabel(label: unknown): string | null {
   return label as string;
 }
 
-export function branchOf(label: string | null, laneId: string): string {
-  return `${BRANCH_PREFIX}${label ?? laneId}`;
+export function branchOf(label: string | null, laneId: string, prefix: string = BRANCH_PREFIX): string {
+  return `${prefix}${label ?? laneId}`;
+}
+
+/** The prefixes whose branches may be lanevisor's: the default, and lanevisor.json's `branchPrefix`. */
+export function branchPrefixesOf(configured: string | undefined): string[] {
+  return configured === undefined || configured === BRANCH_PREFIX ? [BRANCH_PREFIX] : [BRANCH_PREFIX, configured];
 }
 
 /** The lock reason of a lane's worktree (`git worktree list` shows it): it marks the worktree as lanevisor's. */

@@ -68,6 +68,7 @@ export async function planOrphans(
   worktrees: readonly WorktreeEntry[],
   records: readonly LaneRecord[],
   unreadableRecords: number,
+  branchPrefixes: readonly string[] = [BRANCH_PREFIX],
 ): Promise<OrphanPlan> {
   const recorded = new Set(records.map((record) => record.worktreePath));
   const ours = worktrees.filter(
@@ -85,7 +86,11 @@ export async function planOrphans(
   const named = new Set(records.map((record) => record.branch));
   // A worktree about to be pruned or removed does not keep its branch checked out.
   const goingAway = new Set([...prune, ...unfinished].map((w) => w.path));
-  const facts = await readBranchFacts(repository, BRANCH_PREFIX, goingAway);
+  const read = await Promise.all(branchPrefixes.map((prefix) => readBranchFacts(repository, prefix, goingAway)));
+  const facts = {
+    branches: read.flatMap((one) => one.branches),
+    staleMarkers: read.flatMap((one) => one.staleMarkers),
+  };
   const branches: BranchFacts[] = [];
   const keptBranches: Array<{ facts: BranchFacts; reason: BranchKeptReason }> = [];
   for (const branch of facts.branches) {

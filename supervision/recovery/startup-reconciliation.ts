@@ -9,7 +9,7 @@ import { listWorktrees } from '../../actors/git/worktrees.js';
 import { readProcStat } from '../../actors/process/proc.js';
 import type { HostBackend } from '../../actors/pty/host/host-client.js';
 import { idPattern } from '../../bus/ids.js';
-import { BRANCH_PREFIX } from '../lane/labels.js';
+import { branchPrefixesOf } from '../lane/labels.js';
 import { identityOfRecord, type LaneBranchOutcome } from '../lane/lane-resources.js';
 import type { CleanupReport } from '../lane/types.js';
 import type { Adoptable } from '../pty/pty-adoption.js';
@@ -32,6 +32,8 @@ export interface RecoveryContext {
   readonly worktreeRoot: string;
   readonly records: LaneRecordStore;
   readonly journal: ProcessJournal;
+  /** lanevisor.json's, for its `branchPrefix`: branches under it may be lanevisor's too. */
+  readonly config?: { readonly branchPrefix?: string | undefined };
   /** The terminal host, whose PTYs of dead runtimes are taken over (or ended). */
   readonly ptyHost: HostBackend | null;
   /** Where the host keeps the screens of PTYs (for PTYs started again). */
@@ -132,11 +134,19 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
   const { orphans, plan, worktrees } = await withRepoLock(ctx.repository.commonDir, async () => {
     // A git that had to be killed may have left a lock file that would stall every cleanup.
     if (stopped.gitKilledBy !== null) {
-      await removeLocksLeftByKilledGit(ctx.repository, BRANCH_PREFIX, idPattern('lane'), stopped.gitKilledBy);
+      for (const prefix of branchPrefixesOf(ctx.config?.branchPrefix))
+        await removeLocksLeftByKilledGit(ctx.repository, prefix, idPattern('lane'), stopped.gitKilledBy);
     }
     const worktrees = await listWorktrees(ctx.repository);
     if (options.orphans === false) return { orphans: previewOrphans(NO_ORPHANS), plan: NO_ORPHANS, worktrees };
-    const plan = await planOrphans(ctx.repository, ctx.worktreeRoot, worktrees, lanes.records, lanes.problems.length);
+    const plan = await planOrphans(
+      ctx.repository,
+      ctx.worktreeRoot,
+      worktrees,
+      lanes.records,
+      lanes.problems.length,
+      branchPrefixesOf(ctx.config?.branchPrefix),
+    );
     const outcome = dryRun ? previewOrphans(plan) : await removeOrphans(ctx.repository, ctx.worktreeRoot, plan);
     // A salvage killed half way left its temporary index; the worktree it read is still there.
     if (!dryRun) await Promise.all([removeSalvageScratch(ctx.repository), removeMarkerScratch(ctx.repository)]);

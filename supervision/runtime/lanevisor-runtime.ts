@@ -126,7 +126,7 @@ export class LanevisorRuntime implements Runtime {
       {
         laneId,
         label,
-        branch: branchOf(label, laneId),
+        branch: branchOf(label, laneId, this.ctx.config.branchPrefix),
         baseRef,
         worktreePath: join(this.ctx.worktreeRoot, laneId),
         worktreeRoot: this.ctx.worktreeRoot,

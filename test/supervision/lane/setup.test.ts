@@ -218,4 +218,27 @@ describe("a lane's setup from lanevisor.json", () => {
     expect(report.salvagedRef).toBeNull();
     expect(leftovers(fixture)).toEqual(NOTHING_LEFT);
   });
+
+  it("names lane branches with lanevisor.json's branchPrefix, and leaves the user's own branches under it alone", async () => {
+    fixture = await createRuntimeFixture({}, 5, (repo) => {
+      withConfig({ branchPrefix: 'agents/' })(repo);
+      gitIn(repo, 'branch', 'agents/mine');
+    });
+    const lane = await fixture.rt.createLane({ label: 'x' });
+    expect(lane.branch).toBe('agents/x');
+    expect(gitIn(fixture.repo.path, 'rev-parse', '--abbrev-ref', 'agents/x')).toBe('agents/x');
+    await fixture.rt.shutdown();
+    // The next runtime finds both under the prefix: its own lane comes back, the user's branch is not an orphan.
+    const next = await fixture.restart();
+    expect(next.lanes().map((open) => open.branch)).toEqual(['agents/x']);
+    await next.lanes()[0]?.cleanup();
+    const branches = gitIn(
+      fixture.repo.path,
+      'for-each-ref',
+      '--format=%(refname)',
+      'refs/heads/agents/',
+      'refs/lanevisor/',
+    );
+    expect(branches).toBe('refs/heads/agents/mine');
+  });
 });
