@@ -1,12 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import {
-  type BranchKeptReason,
-  decideLaneBranch,
-  deleteMarkedBranch,
-  releaseBranch,
-} from '../../actors/git/branch-ownership.js';
+import type { BranchKeptReason } from '../../actors/git/branch-ownership.js';
 import { assertInside } from '../../actors/git/paths.js';
 import { withRepoLock } from '../../actors/git/repo-lock.js';
 import { resolveCommit } from '../../actors/git/repository.js';
@@ -22,6 +17,7 @@ import { laneLogPath } from '../runtime/lane-logs.js';
 import type { RuntimeContext } from '../runtime/runtime-context.js';
 import type { LaneRecord } from '../state/lane-records.js';
 import { laneLockReason } from './labels.js';
+import { removeLaneBranch } from './lane-branch.js';
 import type { LaneSettings } from './lane-settings.js';
 import { runSetup, runTeardown, type SetupPlace } from './lane-setup.js';
 
@@ -273,35 +269,12 @@ export class LaneResources {
    * nothing of lanevisor's ever deletes it later. Read outside the lock; deleted by compare-and-swap.
    */
   async removeBranch(discard: boolean): Promise<{ branchKept: boolean }> {
-    this.branchOutcome = await this.#removeBranch(discard);
+    this.branchOutcome = this.#createdBranch
+      ? await removeLaneBranch(this.ctx.repository, this.identity, this.record.baseSha, discard, (payload) =>
+          this.publish('lane.branch_kept', payload),
+        )
+      : 'absent';
     return { branchKept: this.branchOutcome !== 'absent' && this.branchOutcome !== 'removed' };
-  }
-
-  async #removeBranch(discard: boolean): Promise<LaneBranchOutcome> {
-    if (!this.#createdBranch) return 'absent';
-    const { repository } = this.ctx;
-    const branch = this.identity.branch;
-    const { facts, verdict, commitsBeyondStart } = await decideLaneBranch(
-      repository,
-      branch,
-      this.record.baseSha,
-      discard,
-    );
-    const outcome = await withRepoLock(repository.commonDir, async (): Promise<LaneBranchOutcome> => {
-      if (verdict === 'delete' && (await deleteMarkedBranch(repository, facts))) return 'removed';
-      // A stale marker of a branch that is gone goes too; a kept branch is handed over.
-      if (verdict !== 'not_ours') await releaseBranch(repository, facts);
-      return verdict === 'delete' ? 'moved' : verdict;
-    });
-    if (outcome !== 'removed' && outcome !== 'absent') {
-      this.publish('lane.branch_kept', {
-        laneId: this.identity.laneId,
-        branch,
-        commits: commitsBeyondStart,
-        reason: outcome,
-      });
-    }
-    return outcome;
   }
 
   async removeRecord(): Promise<void> {
