@@ -64,9 +64,11 @@ export function createPtyFixture(options: Partial<Omit<StandalonePtysOptions, 'b
   };
 }
 
-/** Collects a PTY's output from now on. */
+/** Collects a PTY's output: what it retains, then everything from now on. */
 export function recordOutput(pty: Pty) {
-  let text = '';
+  // What it printed before this call too (a child may print before its spawn resolves): the
+  // scrollback and the subscription are taken in the same turn, so nothing falls between them.
+  let text = pty.scrollback();
   pty.onData((chunk) => {
     text += chunk;
   });
