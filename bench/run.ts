@@ -116,8 +116,14 @@ for (const [name, run] of selected) {
     );
   });
   try {
-    const result = await Promise.race([run(), timeout]);
+    let result = await Promise.race([run(), timeout]);
     report(result);
+    // CI's coarse checks run on a shared machine whose load drifts: a miss is measured once more
+    // (both results printed), and only a second miss fails the run.
+    if (name.startsWith('ci.') && result.met === false) {
+      result = await Promise.race([run(), timeout]);
+      report({ ...result, retry: true });
+    }
     if (name.startsWith('ci.') && result.met !== true) process.exitCode = 1;
   } catch (error) {
     report({ bench: name, error: errorMessage(error) });
