@@ -3,6 +3,8 @@ import type { Pty, PtyExitResult } from './types.js';
 
 /** Unacknowledged characters a viewer may have before it gets no more output (the contract's bound). */
 export const VIEW_MAX_UNACKED_CHARS = 100_000;
+/** A redraw whose screen could not be taken (a busy host timed out) is tried again after this long. */
+export const VIEW_REDRAW_RETRY_MS = 250;
 
 /** Where a view sends what its viewer is to show, in order. */
 export interface PtyViewSink {
@@ -51,6 +53,8 @@ export function viewPty(pty: Pty, sink: PtyViewSink, options: PtyViewOptions = {
   /** Output dropped while a screen was taken (the viewer would have been behind): the byte just past it. */
   let droppedUpTo = -1;
   let screening: Promise<void> = Promise.resolve();
+  let shownOnce = false;
+  let retry: NodeJS.Timeout | undefined;
 
   const deliver = (data: string, offset: number) => {
     let text = data;
@@ -76,6 +80,7 @@ export function viewPty(pty: Pty, sink: PtyViewSink, options: PtyViewOptions = {
       (screen) => {
         if (phase === 'done') return;
         unacked = 0;
+        shownOnce = true;
         shownUpTo = screen.offset;
         sink.screen({ data: screen.data, cols: screen.cols, rows: screen.rows });
         goLive();
@@ -92,7 +97,17 @@ export function viewPty(pty: Pty, sink: PtyViewSink, options: PtyViewOptions = {
             ? error
             : new LanevisorError('INTERNAL_ERROR', 'the terminal failed to draw its screen; reconnect to redraw it'),
         );
-        goLive();
+        if (!shownOnce) {
+          // Nothing was shown yet, so nothing is skipped: the output from here on is all there is.
+          goLive();
+          return;
+        }
+        // A redraw: the viewer skipped output, which only a screen can make up for. Try again.
+        phase = 'behind';
+        retry = setTimeout(() => {
+          if (phase === 'behind') takeScreen();
+        }, VIEW_REDRAW_RETRY_MS);
+        retry.unref();
       },
     );
   };
@@ -126,6 +141,7 @@ export function viewPty(pty: Pty, sink: PtyViewSink, options: PtyViewOptions = {
     }
     if (phase === 'done') return;
     phase = 'done';
+    clearTimeout(retry);
     offData();
     sink.exit(result);
   });
@@ -137,6 +153,7 @@ export function viewPty(pty: Pty, sink: PtyViewSink, options: PtyViewOptions = {
     },
     close(): void {
       phase = 'done';
+      clearTimeout(retry);
       offData();
     },
   };

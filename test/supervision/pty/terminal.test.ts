@@ -212,7 +212,8 @@ describe('a PTY is a real terminal', () => {
   it('publishes output in batches, not one event per chunk, and flushes before a resize', async () => {
     fixture = createPtyFixture();
     const pty = await fixture.spawn();
-    const chunks: string[] = [];
+    // From its first byte (the prompt may have come before this subscription).
+    const chunks: string[] = [pty.scrollback()];
     pty.onData((chunk) => chunks.push(chunk));
     pty.write('for i in $(seq 1 300); do echo line-$i; done\r');
     await waitUntil(() => chunks.join('').includes('line-300'), 'the last line');
