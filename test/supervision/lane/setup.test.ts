@@ -1,11 +1,20 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../../bus/envelopes.js';
 import { isLanevisorError } from '../../../bus/errors.js';
 import { laneLogPath } from '../../../supervision/runtime/lane-logs.js';
 import { gitIn } from '../../support/git-repo.js';
-import { livePidsTagged } from '../../support/proc-scan.js';
+import { isAlive, livePidsTagged } from '../../support/proc-scan.js';
 import { createRuntimeFixture, leftovers, NOTHING_LEFT, type RuntimeFixture } from '../../support/runtime-fixture.js';
 import { waitUntil } from '../../support/wait.js';
 
@@ -131,6 +140,44 @@ describe("a lane's setup from lanevisor.json", () => {
     );
     expect(fixture.rt.lanes()).toEqual([]);
     expect(await fixture.rt.createLane({ label: 'broken', setup: false })).toMatchObject({ label: 'broken' });
+  });
+
+  it('a command past setup.timeoutMs is stopped, fails createLane with SETUP_FAILED and leaves nothing behind', async () => {
+    fixture = await createRuntimeFixture(
+      {},
+      5,
+      withConfig({
+        setup: {
+          run: ['sleep 300 & echo "$!" > "$LANEVISOR_TEST_PID_FILE"; echo still-going; sleep 30'],
+          timeoutMs: 300,
+        },
+        env: { set: { LANEVISOR_TEST_PID_FILE: '/tmp/lanevisor-setup-timeout-{{laneId}}.pid' } },
+      }),
+    );
+    const started = performance.now();
+    const error = await fixture.rt.createLane({ label: 'slow' }).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    // Cut at the limit, not when the 30 s sleep would have ended.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(isLanevisorError(error, 'SETUP_FAILED')).toBe(true);
+    const failure = error as { message: string; details: { step: number; lastLines: string[] } };
+    expect(failure.message).toMatch(/^setup step 1 of 1: ".*" timed out after 300 ms: still-going$/);
+    expect(failure.details.lastLines).toEqual(['still-going']);
+    const failed = fixture.events.find((event) => event.topic === 'lane.failed')?.payload as { laneId: string };
+    expect(failed.laneId).toMatch(/^lane_/);
+    const step = setupSteps(fixture.events).find((event) => event.kind === 'run');
+    expect(step?.exitCode).toBeNull();
+    // No worktree, branch, marker, directory, record or process of the lane is left.
+    expect(leftovers(fixture)).toEqual(NOTHING_LEFT);
+    const pidFile = `/tmp/lanevisor-setup-timeout-${failed.laneId}.pid`;
+    const background = Number(readFileSync(pidFile, 'utf8'));
+    rmSync(pidFile, { force: true });
+    expect(background).toBeGreaterThan(0);
+    expect(isAlive(background)).toBe(false);
+    expect(livePidsTagged('LANEVISOR_EXEC_ID', `${failed.laneId}/setup-1`)).toEqual([]);
+    expect(fixture.rt.lanes()).toEqual([]);
   });
 
   it('keeps what is denied out of PTYs, execs and setup, and gives each live lane its own port, freed at cleanup', async () => {
