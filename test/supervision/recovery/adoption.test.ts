@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACK_DELAY_MS } from '../../../actors/pty/host/host-session.js';
@@ -130,6 +130,40 @@ describe('re-adoption of terminals after the orchestrator died', () => {
     await waitUntil(() => seen.includes('adopted 42'), 'the adopted shell to answer');
     expect(await again?.terminate({ graceMs: 500 })).toMatchObject({ escalated: false });
   });
+
+  it("a lane re-adopted after a SIGKILL keeps lanevisor.json's port (its adopted shell says the same); a new lane gets another", async () => {
+    repo = createTempRepo();
+    writeFileSync(join(repo.path, 'lanevisor.json'), JSON.stringify({ ports: { base: 43_300 } }));
+    const crash = new CrashRun(
+      repo.path,
+      [
+        { type: 'create', label: 'gone' },
+        { type: 'create', label: 'kept' },
+        { type: 'pty', label: 'kept', kind: 'plain' },
+        // Frees the lowest port: a runtime handing ports out afresh would give it to `kept`.
+        { type: 'cleanup', label: 'gone' },
+      ],
+      ON_HOST,
+    );
+    crashes.push(crash);
+    const kept = (await crash.opDone(1)) as { laneId: string };
+    const shell = (await crash.opDone(2)) as { ptyId: string; pid: number };
+    await crash.opDone(3);
+    await crash.kill();
+
+    const next = await start();
+    const lane = next.getLane(kept.laneId);
+    expect(lane?.port).toBe(43_301);
+    const adopted = lane?.ptys().find((pty) => pty.id === shell.ptyId) as Pty;
+    expect(adopted).toMatchObject({ pid: shell.pid, state: 'active' });
+    let seen = '';
+    adopted.onData((chunk) => {
+      seen += chunk;
+    });
+    adopted.write('echo "port=$LANEVISOR_PORT."\r');
+    await waitUntil(() => seen.includes('port=43301.'), 'the adopted shell to say its port');
+    expect((await next.createLane({ label: 'fresh' })).port).toBe(43_300);
+  }, 60_000);
 
   it('with no runtime within lingerMs, the host ends the PTYs, whole trees, and then exits', async () => {
     repo = createTempRepo();
