@@ -185,6 +185,8 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
     baseRef: z.string(),
     worktreePath: z.string(),
     agents: z.array(z.string()),
+    /** Its `LANEVISOR_PORT` (lanevisor.json's `ports`), null when the file has none. */
+    port: z.number().int().min(1).max(65_535).nullable(),
   }),
   'lane.state_changed': z.strictObject({
     ...laneRef,

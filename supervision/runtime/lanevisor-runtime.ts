@@ -137,7 +137,15 @@ export class LanevisorRuntime implements Runtime {
     );
     this.ctx.bus.publishLifecycle(
       'lane.created',
-      { laneId, label, branch: lane.branch, baseRef, worktreePath: lane.worktreePath, agents: [...lane.agents] },
+      {
+        laneId,
+        label,
+        branch: lane.branch,
+        baseRef,
+        worktreePath: lane.worktreePath,
+        agents: [...lane.agents],
+        port: lane.port,
+      },
       { correlationId },
     );
     lane.send({ type: 'PROVISION', correlationId });

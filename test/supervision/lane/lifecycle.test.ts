@@ -35,6 +35,16 @@ describe('a lane', () => {
       baseRef: 'HEAD',
       agents: ['agent-1'],
     });
+    expect(fixture.events.find((e) => e.topic === 'lane.created')?.payload).toEqual({
+      laneId: lane.id,
+      label: 'cycle',
+      branch: 'lane/cycle',
+      baseRef: 'HEAD',
+      worktreePath: lane.worktreePath,
+      agents: ['agent-1'],
+      // No lanevisor.json, so no ports.
+      port: null,
+    });
     expect(existsSync(join(lane.worktreePath, 'dir1', 'file1.txt'))).toBe(true);
     expect(gitIn(lane.worktreePath, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('lane/cycle');
     const first = await lane.spawnPty(BASH_PTY);

@@ -66,6 +66,7 @@ describe("a lane's setup from lanevisor.json", () => {
     expect(lstatSync(join(tree, 'node_modules')).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(tree, 'node_modules'))).toBe(join(fixture.repo.path, 'node_modules'));
     expect(lane.port).toBe(41_000);
+    expect(fixture.events.find((event) => event.topic === 'lane.created')?.payload).toMatchObject({ port: 41_000 });
     expect(readFileSync(join(tree, 'setup-ran.txt'), 'utf8')).toBe('port=41000 url=http://localhost:41000/web\n');
     expect(readFileSync(laneLogPath(fixture.rt.stateDir, lane.id), 'utf8')).toContain('from-setup-output');
 
