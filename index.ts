@@ -84,6 +84,7 @@ export {
   type ControlMethod,
 } from './supervision/control/commands.js';
 export { connectRuntime, type RuntimeConnection } from './supervision/control/control-client.js';
+export { lastLineOf, plainLine } from './supervision/control/last-line.js';
 export type { ServeHandle, ServeOptions } from './supervision/control/serve-hook.js';
 export { type LaneView, laneViewSchema, type PtyInfo, ptyInfoSchema } from './supervision/control/views.js';
 export { findLane } from './supervision/lane/find-lane.js';

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../index.js';
+import { type EventEnvelope, plainLine } from '../index.js';
 
 /** What the live views show of PTY output: complete lines, ANSI sequences and carriage returns removed. */
 export class LineSplitter {
@@ -10,24 +10,14 @@ export class LineSplitter {
     const text = this.#partial + chunk;
     const lines = text.split('\n');
     this.#partial = lines.pop() ?? '';
-    for (const line of lines) this.onLine(plain(line));
+    for (const line of lines) this.onLine(plainLine(line));
   }
 
   /** The unfinished last line, if any, as a line. */
   end(): void {
-    if (this.#partial !== '') this.onLine(plain(this.#partial));
+    if (this.#partial !== '') this.onLine(plainLine(this.#partial));
     this.#partial = '';
   }
-}
-
-// CSI and OSC sequences, then what a carriage return overwrote.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences begin with ESC (and OSC ends with BEL).
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
-
-export function plain(line: string): string {
-  const withoutAnsi = line.replace(ANSI, '');
-  const afterReturn = withoutAnsi.split('\r').filter((part) => part !== '');
-  return afterReturn.at(-1) ?? '';
 }
 
 /** One row of a live status table. */

@@ -12,18 +12,26 @@ export interface HeldEvent {
  */
 export class EventRing {
   readonly #slots: Array<HeldEvent | undefined>;
-  #nextId = 1;
-  #oldestId = 1;
+  #nextId: number;
+  #oldestId: number;
   #chars = 0;
 
+  /** `firstId` (at least 1, so 0 always means "from the start") is the first event's id. */
   constructor(
     readonly capacity: number,
     readonly maxChars: number,
+    firstId = 1,
   ) {
     this.#slots = new Array(capacity);
+    this.firstId = firstId;
+    this.#nextId = firstId;
+    this.#oldestId = firstId;
   }
 
-  /** The id the next event gets; ids start at 1, so 0 means "from the start". */
+  /** The id of the first event this ring ever held. */
+  readonly firstId: number;
+
+  /** The id the next event gets. */
   get nextId(): number {
     return this.#nextId;
   }

@@ -17,6 +17,11 @@ export const SSE_BACKLOG_EVENTS = 10_000;
 export const SSE_BACKLOG_MAX_CHARS = 64 * 1024 * 1024;
 /** An SSE client whose socket holds more unsent bytes than this is cut off; it may resume. */
 export const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * A server's first event id is its start time in ms times this: room for a million events a
+ * second before the ids of a server could reach those of the next one started after it.
+ */
+export const SSE_IDS_PER_MS = 1000;
 /** A comment line this often keeps proxies and idle timers from closing an SSE stream. */
 export const SSE_HEARTBEAT_MS = 15_000;
 /** A WebSocket whose socket holds more unsent bytes than this is cut off (it is not reading at all). */

@@ -92,6 +92,13 @@ function operationOf(route: Route): Record<string, unknown> {
         security: [],
         responses: { '200': { description: 'HTML' }, '302': { description: 'Cookie set' } },
       };
+    case 'asset':
+      return {
+        ...base,
+        parameters,
+        security: [],
+        responses: { '200': { description: 'JavaScript or CSS' }, '404': ERROR_RESPONSE },
+      };
   }
 }
 

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONTROL_COMMAND_TIMEOUT_MS, type Runtime } from '../index.js';
-import { TOKEN_COOKIE, tokenMatches } from './auth.js';
+import { presentedToken, TOKEN_COOKIE, tokenMatches } from './auth.js';
 import { HttpError } from './errors.js';
 import { openApiDocument } from './openapi.js';
-import { PLACEHOLDER_PAGE } from './page.js';
+import { type Asset, dashboardPage, loadAssets } from './page.js';
 import { type CommandRoute, ROUTES, type SpecialRoute } from './routes.js';
 import type { EventHub } from './sse.js';
 
@@ -18,9 +18,10 @@ type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown
 /** Registers every route of ROUTES on the app, and nothing else. */
 export function registerRoutes(app: FastifyInstance, context: RouteContext): void {
   const document = JSON.stringify(openApiDocument());
+  const assets = loadAssets();
   for (const route of ROUTES) {
     const handler =
-      route.kind === 'command' ? commandHandler(route, context) : specialHandler(route, context, document);
+      route.kind === 'command' ? commandHandler(route, context) : specialHandler(route, context, document, assets);
     app.route({ method: route.method, url: route.path, handler });
   }
 }
@@ -37,7 +38,12 @@ function commandHandler(route: CommandRoute, { rt }: RouteContext): Handler {
   };
 }
 
-function specialHandler(route: SpecialRoute, { token, events }: RouteContext, document: string): Handler {
+function specialHandler(
+  route: SpecialRoute,
+  { token, events }: RouteContext,
+  document: string,
+  assets: ReadonlyMap<string, Asset>,
+): Handler {
   switch (route.kind) {
     case 'openapi':
       return async (_request, reply) => reply.type('application/json; charset=utf-8').send(document);
@@ -56,10 +62,25 @@ function specialHandler(route: SpecialRoute, { token, events }: RouteContext, do
       return async () => {
         throw new HttpError(400, 'INVALID_ARGUMENT', 'open this path as a WebSocket (Connection: Upgrade)');
       };
+    case 'asset':
+      return async (request, reply) => {
+        const name = (request.params as { name: string }).name;
+        const asset = assets.get(name);
+        if (asset === undefined) {
+          const hint = assets.size === 0 ? ': the dashboard is not built (npm run build)' : '';
+          throw new HttpError(404, 'NOT_FOUND', `no asset ${name}${hint}`);
+        }
+        return reply.type(asset.type).header('Cache-Control', 'no-cache').send(asset.body);
+      };
     case 'page':
       return async (request, reply) => {
         const given = (request.query as Record<string, string | undefined>).token;
-        if (given === undefined) return reply.type('text/html; charset=utf-8').send(PLACEHOLDER_PAGE);
+        if (given === undefined) {
+          return reply
+            .type('text/html; charset=utf-8')
+            .header('Cache-Control', 'no-store')
+            .send(dashboardPage(tokenMatches(token, presentedToken(request.headers))));
+        }
         if (!tokenMatches(token, given)) {
           throw new HttpError(
             401,

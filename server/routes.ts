@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { type ControlMethod, laneViewSchema, ptyInfoSchema } from '../index.js';
 import {
+  attachBodySchema,
+  blockBodySchema,
   cleanupBodySchema,
   cleanupReportSchema,
   commitBodySchema,
@@ -39,7 +41,7 @@ export interface CommandRoute {
 }
 
 export interface SpecialRoute {
-  readonly kind: 'events' | 'openapi' | 'stream' | 'page';
+  readonly kind: 'events' | 'openapi' | 'stream' | 'page' | 'asset';
   readonly method: 'GET';
   readonly path: string;
   readonly summary: string;
@@ -48,10 +50,26 @@ export interface SpecialRoute {
 export type Route = CommandRoute | SpecialRoute;
 
 const merged = (params: Record<string, string>, body: Record<string, unknown>) => ({ ...body, ...params });
+/** `POST /api/lanes/:laneId/<tail>`: a lane action that answers with the lane as it left it. */
+function laneAction(tail: string, command: ControlMethod, summary: string, body?: z.ZodType): CommandRoute {
+  return {
+    kind: 'command',
+    method: 'POST',
+    path: `/api/lanes/:laneId/${tail}`,
+    summary,
+    command,
+    status: 200,
+    ...(body === undefined ? {} : { body }),
+    response: laneViewSchema,
+    payload: merged,
+  };
+}
+
 const paramsOnly = (params: Record<string, string>) => ({ ...params });
 
 export const ROUTES: readonly Route[] = [
   { kind: 'page', method: 'GET', path: '/', summary: 'The dashboard page; `?token=` sets the cookie and redirects' },
+  { kind: 'asset', method: 'GET', path: '/assets/:name', summary: "The dashboard's script and style sheet" },
   {
     kind: 'command',
     method: 'GET',
@@ -159,6 +177,11 @@ export const ROUTES: readonly Route[] = [
     response: mergeResultSchema,
     payload: merged,
   },
+  laneAction('share', 'lane.share', 'Share a lane: it may hold several agents from now on'),
+  laneAction('agents', 'lane.attach', 'Attach an agent to a lane (a second one needs a shared lane)', attachBodySchema),
+  laneAction('agents/:agentId/detach', 'lane.detach', 'Detach an agent (the last one leaves a shared lane `ready`)'),
+  laneAction('block', 'lane.block', 'Block a lane, with the reason', blockBodySchema),
+  laneAction('unblock', 'lane.unblock', 'Unblock a lane'),
   {
     kind: 'command',
     method: 'GET',

@@ -58,6 +58,9 @@ export const execBodySchema = CONTROL_COMMANDS['lane.exec'].input.omit({ laneId:
 export const spawnBodySchema = CONTROL_COMMANDS['pty.spawn'].input.shape.options.unwrap();
 export const terminateBodySchema = CONTROL_COMMANDS['pty.terminate'].input.omit({ ptyId: true });
 
+export const attachBodySchema = CONTROL_COMMANDS['lane.attach'].input.omit({ laneId: true });
+export const blockBodySchema = CONTROL_COMMANDS['lane.block'].input.omit({ laneId: true });
+
 export const commitBodySchema = CONTROL_COMMANDS['lane.commit'].input.omit({ laneId: true });
 export const mergeBodySchema = CONTROL_COMMANDS['lane.merge'].input.omit({ laneId: true });
 

@@ -8,6 +8,7 @@ import {
   SSE_BACKLOG_EVENTS,
   SSE_BACKLOG_MAX_CHARS,
   SSE_HEARTBEAT_MS,
+  SSE_IDS_PER_MS,
   SSE_MAX_BUFFERED_BYTES,
 } from './limits.js';
 import { topicMatcher } from './topic-match.js';
@@ -26,7 +27,13 @@ interface SseClient {
 
 /** The server's one subscription to the bus, its backlog, and every SSE client. */
 export class EventHub {
-  readonly #ring = new EventRing(SSE_BACKLOG_EVENTS, SSE_BACKLOG_MAX_CHARS);
+  /**
+   * Ids go on from one server to the next (the first is the start time in ms times
+   * SSE_IDS_PER_MS): a page that resumes on a restarted server with an id of the
+   * old one is told of the gap and gets everything held, instead of a new server's events with
+   * ids it believes it has seen.
+   */
+  readonly #ring = new EventRing(SSE_BACKLOG_EVENTS, SSE_BACKLOG_MAX_CHARS, Date.now() * SSE_IDS_PER_MS);
   readonly #clients = new Set<SseClient>();
   readonly #unsubscribe: () => void;
   readonly #heartbeat: NodeJS.Timeout;
@@ -74,9 +81,17 @@ export class EventHub {
     const client: SseClient = { raw, matches };
     raw.on('close', () => this.#clients.delete(client));
     raw.write(': connected\n\n');
-    if (after !== undefined) {
-      if (after + 1 < this.#ring.oldestId) {
-        const gap = { from: after + 1, to: this.#ring.oldestId - 1 };
+    if (after !== undefined && after >= this.#ring.nextId) {
+      // An id this server has not given yet (a server before it, with the clock set back): the
+      // client is told, and gets everything held, as a new client would, instead of nothing.
+      raw.write('event: reset\ndata: {}\n\n');
+      for (const held of this.#ring.after(0)) if (matches(held.topic)) raw.write(held.frame);
+    } else if (after !== undefined) {
+      // Missed: what this server had after `after` and no longer holds (ids before its first
+      // are another server's, or "from the start").
+      const from = Math.max(after + 1, this.#ring.firstId);
+      if (from < this.#ring.oldestId) {
+        const gap = { from, to: this.#ring.oldestId - 1 };
         raw.write(`event: gap\ndata: ${JSON.stringify(gap)}\n\n`);
       }
       for (const held of this.#ring.after(after)) if (matches(held.topic)) raw.write(held.frame);
@@ -104,7 +119,7 @@ export class EventHub {
 
 function parseLastEventId(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^\d{1,15}$/.test(value)) {
+  if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
     throw new HttpError(400, 'VALIDATION_ERROR', 'lastEventId: send the numeric id of the last event you received');
   }
   return Number(value);

@@ -8,6 +8,7 @@ import { PtyStreams } from './pty-stream.js';
 import { registerRoutes } from './register-routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventHub } from './sse.js';
+import { tokenFromFile } from './token-file.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -21,7 +22,7 @@ export async function startServer(rt: Runtime, options: ServeOptions): Promise<S
       `lanevisor: warning: serving on ${host}, which other machines may reach; anyone with the token controls this runtime's terminals\n`,
     );
   }
-  const token = createToken();
+  const token = options.tokenFile === undefined ? createToken() : await tokenFromFile(options.tokenFile);
   let hosts: ReadonlySet<string> = new Set();
   const app = fastify({ bodyLimit: MAX_BODY_BYTES, logger: false, forceCloseConnections: true });
   const events = new EventHub(rt.bus);

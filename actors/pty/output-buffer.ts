@@ -128,6 +128,15 @@ export class OutputBuffer {
     return bytes.subarray(from).toString('utf8');
   }
 
+  /** The last `maxChars` characters retained (fewer when less is held): a peek that copies little. */
+  tail(maxChars: number): string {
+    let text = '';
+    for (let index = this.#chunks.length - 1; index >= 0 && text.length < maxChars; index--) {
+      text = (this.#chunks[index] as Chunk).text + text;
+    }
+    return text.length > maxChars ? text.slice(text.length - maxChars) : text;
+  }
+
   #maxLag(): number {
     let oldest = this.#firstSeq + this.#chunks.length;
     for (const cursor of this.#cursors) oldest = Math.min(oldest, cursor.next);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { EventEnvelope, Lane } from '../../index.js';
+import { type EventEnvelope, type Lane, plainLine } from '../../index.js';
 import { type DemoCheck, type DemoOptions, type DemoResult, runDemo } from '../demo/scenario.js';
 import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
 import {
@@ -8,7 +8,6 @@ import {
   LIVE_REFRESH_MS,
   LiveBlock,
   noteLaneName,
-  plain,
   type StatusRow,
   statusTable,
 } from '../lane-view.js';
@@ -106,7 +105,7 @@ function rowsOf(lanes: readonly Lane[], startedAt: number): StatusRow[] {
     const lastLine =
       output
         .split('\n')
-        .map(plain)
+        .map(plainLine)
         .filter((line) => line.trim() !== '')
         .at(-1) ?? '';
     return { name: lane.label ?? lane.id, state: lane.state, ptys: lane.ptys().length, lastLine, startedAt };

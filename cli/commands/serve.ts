@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createRuntime } from '../../index.js';
 import { type CliIo, UsageError } from '../io.js';
@@ -13,6 +14,8 @@ interface ServeFlags extends RepoFlags {
 }
 
 const HIGHEST_PORT = 65_535;
+/** The token `serve` keeps in the state directory (0600) from one run to the next. */
+const SERVE_TOKEN_FILE = 'serve-token';
 
 const EXAMPLES = `
 Examples:
@@ -50,6 +53,8 @@ export function addServeCommand(program: Command, io: CliIo): void {
           const server = await rt.serve({
             ...(flags.port === undefined ? {} : { port: flags.port }),
             ...(flags.host === undefined ? {} : { host: flags.host }),
+            // A restarted serve keeps its token, so an open dashboard reconnects by itself.
+            tokenFile: join(rt.stateDir, SERVE_TOKEN_FILE),
           });
           if (flags.json) io.stdout(`${JSON.stringify({ url: server.url, token: server.token, pid: process.pid })}\n`);
           else io.stdout(`lanevisor: serving ${rt.repo} at ${server.url}?token=${server.token}\n`);

@@ -5,7 +5,7 @@ import type { CreateLaneOptions, ExecOptions, Lane, MergeOptions } from '../lane
 import { dimensionSchema, spawnOptionsSchema } from '../pty/spawn-request.js';
 import type { Pty, SpawnPtyOptions } from '../pty/types.js';
 import type { Runtime } from '../runtime/types.js';
-import { laneViewOf, ptyInfoOf } from './views.js';
+import { type LaneView, laneViewOf, ptyInfoOf } from './views.js';
 
 /**
  * The runtime's operations, once, as commands on its bus: the control socket and the HTTP server
@@ -21,6 +21,7 @@ export type CommandContext = Pick<ExecOptions, 'onStdout' | 'onStderr' | 'stdin'
 
 const laneRef = z.strictObject({ laneId: z.string().min(1).max(128) });
 const ptyRef = z.strictObject({ ptyId: z.string().min(1).max(128) });
+const agentIdSchema = z.string().min(1).max(128);
 
 export const CONTROL_COMMANDS = {
   'runtime.info': {
@@ -107,6 +108,29 @@ export const CONTROL_COMMANDS = {
       const merged = await lane.merge(options);
       return clean === true ? { ...merged, cleanup: await lane.cleanup() } : merged;
     },
+  },
+  'lane.share': {
+    input: laneRef,
+    run: (rt: Runtime, input: { laneId: string }) => afterLane(rt, input.laneId, (lane) => lane.share()),
+  },
+  'lane.attach': {
+    input: laneRef.extend({ agentId: agentIdSchema }),
+    run: (rt: Runtime, input: { laneId: string; agentId: string }) =>
+      afterLane(rt, input.laneId, (lane) => lane.attach(input.agentId)),
+  },
+  'lane.detach': {
+    input: laneRef.extend({ agentId: agentIdSchema }),
+    run: (rt: Runtime, input: { laneId: string; agentId: string }) =>
+      afterLane(rt, input.laneId, (lane) => lane.detach(input.agentId)),
+  },
+  'lane.block': {
+    input: laneRef.extend({ reason: z.string().min(1).max(1024) }),
+    run: (rt: Runtime, input: { laneId: string; reason: string }) =>
+      afterLane(rt, input.laneId, (lane) => lane.block(input.reason)),
+  },
+  'lane.unblock': {
+    input: laneRef,
+    run: (rt: Runtime, input: { laneId: string }) => afterLane(rt, input.laneId, (lane) => lane.unblock()),
   },
   'runtime.conflicts': {
     input: z.strictObject({}),
@@ -216,4 +240,11 @@ function ptyOf(rt: Runtime, ptyId: string): Pty {
     throw new LanevisorError('NOT_FOUND', `no PTY ${ptyId} in this runtime's lanes`, { details: { ptyId } });
   }
   return pty;
+}
+
+/** A lane action answers with the lane as the action left it (its new state and agents). */
+async function afterLane(rt: Runtime, laneId: string, action: (lane: Lane) => Promise<void>): Promise<LaneView> {
+  const lane = laneOf(rt, laneId);
+  await action(lane);
+  return laneViewOf(lane);
 }

@@ -11,6 +11,11 @@ export interface ServeOptions {
   readonly port?: number;
   /** Default `127.0.0.1`; anything but loopback is warned about on stderr. */
   readonly host?: string;
+  /**
+   * Keep the token in this file (read when present, else written 0600): a server restarted on the
+   * same file has the same token, so open pages and clients reconnect. Default: a new token each time.
+   */
+  readonly tokenFile?: string;
 }
 
 export interface ServeHandle {

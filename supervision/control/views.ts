@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Lane } from '../lane/types.js';
 import type { Pty } from '../pty/types.js';
+import { LAST_LINE_WINDOW_CHARS, lastLineOf } from './last-line.js';
 
 /**
  * What the control API says of lanes and PTYs: plain JSON, the same on every transport (the
@@ -18,6 +19,8 @@ export const ptyInfoSchema = z.object({
   restart: z.enum(['permanent', 'transient', 'temporary']),
   restarts: z.number().int(),
   activity: z.enum(['working', 'waiting', 'idle']).nullable(),
+  /** The last line of text it printed (escapes removed), null before any. */
+  lastLine: z.string().nullable(),
 });
 export type PtyInfo = z.infer<typeof ptyInfoSchema>;
 
@@ -47,6 +50,7 @@ export function ptyInfoOf(pty: Pty): PtyInfo {
     restart: pty.restart,
     restarts: pty.restarts,
     activity: pty.activity,
+    lastLine: lastLineOf(pty.scrollback({ lastChars: LAST_LINE_WINDOW_CHARS })),
   };
 }
 

@@ -190,8 +190,8 @@ export class PtyController implements Pty {
     return this.#output.output();
   }
 
-  scrollback(): string {
-    return this.#output.scrollback();
+  scrollback(options: { readonly lastChars?: number } = {}): string {
+    return this.#output.scrollback(options.lastChars);
   }
 
   async snapshot(options: { readonly scrollbackLines?: number } = {}): Promise<string> {

@@ -73,8 +73,8 @@ export class PtyOutput {
     this.#buffer.end();
   }
 
-  scrollback(): string {
-    return this.#buffer.scrollback();
+  scrollback(lastChars?: number): string {
+    return lastChars === undefined ? this.#buffer.scrollback() : this.#buffer.tail(lastChars);
   }
 
   output(): AsyncIterable<string> {

@@ -64,8 +64,8 @@ export interface Pty {
   onData(listener: (chunk: string, offset: number) => void): () => void;
   /** A pulling consumer with its own cursor, from the oldest retained byte to the last byte. */
   output(): AsyncIterable<string>;
-  /** The retained recent output (at most outputBufferBytes). */
-  scrollback(): string;
+  /** The retained recent output (at most outputBufferBytes); with `lastChars`, only its last that many characters. */
+  scrollback(options?: { readonly lastChars?: number }): string;
   /**
    * The terminal's current screen plus up to `scrollbackLines` lines of history, as escape
    * sequences: written into a fresh terminal of the PTY's size it shows what a viewer attached

@@ -1,0 +1,260 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime } from '../../index.js';
+import { launchChromium, type PageProblems, screenshot, watchProblems } from '../support/browser.js';
+import { runLanevisor } from '../support/cli.js';
+import { distModule, killChild, lineFrom } from '../support/dist.js';
+import { createTempRepo, gitIn, type TempRepo } from '../support/git-repo.js';
+
+/**
+ * The dashboard as a person uses it: Debian's Chromium, headless, against a real `lanevisor
+ * serve` on a temp repository. Each step also fails on any console error, page error or failed
+ * request the page made. Screenshots land in test-artifacts/dashboard/.
+ */
+let repo: TempRepo;
+let port: number;
+let server: ChildProcess | undefined;
+let served: { url: string; token: string };
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let problems: PageProblems;
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port: free } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return free;
+}
+
+async function startServe(): Promise<void> {
+  server = spawn(
+    process.execPath,
+    [distModule('cli/main.js'), 'serve', '--json', '--repo', repo.path, '--port', `${port}`],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  served = JSON.parse(await lineFrom(server)) as { url: string; token: string };
+}
+
+async function stopServe(): Promise<void> {
+  const child = server as ChildProcess;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function callApi<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const response = await fetch(new URL(path, served.url), {
+    method,
+    headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const value = (await response.json()) as T;
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(value)}`);
+  return value;
+}
+
+interface LaneJson {
+  id: string;
+  label: string;
+  ptys: Array<{ id: string; name: string; cols: number; rows: number }>;
+}
+
+/** What the PTY's own terminal shows, through the control API's snapshot (over the local socket). */
+async function ptyScreen(ptyId: string): Promise<string> {
+  const result = await runLanevisor(['logs', 'beta', '--pty', ptyId, '--repo', repo.path]);
+  return result.stdout;
+}
+
+/** The rows xterm.js shows, as text (its DOM renderer spaces with no-break spaces). */
+async function terminalRows(): Promise<string[]> {
+  const rows = await page.locator('.xterm-rows > div').allInnerTexts();
+  return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd());
+}
+
+async function waitForRow(match: (row: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = (await terminalRows()).find(match);
+    if (row !== undefined) return row;
+    if (Date.now() > deadline)
+      throw new Error(`no terminal row ${what}; rows: ${JSON.stringify(await terminalRows())}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+async function openLane(label: string, tab: RegExp): Promise<void> {
+  await page.locator('.lane-row', { hasText: label }).click();
+  await page.getByRole('tab', { name: tab }).click();
+}
+
+beforeAll(async () => {
+  repo = createTempRepo();
+  port = await freePort();
+  await startServe();
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await killChild(server);
+  await runLanevisor(['clean', '--all', '--discard', '--repo', repo.path]);
+  repo.dispose();
+});
+
+describe('the dashboard in Chromium', () => {
+  it('without the token says "not authorized" instead of showing a blank page', async () => {
+    const stranger = await browser.newContext();
+    const strangerPage = await stranger.newPage();
+    const strangerProblems = watchProblems(strangerPage);
+    await strangerPage.goto(served.url);
+    await expect(strangerPage.getByRole('heading', { name: 'lanevisor: not authorized' }).isVisible()).resolves.toBe(
+      true,
+    );
+    expect(await strangerPage.getByRole('alert').innerText()).toContain('?token=');
+    await screenshot(strangerPage, 'not-authorized');
+    expect(strangerProblems.all).toEqual([]);
+    await stranger.close();
+  });
+
+  it('shows the lanes made through the API, and a new one without a reload; arrow keys move between them', async () => {
+    await callApi('POST', '/api/lanes', { label: 'alpha' });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    problems = watchProblems(page);
+    await page.goto(`${served.url}?token=${served.token}`);
+    // The token left the address bar for the cookie.
+    expect(page.url()).toBe(served.url);
+    await page.locator('.lane-row', { hasText: 'alpha' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    await callApi('POST', '/api/lanes', { label: 'beta' });
+    await page.locator('.lane-row', { hasText: 'beta' }).waitFor();
+    expect(await page.locator('.lane-row').count()).toBe(2);
+
+    await page.locator('.lane-row', { hasText: 'alpha' }).click();
+    await page.keyboard.press('ArrowDown');
+    await expect(page.locator('.lane-row[aria-selected="true"]').innerText()).resolves.toContain('beta');
+    await expect(page.evaluate(() => document.activeElement?.textContent ?? '')).resolves.toContain('beta');
+    expect(problems.all).toEqual([]);
+  });
+
+  it('types into a terminal and shows its output there; a viewport resize changes `stty size` in the PTY', async () => {
+    const [alpha] = (await callApi<LaneJson[]>('GET', '/api/lanes')).filter((lane) => lane.label === 'alpha');
+    const shell = await callApi<{ id: string }>('POST', `/api/lanes/${alpha?.id}/ptys`, {
+      command: 'bash',
+      args: ['--norc', '--noprofile'],
+      name: 'shell',
+    });
+    await openLane('alpha', /^shell/);
+    await page.locator('.xterm').click();
+    await page.keyboard.type('echo hello-from-browser\n');
+    // The command's output is a row of its own, below the echoed command.
+    await waitForRow((row) => row === 'hello-from-browser', 'with the output');
+    await screenshot(page, 'terminal');
+
+    await page.keyboard.type('clear; stty size\n');
+    const before = await waitForRow((row) => /^\d+ \d+$/.test(row), 'with the first size');
+    await page.setViewportSize({ width: 900, height: 560 });
+    const sizeOfPty = async () =>
+      (await callApi<LaneJson>('GET', `/api/lanes/${alpha?.id}`)).ptys.find((pty) => pty.id === shell.id);
+    const deadline = Date.now() + 10_000;
+    while (`${(await sizeOfPty())?.rows} ${(await sizeOfPty())?.cols}` === before && Date.now() < deadline) {
+      await page.waitForTimeout(50);
+    }
+    const resized = await sizeOfPty();
+    await page.keyboard.type('clear; stty size\n');
+    const after = await waitForRow((row) => row === `${resized?.rows} ${resized?.cols}`, 'with the new size');
+    expect(after).not.toBe(before);
+    expect(resized?.cols).toBeLessThan(Number(before.split(' ')[1]));
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(problems.all).toEqual([]);
+  });
+
+  it('shows a vim session started before the page opened at once, from the snapshot', async () => {
+    const [beta] = (await callApi<LaneJson[]>('GET', '/api/lanes')).filter((lane) => lane.label === 'beta');
+    await callApi('POST', `/api/lanes/${beta?.id}/ptys`, {
+      command: 'vim',
+      args: ['-u', 'NONE', '-N', '-n', '+call setline(1, "written before the page opened")'],
+      name: 'editor',
+    });
+    // The page opens after vim has drawn its screen (the PTY's own screen says so).
+    const editor = (await callApi<LaneJson>('GET', `/api/lanes/${beta?.id}`)).ptys.find((pty) => pty.name === 'editor');
+    const deadline = Date.now() + 10_000;
+    while (!(await ptyScreen(editor?.id as string)).includes('written before the page opened')) {
+      if (Date.now() > deadline) throw new Error('vim never drew its screen');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const earlier = page;
+    page = await context.newPage();
+    const pageProblems = watchProblems(page);
+    await page.goto(served.url);
+    await openLane('beta', /^editor/);
+    const started = Date.now();
+    await waitForRow((row) => row === 'written before the page opened', 'with the text vim holds', 3_000);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect((await terminalRows()).filter((row) => row === '~').length).toBeGreaterThan(3);
+    await screenshot(page, 'vim');
+    expect(pageProblems.all).toEqual([]);
+    await page.close();
+    page = earlier;
+    expect(problems.all).toEqual([]);
+  });
+
+  it('cleans a lane up through the UI after saying what it salvages; the lane goes and its salvage ref is shown', async () => {
+    const [alpha] = (await callApi<LaneJson[]>('GET', '/api/lanes')).filter((lane) => lane.label === 'alpha');
+    await callApi('POST', `/api/lanes/${alpha?.id}/exec`, { argv: ['sh', '-c', 'echo work > salvage-me.txt'] });
+    await page.locator('.lane-row', { hasText: 'alpha' }).click();
+    await page.getByRole('button', { name: 'Clean up…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('salvage-me.txt').waitFor();
+    expect(await dialog.innerText()).toContain('will be salvaged');
+    await screenshot(page, 'cleanup-confirm');
+    await dialog.getByRole('button', { name: 'Clean up', exact: true }).click();
+    const notice = page.locator('.notice');
+    await notice.waitFor();
+    const ref = /kept at (\S+)\./.exec(await notice.innerText())?.[1];
+    expect(ref).toMatch(/^refs\//);
+    await page.locator('.lane-row', { hasText: 'alpha' }).waitFor({ state: 'detached' });
+    // The ref is real and holds the file.
+    expect(gitIn(repo.path, 'show', `${ref}:salvage-me.txt`).trim()).toBe('work');
+    await screenshot(page, 'after-cleanup');
+    expect(problems.all).toEqual([]);
+  });
+
+  it('shows the event timeline and the conflict matrix', async () => {
+    await page.getByRole('button', { name: 'events' }).click();
+    await page.locator('.event[data-topic="lane.created"]').first().waitFor({ timeout: 5_000 });
+    await page.getByLabel('Topic filter').fill('lane.salvaged');
+    await page.locator('.event').first().waitFor({ timeout: 5_000 });
+    const topics = await page
+      .locator('.event')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-topic')));
+    expect(new Set(topics)).toEqual(new Set(['lane.salvaged']));
+    await screenshot(page, 'events');
+    await page.getByRole('button', { name: 'conflicts' }).click();
+    await page.getByText("No lane's committed work conflicts with another's.").waitFor();
+    await page.getByRole('button', { name: 'lanes' }).click();
+    expect(problems.all).toEqual([]);
+  });
+
+  it('after the server restarts, reconnects by itself and shows a lane created meanwhile', async () => {
+    // While the server is down the browser itself logs the refused connections: those only.
+    problems.tolerate(/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|ERR_INCOMPLETE_CHUNKED_ENCODING/);
+    await stopServe();
+    await page.getByRole('status').filter({ hasText: 'reconnecting' }).waitFor();
+    const rt = await createRuntime({ repo: repo.path });
+    await rt.createLane({ label: 'gamma' });
+    await rt.shutdown();
+    await startServe();
+    await page.locator('.lane-row', { hasText: 'gamma' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    problems.tolerate(null);
+    await screenshot(page, 'lanes');
+    expect(problems.all).toEqual([]);
+  });
+});

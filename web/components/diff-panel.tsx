@@ -1,0 +1,111 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.js';
+import type { LaneDiff, LaneView } from '../types.js';
+import { ErrorText, useAction } from './use-action.js';
+
+/** The lane's work against its base (committed and not), a commit box, and the merge into the base. */
+export function DiffPanel({ lane }: { lane: LaneView }) {
+  const [diff, setDiff] = useState<LaneDiff | null>(null);
+  const [message, setMessage] = useState('');
+  const [notice, setNotice] = useState<string | null>(null);
+  const action = useAction();
+  const load = () => action.run(async () => setDiff(await api.diff(lane.id)));
+
+  useEffect(() => {
+    setDiff(null);
+    setNotice(null);
+    void load();
+  }, [lane.id]);
+
+  return (
+    <section class="diff-panel" aria-label="Changes">
+      <div class="inline-form">
+        <button type="button" onClick={() => void load()} disabled={action.busy}>
+          Refresh
+        </button>
+        <button
+          type="button"
+          disabled={action.busy}
+          onClick={() =>
+            action.run(async () => {
+              const merged = await api.merge(lane.id);
+              setNotice(`Merged into ${merged.into} as ${merged.commit.slice(0, 12)}.`);
+              setDiff(await api.diff(lane.id));
+            })
+          }
+        >
+          Merge into {lane.baseRef}
+        </button>
+      </div>
+      <form
+        class="inline-form"
+        aria-label="Commit"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (message.trim() === '') return;
+          void action.run(async () => {
+            const result = await api.commit(lane.id, message.trim());
+            setNotice(result.commit === null ? 'Nothing to commit.' : `Committed ${result.commit.slice(0, 12)}.`);
+            setMessage('');
+            setDiff(await api.diff(lane.id));
+          });
+        }}
+      >
+        <input
+          aria-label="Commit message"
+          placeholder="commit message"
+          value={message}
+          onInput={(e) => setMessage(e.currentTarget.value)}
+        />
+        <button type="submit" disabled={action.busy}>
+          Commit all
+        </button>
+      </form>
+      {notice !== null && <p role="status">{notice}</p>}
+      <ErrorText error={action.error} />
+      {diff !== null &&
+        (diff.files.length === 0 ? (
+          <p class="empty">No changes against {lane.baseRef}.</p>
+        ) : (
+          <>
+            <table class="diff-files">
+              <thead>
+                <tr>
+                  <th scope="col">File</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">+</th>
+                  <th scope="col">−</th>
+                </tr>
+              </thead>
+              <tbody>
+                {diff.files.map((file) => (
+                  <tr key={file.path}>
+                    <td>{file.path}</td>
+                    <td>{file.status}</td>
+                    <td>{file.additions ?? 'bin'}</td>
+                    <td>{file.deletions ?? 'bin'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <pre class="patch">
+              {diff.patch.split('\n').map((line, index) => (
+                <span key={index} class={patchClass(line)}>
+                  {line}
+                  {'\n'}
+                </span>
+              ))}
+            </pre>
+          </>
+        ))}
+    </section>
+  );
+}
+
+function patchClass(line: string): string {
+  if (line.startsWith('+++') || line.startsWith('---')) return 'patch-file';
+  if (line.startsWith('+')) return 'patch-add';
+  if (line.startsWith('-')) return 'patch-del';
+  if (line.startsWith('@@')) return 'patch-hunk';
+  return '';
+}

@@ -1,0 +1,112 @@
+import { FitAddon } from '@xterm/addon-fit';
+import { Terminal } from '@xterm/xterm';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { PtyInfo } from '../types.js';
+
+/** Output chars parsed before they are acknowledged (VS Code's terminal acks at 5,000 as well). */
+export const ACK_BATCH_CHARS = 5_000;
+/** A panel resized by dragging settles before the PTY is told (every resize redraws the program). */
+export const RESIZE_SETTLE_MS = 50;
+
+type ServerFrame =
+  | { type: 'snapshot'; data: string; cols: number; rows: number }
+  | { type: 'output'; data: string }
+  | { type: 'exit'; exitCode: number | null; signal: string | null }
+  | { type: 'error'; error: { code: string; message: string } };
+
+type Status = { kind: 'connecting' } | { kind: 'live' } | { kind: 'ended'; text: string };
+
+/**
+ * One PTY in xterm.js over `/api/ptys/:id/stream`: the screen first, then live output acked once
+ * xterm has parsed it, typing and paste as input, the panel's size as the PTY's, copy on select.
+ * Mounted only while its tab is shown: a hidden tab holds no stream and redraws from a screen.
+ */
+export function TerminalPanel({ pty }: { pty: PtyInfo }) {
+  const host = useRef<HTMLDivElement>(null);
+  const [status, setStatus] = useState<Status>({ kind: 'connecting' });
+
+  useEffect(() => {
+    const element = host.current;
+    if (element === null) return;
+    const term = new Terminal({ scrollback: 5_000, fontSize: 13, cursorBlink: true, allowProposedApi: false });
+    const fit = new FitAddon();
+    term.loadAddon(fit);
+    term.open(element);
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${scheme}://${location.host}/api/ptys/${encodeURIComponent(pty.id)}/stream`);
+    const send = (frame: object) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+    };
+    let unacked = 0;
+    const parsed = (chars: number) => {
+      unacked += chars;
+      if (unacked < ACK_BATCH_CHARS) return;
+      send({ type: 'ack', chars: unacked });
+      unacked = 0;
+    };
+    let settle: number | undefined;
+    const fitToPanel = () => {
+      window.clearTimeout(settle);
+      settle = window.setTimeout(() => fit.fit(), RESIZE_SETTLE_MS);
+    };
+    const observer = new ResizeObserver(fitToPanel);
+    observer.observe(element);
+    const disposables = [
+      term.onData((data) => send({ type: 'input', data })),
+      term.onResize(({ cols, rows }) => send({ type: 'resize', cols, rows })),
+      term.onSelectionChange(() => {
+        const text = term.getSelection();
+        // Copy on select, as terminals do; a page without clipboard permission just does not copy.
+        if (text !== '') navigator.clipboard?.writeText(text).catch(() => {});
+      }),
+    ];
+    ws.onmessage = (message) => {
+      const frame = JSON.parse(String(message.data)) as ServerFrame;
+      switch (frame.type) {
+        case 'snapshot':
+          // The screen is drawn at the PTY's size, then the panel's size is given to the PTY.
+          term.reset();
+          term.resize(frame.cols, frame.rows);
+          term.write(frame.data, () => fit.fit());
+          unacked = 0;
+          setStatus({ kind: 'live' });
+          return;
+        case 'output':
+          term.write(frame.data, () => parsed(frame.data.length));
+          return;
+        case 'exit':
+          setStatus({ kind: 'ended', text: exitText(frame.exitCode, frame.signal) });
+          return;
+        case 'error':
+          setStatus({ kind: 'ended', text: `${frame.error.code}: ${frame.error.message}` });
+          return;
+      }
+    };
+    ws.onclose = () => setStatus((now) => (now.kind === 'ended' ? now : { kind: 'ended', text: 'disconnected' }));
+    term.focus();
+    return () => {
+      window.clearTimeout(settle);
+      observer.disconnect();
+      for (const disposable of disposables) disposable.dispose();
+      ws.onclose = null;
+      ws.close();
+      term.dispose();
+    };
+  }, [pty.id]);
+
+  return (
+    <div class="terminal-panel">
+      <div class="terminal" ref={host} data-pty={pty.id} />
+      {status.kind === 'ended' && (
+        <p class="terminal-status" role="status">
+          {status.text}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function exitText(exitCode: number | null, signal: string | null): string {
+  if (signal !== null) return `the process ended by ${signal}`;
+  return `the process exited with code ${exitCode ?? 'unknown'}`;
+}
