@@ -9,11 +9,11 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '..');
 const LAYERS = ['bus', 'machines', 'actors', 'supervision', 'cli', 'server'] as const;
 
-function sourcesUnder(dir: string): string[] {
+function sourcesUnder(dir: string, extensions: readonly string[] = ['.ts']): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(join(ROOT, path)).isDirectory()) return sourcesUnder(path);
-    return path.endsWith('.ts') && !path.endsWith('.d.ts') ? [path] : [];
+    if (statSync(join(ROOT, path)).isDirectory()) return sourcesUnder(path, extensions);
+    return extensions.some((extension) => path.endsWith(extension)) && !path.endsWith('.d.ts') ? [path] : [];
   });
 }
 
@@ -28,7 +28,8 @@ function importsOf(file: string): { ours: string[]; packages: string[] } {
     const spec = (match[1] ?? match[2]) as string;
     if (spec.startsWith('.')) {
       const target = relative(ROOT, resolve(ROOT, dirname(file), spec)).replace(/\.js$/, '.ts');
-      ours.push(existsSync(join(ROOT, target)) ? target : join(target, 'index.ts'));
+      const tsx = target.replace(/\.ts$/, '.tsx');
+      ours.push(existsSync(join(ROOT, target)) ? target : existsSync(join(ROOT, tsx)) ? tsx : join(target, 'index.ts'));
     } else packages.push(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string));
   }
   return { ours, packages };
@@ -130,5 +131,19 @@ describe('the layers', () => {
     expect(loaded).toContain('actors/pty/node-pty-driver.ts');
     expect(loaded).toContain('actors/pty/terminal-mirror.ts');
     expect(loaded).toContain('actors/pty/host/framing.ts');
+  });
+
+  it('web/ is browser code: it imports web/ files, preact and @xterm only, and reaches the runtime over HTTP alone', () => {
+    const webFiles = sourcesUnder('web', ['.ts', '.tsx']);
+    expect(webFiles.length).toBeGreaterThan(5);
+    const allowed = new Set(['preact', '@xterm/xterm', '@xterm/addon-fit']);
+    const problems = webFiles.flatMap((file) => {
+      const { ours, packages } = importsOf(file);
+      return [
+        ...ours.filter((target) => !target.startsWith('web/')).map((target) => `${file}: imports ${target}`),
+        ...packages.filter((name) => !allowed.has(name)).map((name) => `${file}: imports ${name}`),
+      ];
+    });
+    expect(problems).toEqual([]);
   });
 });

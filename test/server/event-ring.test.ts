@@ -27,3 +27,15 @@ describe('the event ring', () => {
     expect(held.at(-1)?.id).toBe(303);
   });
 });
+
+describe('an event ring that starts at a given id', () => {
+  it('gives its first event that id and holds from there', () => {
+    const ring = new EventRing(3, 1_000_000, 5_000);
+    expect(ring.firstId).toBe(5_000);
+    ring.push('a', '1');
+    ring.push('b', '2');
+    expect(ring.after(0).map((event) => event.id)).toEqual([5_000, 5_001]);
+    expect(ring.oldestId).toBe(5_000);
+    expect(ring.nextId).toBe(5_002);
+  });
+});

@@ -102,4 +102,25 @@ describe('the event stream', () => {
     await served.server.close();
     await ended;
   });
+
+  it('a client resuming with an id of an earlier server gets everything this one holds, no gap; an id from the future is told to reset', async () => {
+    served = await startServed();
+    const { bus } = served.fixture.rt;
+    const watcher = await open('/api/events');
+    bus.publish('test.tick', { n: 0 });
+    bus.publish('test.tick', { n: 1 });
+    await waitUntil(() => ticks(watcher).length === 2, 'the ticks');
+    const firstId = Number(ticks(watcher)[0]?.id);
+    // Ids start at the server's start time: far above any a server started earlier gave.
+    expect(firstId).toBeGreaterThan((Date.now() - 60_000) * 1000);
+
+    for (const lastEventId of ['0', String(firstId - 5_000_000)]) {
+      const resumed = await open(`/api/events?lastEventId=${lastEventId}`);
+      await waitUntil(() => ticks(resumed).length === 2, `the held ticks after ${lastEventId}`);
+      expect(resumed.frames.some((frame) => frame.event === 'gap')).toBe(false);
+    }
+    const future = await open(`/api/events?lastEventId=${firstId + 1_000_000}`);
+    await waitUntil(() => ticks(future).length === 2, 'everything, after a reset');
+    expect(future.frames[0]?.event).toBe('reset');
+  });
 });
