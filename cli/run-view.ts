@@ -9,6 +9,7 @@ import {
   statusTable,
   table,
 } from './lane-view.js';
+import { SetupProgress } from './setup-progress.js';
 
 /** One lane of a `lanevisor run`, from before it exists to its summary line. */
 export interface LaneSlot {
@@ -29,8 +30,6 @@ export interface LaneSlot {
   log?: string;
   salvagedRef: string | null;
   kept: boolean;
-  /** The last step of its setup that ended, while it is being made: `2/5`. */
-  setupStep?: string;
 }
 
 export type RunMode = 'json' | 'live' | 'lines';
@@ -38,6 +37,7 @@ export type RunMode = 'json' | 'live' | 'lines';
 /** What a person (or a program, with `--json`) sees of a run: events, output lines or a live table, then a summary. */
 export class RunView {
   readonly #names = new Map<string, string>();
+  readonly #setup = new SetupProgress();
   readonly #live: LiveBlock | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopResize: (() => void) | undefined;
@@ -68,7 +68,14 @@ export class RunView {
 
   redraw(): void {
     const size = this.io.terminalSize?.();
-    this.#live?.draw(statusTable(this.#slots.map(rowOf), Date.now(), size), size?.columns);
+    this.#live?.draw(
+      statusTable(
+        this.#slots.map((slot) => rowOf(slot, this.#setup)),
+        Date.now(),
+        size,
+      ),
+      size?.columns,
+    );
   }
 
   /** A line of a lane's output: prefixed `[name] ` when printing lines, the last line of its row otherwise. */
@@ -119,11 +126,7 @@ export class RunView {
       const lane = slot?.lane === undefined ? this.#lookup(laneId) : undefined;
       if (slot !== undefined && lane !== undefined) slot.lane = lane;
     }
-    if (event.topic === 'lane.setup_step') {
-      const step = event.payload as { index: number; total: number };
-      const slot = this.#slots.find((s) => s.correlationId === event.correlationId);
-      if (slot !== undefined) slot.setupStep = `${step.index}/${step.total}`;
-    }
+    this.#setup.observe(event);
     if (this.mode === 'json') this.io.stdout(`${JSON.stringify(event)}\n`);
     else if (this.mode === 'lines' && event.topic !== 'pty.output') {
       this.io.stdout(`${describeEvent(event, this.#names)}\n`);
@@ -131,23 +134,22 @@ export class RunView {
   }
 }
 
-/** What a person reads in the STATE column: the lane's state, or what its command is doing. */
-export function stateOf(slot: LaneSlot): string {
+/** What a person reads in the STATE column: the lane's state (`setup 2/5` while it is made), or what its command is doing. */
+export function stateOf(slot: LaneSlot, setup: SetupProgress): string {
   if (slot.error !== undefined) return `failed: ${slot.error.code}`;
   const lane = slot.lane;
   if (lane === undefined) return slot.interrupted ? 'interrupted' : 'new';
-  if (lane.state === 'provisioning' && slot.setupStep !== undefined) return `setup ${slot.setupStep}`;
-  if (lane.state === 'cleaning' || lane.state === 'closed' || lane.state === 'provisioning') return lane.state;
+  if (lane.state === 'cleaning' || lane.state === 'closed' || lane.state === 'provisioning') return setup.stateOf(lane);
   if (slot.exit !== undefined) return slot.kept ? `kept, ${exitText(slot)}` : `exited ${exitText(slot)}`;
   const pty = slot.pty;
   if (pty === undefined) return lane.state;
   return pty.activity === 'waiting' ? 'waiting for input' : 'running';
 }
 
-function rowOf(slot: LaneSlot): StatusRow {
+function rowOf(slot: LaneSlot, setup: SetupProgress): StatusRow {
   return {
     name: slot.name,
-    state: stateOf(slot),
+    state: stateOf(slot, setup),
     ptys: slot.lane?.ptys().length ?? 0,
     lastLine: slot.lastLine,
     startedAt: slot.startedAt,

@@ -3,19 +3,13 @@ import type { Command } from 'commander';
 import { type EventEnvelope, type Lane, plainLine } from '../../index.js';
 import { type DemoCheck, type DemoOptions, type DemoResult, runDemo } from '../demo/scenario.js';
 import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
-import {
-  describeEvent,
-  LIVE_REFRESH_MS,
-  LiveBlock,
-  noteLaneName,
-  type StatusRow,
-  statusTable,
-} from '../lane-view.js';
+import { describeEvent, LIVE_REFRESH_MS, LiveBlock, noteLaneName, type StatusRow, statusTable } from '../lane-view.js';
 import { addInspectionOptions, startInspection } from '../options.js';
+import { SetupProgress } from '../setup-progress.js';
 
 /** The lifecycle events the timeline shows (state changes and output are in the live table). */
 const TIMELINE =
-  /^(lane\.(created|worktree_provisioned|shared|agent_attached|command_started|command_completed|cleaning|salvaged|worktree_removed|closed)|pty\.(spawned|stopped)|supervisor\.\w+|runtime\.reconciled)$/;
+  /^(lane\.(created|worktree_provisioned|setup_step|shared|agent_attached|command_started|command_completed|cleaning|salvaged|worktree_removed|closed)|pty\.(spawned|stopped)|supervisor\.\w+|runtime\.reconciled)$/;
 
 /**
  * `lanevisor demo`: the whole system on a throwaway repository, in about half a minute; with
@@ -64,12 +58,13 @@ async function runJson(io: CliIo, options: DemoOptions): Promise<DemoResult> {
 async function runText(io: CliIo, options: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
   let current: { title: string; lanes: readonly Lane[] } = { title: 'starting', lanes: [] };
+  const setup = new SetupProgress();
   const live = io.isTTY ? new LiveBlock(io.stdout) : undefined;
   const size = () => (live ? io.terminalSize?.() : undefined);
   const render = () => {
     const fit = size();
     const table = statusTable(
-      rowsOf(current.lanes, started),
+      rowsOf(current.lanes, started, setup),
       Date.now(),
       fit === undefined ? undefined : { ...fit, rows: fit.rows - 1 },
     );
@@ -82,7 +77,7 @@ async function runText(io: CliIo, options: DemoOptions): Promise<DemoResult> {
   try {
     result = await runDemo(
       {
-        event: () => undefined,
+        event: (event) => setup.observe(event),
         step: (title, lanes) => {
           current = { title, lanes };
           if (live) redraw();
@@ -99,7 +94,7 @@ async function runText(io: CliIo, options: DemoOptions): Promise<DemoResult> {
   return result;
 }
 
-function rowsOf(lanes: readonly Lane[], startedAt: number): StatusRow[] {
+function rowsOf(lanes: readonly Lane[], startedAt: number, setup: SetupProgress): StatusRow[] {
   return lanes.map((lane) => {
     const output = lane.ptys()[0]?.scrollback() ?? '';
     const lastLine =
@@ -108,7 +103,7 @@ function rowsOf(lanes: readonly Lane[], startedAt: number): StatusRow[] {
         .map(plainLine)
         .filter((line) => line.trim() !== '')
         .at(-1) ?? '';
-    return { name: lane.label ?? lane.id, state: lane.state, ptys: lane.ptys().length, lastLine, startedAt };
+    return { name: lane.label ?? lane.id, state: setup.stateOf(lane), ptys: lane.ptys().length, lastLine, startedAt };
   });
 }
 

@@ -1,19 +1,20 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createBus, createRuntime, type EventEnvelope, type Lane, type Pty, type RuntimeOptions } from '../../index.js';
+import { createDemoRepo, DEMO_ENV, DEMO_FILES, type DemoPlace, usersRepo } from './demo-repo.js';
 import {
-  createBus,
-  createRuntime,
-  type EventEnvelope,
-  type Lane,
-  type Pty,
-  type RuntimeOptions,
-  runtimeProcesses,
-} from '../../index.js';
-import { createDemoRepo, DEMO_FILES, type DemoPlace, usersRepo } from './demo-repo.js';
+  changedLines,
+  freeLabels,
+  leftovers,
+  type RepoState,
+  removeDemoSalvage,
+  repoState,
+  trackedFiles,
+} from './repo-state.js';
 
 /**
  * What `lanevisor demo` does, step by step, on a throwaway repository (or, with `repo`, on the
- * user's own): three lanes with visible work in real terminals (a shell the demo types into, a
+ * user's own): three lanes set up by the throwaway repository's lanevisor.json, with visible work in real terminals (a shell the demo types into, a
  * build-like command, a command that crashes and is restarted by its supervisor), an exec, a lane
  * shared by two agents, then an ordered cleanup and proof that nothing is left. On the user's
  * repository the salvage ref the cleanup made is shown, then removed, and the demo checks that
@@ -99,21 +100,36 @@ export async function runDemo(view: DemoView, options: DemoOptions = {}): Promis
   try {
     before = repoState(repo);
     const label = freeLabels(repo);
-    view.step('creating three lanes (worktree, branch, task each)', []);
-    // A repository's lanevisor.json setup is for lanes that do its work, not for the demo's.
-    const [shell, build, flaky] = await timed('create 3 lanes at once', () =>
-      Promise.all([
-        rt.createLane({ label: label('shell'), agent: 'agent-a', setup: false }),
-        rt.createLane({ label: label('build'), setup: false }),
-        rt.createLane({ label: label('flaky'), setup: false }),
-      ]),
-    );
+    // A user's lanevisor.json setup is for lanes that do its work, not for the demo's.
+    const setup = place.setup ? {} : { setup: false as const };
+    const [shell, build, flaky] = await timed('create 3 lanes at once', () => {
+      const creating = Promise.all([
+        rt.createLane({ label: label('shell'), agent: 'agent-a', ...setup }),
+        rt.createLane({ label: label('build'), ...setup }),
+        rt.createLane({ label: label('flaky'), ...setup }),
+      ]);
+      // The lanes are the runtime's as soon as they are asked for: their setup shows while it runs.
+      view.step(`creating three lanes (worktree, branch, ${place.setup ? 'setup, ' : ''}task each)`, rt.lanes());
+      return creating;
+    });
     for (const lane of [shell, build, flaky]) laneIds.add(lane.id);
     const lanes = [shell, build, flaky];
     check(
       'three lanes ready, each on its own branch',
       lanes.every((l) => l.state === 'ready'),
     );
+    if (place.setup) {
+      const unset = lanes.filter(
+        (lane) =>
+          readEnvFile(lane) !== `${DEMO_ENV}PORT=${lane.port}\n` ||
+          !lstatSync(join(lane.worktreePath, 'node_modules'), { throwIfNoEntry: false })?.isSymbolicLink(),
+      );
+      check(
+        'each lane set up by lanevisor.json: .env copied, node_modules linked, its own port written by its setup command',
+        unset.length === 0 && new Set(lanes.map((lane) => lane.port)).size === 3,
+        lanes.map((lane) => `${lane.label} :${lane.port}`).join(', '),
+      );
+    }
 
     view.step('starting work: a shell the demo types into, a build, a command that crashes', lanes);
     const shellPty = await timed('shell: spawn → first output', async () => {
@@ -214,6 +230,15 @@ export async function runDemo(view: DemoView, options: DemoOptions = {}): Promis
   return { checks, timings, events };
 }
 
+/** A lane's `.env` as its setup left it ('' when there is none). */
+function readEnvFile(lane: Lane): string {
+  try {
+    return readFileSync(join(lane.worktreePath, '.env'), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** Resolves once the PTY's retained output contains `text`. */
 async function outputOf(pty: Pty, text: string): Promise<void> {
   const deadline = Date.now() + OUTPUT_TIMEOUT_MS;
@@ -232,79 +257,6 @@ function waitForTopic(bus: ReturnType<typeof createBus>, topic: string): Promise
   });
 }
 
-function gitIn(repo: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
-
-/** What of the repository the demo must leave as it found it: its refs (with their commits) and worktrees. */
-interface RepoState {
-  readonly head: string;
-  readonly refs: readonly string[];
-  readonly worktrees: readonly string[];
-}
-
-function repoState(repo: string): RepoState {
-  const lines = (text: string) => text.split('\n').filter(Boolean);
-  return {
-    head: headOf(repo),
-    refs: lines(gitIn(repo, 'for-each-ref', '--format=%(objectname) %(refname)')),
-    worktrees: lines(gitIn(repo, 'worktree', 'list', '--porcelain')).filter((line) => line.startsWith('worktree ')),
-  };
-}
-
-/** The commit HEAD names; empty in a repository without one yet (creating a lane then says why it cannot). */
-function headOf(repo: string): string {
-  try {
-    return gitIn(repo, 'rev-parse', '--verify', '-q', 'HEAD');
-  } catch {
-    return '';
-  }
-}
-
-/** Lines in one list and not the other, marked `+` (new) or `-` (gone). */
-function changedLines(before: readonly string[], after: readonly string[]): string[] {
-  const [was, is] = [new Set(before), new Set(after)];
-  return [
-    ...after.filter((line) => !was.has(line)).map((l) => `+${l}`),
-    ...before.filter((line) => !is.has(line)).map((l) => `-${l}`),
-  ];
-}
-
-/** The demo's labels: each with a suffix when the repository already has that lane branch (or a ref in its way). */
-function freeLabels(repo: string): (label: string) => string {
-  const taken = gitIn(repo, 'for-each-ref', '--format=%(refname)', 'refs/heads/lane/', 'refs/lanevisor/branches/lane/')
-    .split('\n')
-    .filter(Boolean)
-    .map((ref) => ref.replace(/^refs\/(heads|lanevisor\/branches)\/lane\//, ''));
-  const blocked = (label: string) => taken.some((name) => name === label || name.startsWith(`${label}/`));
-  return (label) => {
-    let candidate = label;
-    for (let n = 2; blocked(candidate); n++) candidate = `${label}-${n}`;
-    return candidate;
-  };
-}
-
-/** How many files a worktree's commit holds (what `git ls-files` lists there). */
-function trackedFiles(worktree: string): number {
-  return gitIn(worktree, 'ls-tree', '-r', '-z', '--name-only', 'HEAD').split('\0').filter(Boolean).length;
-}
-
-/** Deletes the salvage refs the demo's lanes made (new since `before`); returns them. */
-function removeDemoSalvage(repo: string, before: RepoState, laneIds: ReadonlySet<string>): string[] {
-  const had = new Set(before.refs);
-  const removed: string[] = [];
-  for (const line of gitIn(repo, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/lanevisor/salvage/').split(
-    '\n',
-  )) {
-    const [sha = '', ref = ''] = line.split(' ');
-    const name = /^refs\/lanevisor\/salvage\/(lane_[a-z0-9]+)(-\d+)?$/.exec(ref)?.[1];
-    if (had.has(line) || name === undefined || !laneIds.has(name)) continue;
-    gitIn(repo, 'update-ref', '-d', ref, sha);
-    removed.push(ref);
-  }
-  return removed;
-}
-
 /** Resolves true once `pid` has exited (or false after `timeoutMs`). */
 async function processGone(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -317,16 +269,4 @@ async function processGone(pid: number, timeoutMs: number): Promise<boolean> {
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** What the demo could have left: worktrees and lane branches (or markers) it made, directories, tagged processes. */
-function leftovers(repo: string, worktreeRoot: string, runtimeId: string, before: RepoState) {
-  const now = repoState(repo);
-  const worktrees = changedLines(before.worktrees, now.worktrees);
-  const lanevisors = (refs: readonly string[]) =>
-    refs.filter((line) => / refs\/(heads\/lane|lanevisor\/branches)\//.test(line));
-  const branches = changedLines(lanevisors(before.refs), lanevisors(now.refs));
-  const directories = readdirSync(worktreeRoot);
-  const processes = runtimeProcesses(runtimeId);
-  return { worktrees, branches, directories, processes };
 }

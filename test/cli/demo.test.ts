@@ -38,11 +38,20 @@ describe('lanevisor demo', () => {
     expect(stdout).toContain('== starting work: a shell the demo types into, a build, a command that crashes\n');
     expect(stdout).toMatch(/\nTimeline\n/);
     expect(stdout).toMatch(/ supervisor\.restarted flaky generation=2\n/);
+    // Each lane's setup from the throwaway repository's lanevisor.json, step by step.
+    for (const lane of ['shell', 'build', 'flaky']) {
+      expect(stdout).toContain(` lane.setup_step ${lane} 1/3 copy ".env"\n`);
+      expect(stdout).toContain(` lane.setup_step ${lane} 2/3 symlink "node_modules"\n`);
+      expect(stdout).toMatch(new RegExp(` lane\\.setup_step ${lane} 3/3 run ".*" exitCode=0\n`));
+    }
+    expect(stdout).toMatch(
+      / {2}ok {4}each lane set up by lanevisor\.json: .* \(shell :4100, build :4101, flaky :4102\)\n/,
+    );
     expect(stdout).toMatch(/ lane\.closed shell branch=lane\/shell\n/);
     expect(stdout).toMatch(/\n\s+\d+ ms {2}create 3 lanes at once\n/);
     expect(stdout).toContain('  ok    no process of this runtime left\n');
     expect(stdout).not.toContain('FAIL');
-    expect(stdout).toMatch(/\n14 of 14 checks passed\n$/);
+    expect(stdout).toMatch(/\n15 of 15 checks passed\n$/);
   }, 60_000);
 
   it('prints the event stream as JSON lines with --json, then a summary', async () => {
@@ -54,11 +63,14 @@ describe('lanevisor demo', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     const summary = lines.at(-1) as { type: string; ok: boolean; checks: { ok: boolean }[]; timings: object };
     expect(summary).toMatchObject({ type: 'summary', ok: true });
-    expect(summary.checks).toHaveLength(14);
+    expect(summary.checks).toHaveLength(15);
     const events = lines.slice(0, -1);
     expect(events.every((e) => e.type === 'event' && typeof e.topic === 'string')).toBe(true);
     expect(events.filter((e) => e.topic === 'lane.closed')).toHaveLength(3);
     expect(events.some((e) => e.topic === 'supervisor.restarted')).toBe(true);
+    expect(events.filter((e) => e.topic === 'lane.setup_step')).toHaveLength(9);
+    const ports = events.filter((e) => e.topic === 'lane.created').map((e) => (e.payload as { port: number }).port);
+    expect(ports.sort()).toEqual([4100, 4101, 4102]);
   }, 60_000);
 
   it("--repo runs the lanes on the user's repository and leaves it exactly as it was", async () => {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from '../../cli/io.js';
 import { runLanevisor } from '../support/cli.js';
@@ -248,6 +249,18 @@ describe('lanevisor run on a terminal', () => {
     expect(stdout).toMatch(/live\s+(running|exited 0|cleaning|closed)\s+\d\s+second\s+\d+\.\d s/);
     expect(stdout).toMatch(/live\s+closed\s+0\s+second\s+\d+\.\d s/);
     expect(stdout).not.toContain('[live]');
+  });
+
+  it("shows a lane's setup in the live table while it is made: the last step that ended of all (setup 1/2)", async () => {
+    repo = createTempRepo();
+    // Step 2 lasts past two redraws (every 250 ms), so the table shows step 1 done.
+    writeFileSync(join(repo.path, 'lanevisor.json'), JSON.stringify({ setup: { run: ['true', 'sleep 0.7'] } }));
+    const { code, stdout } = await runLanevisor(['run', '--repo', repo.path, '--label', 'set', '--', 'true'], {
+      isTTY: true,
+    });
+    expect(code).toBe(EXIT_OK);
+    expect(stdout).toMatch(/set\s+setup 1\/2\s+0\s+\d+\.\d s/);
+    expect(stdout).toMatch(/set\s+closed\s+0\s+/);
   });
 
   it('fits the table to the terminal: lines cut to its width, more lanes than rows counted on one line, redrawn on resize', async () => {

@@ -62,6 +62,7 @@ async function callApi<T>(method: 'GET' | 'POST', path: string, body?: unknown):
 interface LaneJson {
   id: string;
   label: string;
+  worktreePath: string;
   ptys: Array<{ id: string; name: string; cols: number; rows: number }>;
 }
 
@@ -240,6 +241,40 @@ describe('the dashboard in Chromium', () => {
     await page.getByText("No lane's committed work conflicts with another's.").waitFor();
     await page.getByRole('button', { name: 'lanes' }).click();
     expect(problems.all).toEqual([]);
+  });
+
+  it('makes a lane, a terminal and an exec through its forms, and shows what each gave', async () => {
+    await page.getByLabel('Lane label').fill('delta');
+    await page.getByRole('button', { name: 'New lane' }).click();
+    await page.locator('.lane-row[aria-selected="true"]', { hasText: 'delta' }).waitFor();
+    const delta = (await callApi<LaneJson[]>('GET', '/api/lanes')).find((lane) => lane.label === 'delta');
+    expect(delta).toBeDefined();
+
+    await page.getByLabel('Terminal command').fill('echo made-in-the-form; exec cat');
+    await page.getByLabel('Restart type').selectOption('transient');
+    await page.getByRole('button', { name: 'New terminal' }).click();
+    await waitForRow((row) => row === 'made-in-the-form', 'with the new terminal output');
+    const ptys = (await callApi<LaneJson>('GET', `/api/lanes/${delta?.id}`)).ptys as Array<{ restart?: string }>;
+    expect(ptys.map((pty) => pty.restart)).toEqual(['transient']);
+
+    await page.getByRole('tab', { name: 'Actions' }).click();
+    await page.getByLabel('Command to run').fill('pwd; echo to-stderr >&2; exit 3');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const result = page.locator('.exec-result');
+    await result.waitFor();
+    expect(await result.innerText()).toContain('exit code 3');
+    expect((await page.locator('.exec-stdout').innerText()).trim()).toBe(delta?.worktreePath);
+    expect((await page.locator('.exec-stderr').innerText()).trim()).toBe('to-stderr');
+    await screenshot(page, 'actions');
+
+    // An error is shown in words, and nothing is made (the refused request is the one problem).
+    expect(problems.all).toEqual([]);
+    problems.tolerate(/\b409\b/);
+    await page.getByLabel('Lane label').fill('delta');
+    await page.getByRole('button', { name: 'New lane' }).click();
+    await page.getByRole('alert').filter({ hasText: 'ALREADY_EXISTS' }).waitFor();
+    expect((await callApi<LaneJson[]>('GET', '/api/lanes')).filter((lane) => lane.label === 'delta')).toHaveLength(1);
+    problems.tolerate(null);
   });
 
   it('after the server restarts, reconnects by itself and shows a lane created meanwhile', async () => {
