@@ -149,9 +149,8 @@ describe('the dashboard in Chromium', () => {
     const shell = await callApi<{ id: string }>('POST', `/api/lanes/${alpha?.id}/ptys`, {
       command: 'bash',
       args: ['--norc', '--noprofile'],
-      name: 'shell',
     });
-    await openLane('alpha', /^shell/);
+    await openLane('alpha', /^terminal 1/);
     await page.locator('.xterm').click();
     await page.keyboard.type('echo hello-from-browser\n');
     // The command's output is a row of its own, below the echoed command.
@@ -181,10 +180,9 @@ describe('the dashboard in Chromium', () => {
     await callApi('POST', `/api/lanes/${beta?.id}/ptys`, {
       command: 'vim',
       args: ['-u', 'NONE', '-N', '-n', '+call setline(1, "written before the page opened")'],
-      name: 'editor',
     });
     // The page opens after vim has drawn its screen (the PTY's own screen says so).
-    const editor = (await callApi<LaneJson>('GET', `/api/lanes/${beta?.id}`)).ptys.find((pty) => pty.name === 'editor');
+    const [editor] = (await callApi<LaneJson>('GET', `/api/lanes/${beta?.id}`)).ptys;
     const deadline = Date.now() + 10_000;
     while (!(await ptyScreen(editor?.id as string)).includes('written before the page opened')) {
       if (Date.now() > deadline) throw new Error('vim never drew its screen');
@@ -194,7 +192,7 @@ describe('the dashboard in Chromium', () => {
     page = await context.newPage();
     const pageProblems = watchProblems(page);
     await page.goto(served.url);
-    await openLane('beta', /^editor/);
+    await openLane('beta', /^terminal 1/);
     const started = Date.now();
     await waitForRow((row) => row === 'written before the page opened', 'with the text vim holds', 3_000);
     expect(Date.now() - started).toBeLessThan(3_000);

@@ -25,7 +25,8 @@ export function LanePanel({ lane, onCleaned }: LanePanelProps) {
   const [chosen, setChosen] = useState<Record<string, string>>({});
   const [cleaning, setCleaning] = useState(false);
   const tabs: Tab[] = [
-    ...lane.ptys.map((pty) => ({ id: `pty-${pty.id}`, title: `${pty.name} · ${pty.state}` })),
+    // A PTY's `name` is its terminal type (TERM), not a title: tabs are numbered instead.
+    ...lane.ptys.map((pty, index) => ({ id: `pty-${pty.id}`, title: `terminal ${index + 1} · ${pty.state}` })),
     { id: CHANGES_TAB, title: 'Changes' },
     { id: ACTIONS_TAB, title: 'Actions' },
   ];
