@@ -4,6 +4,9 @@ import { laneName } from '../format.js';
 import type { Conflict, LaneView } from '../types.js';
 import { ErrorText, useAction } from './use-action.js';
 
+/** The second member of a conflict with the tip of the lane's own base (`rt.conflicts()`). */
+const BASE = 'base';
+
 /** Which lanes' committed work collides, lane by lane, with the files (from `GET /api/conflicts`). */
 export function ConflictsPanel({ lanes }: { lanes: readonly LaneView[] }) {
   const [conflicts, setConflicts] = useState<readonly Conflict[] | null>(null);
@@ -57,7 +60,7 @@ export function ConflictsPanel({ lanes }: { lanes: readonly LaneView[] }) {
         </table>
       )}
       {conflicts
-        ?.filter((one) => one.lanes.length === 1)
+        ?.filter((one) => one.lanes[1] === BASE)
         .map((one) => (
           <p key={one.lanes[0]} class="conflict">
             {nameOf(one.lanes[0] as string)} conflicts with the tip of its base: {one.files.join(', ')}
