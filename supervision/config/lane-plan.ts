@@ -1,6 +1,5 @@
-import { homedir } from 'node:os';
 import { LanevisorError } from '../../bus/errors.js';
-import { DEFAULT_PATH } from '../pty/spawn-request.js';
+import { createBaseEnvironment } from '../pty/spawn-request.js';
 import { DEFAULT_SETUP_TIMEOUT_MS, type LanevisorConfig, TEMPLATE_NAME_PATTERN } from './config-schema.js';
 
 /** The variable that carries a lane's port. */
@@ -78,8 +77,9 @@ export interface LaneVariables {
 
 /**
  * The environment a lane's PTYs, execs and setup start from: the orchestrator's without what
- * `env.deny` names (PATH and HOME stay present, or nothing could be found), `env.set` with its
- * placeholders filled, and the lane's port. The tag variables go on top later, always.
+ * `env.deny` names (PATH and HOME stay present, or nothing could be found: the defaults every
+ * PTY's base environment has), `env.set` with its placeholders filled, and the lane's port. The
+ * tag variables go on top later, always.
  */
 export function laneEnvironment(
   base: Readonly<Record<string, string>>,
@@ -87,11 +87,10 @@ export function laneEnvironment(
   vars: LaneVariables,
 ): Record<string, string> {
   const denied = env.deny.map(globToRegExp);
-  const out: Record<string, string> = {};
+  const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(base))
-    if (!denied.some((pattern) => pattern.test(name))) out[name] = value;
-  out.PATH ??= DEFAULT_PATH;
-  out.HOME ??= homedir();
+    if (!denied.some((pattern) => pattern.test(name))) kept[name] = value;
+  const out = { ...createBaseEnvironment(kept) };
   const fill: Record<string, string> = {
     laneId: vars.laneId,
     label: vars.label ?? vars.laneId,

@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { isLanevisorError } from '../../../bus/errors.js';
 import { configJsonSchemaText } from '../../../supervision/config/config-schema.js';
 import { allocatePort, laneEnvironment, planLane } from '../../../supervision/config/lane-plan.js';
 import { loadConfig, parseConfig } from '../../../supervision/config/load-config.js';
+import { DEFAULT_PATH } from '../../../supervision/pty/spawn-request.js';
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../../docs/schema/config.schema.json', import.meta.url));
 
@@ -148,6 +149,13 @@ describe('a lane plan', () => {
       URL: 'http://localhost:4010/web/lane_1',
       LANEVISOR_PORT: '4010',
     });
+    // Denied or missing, PATH and HOME get the defaults every PTY's base environment has.
+    const bare = laneEnvironment(
+      { PATH: '/bin', HOME: '/home/x', KEEP: 'k' },
+      { set: {}, deny: ['PATH', 'HO*'] },
+      { laneId: 'lane_1', label: null, port: null },
+    );
+    expect(bare).toEqual({ PATH: DEFAULT_PATH, HOME: homedir(), KEEP: 'k' });
   });
 
   it('gives the lowest free port slot, and CAPACITY when none is left', () => {
