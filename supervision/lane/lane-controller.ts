@@ -308,24 +308,26 @@ export class LaneController implements Lane {
   #finish(snapshot: LaneSnapshot): void {
     this.#subscription?.unsubscribe();
     this.onDone(this);
-    const { context } = snapshot;
-    let report: CleanupReport | null = null;
-    if (snapshot.matches('closed')) {
-      this.#outcome.announceProvisioningFailure();
-      report = {
-        laneId: this.id,
-        branch: this.branch,
-        branchKept: context.branchKept,
-        salvagedRef: context.salvagedRef,
-        ptysStopped: this.#ptysStopped,
-        durationMs: Math.round(this.#cleanupStarted === 0 ? 0 : performance.now() - this.#cleanupStarted),
-      };
-      const closed = { ...report };
-      this.ctx.bus.publishLifecycle('lane.closed', closed, { correlationId: context.correlationId });
-      if (this.#teardown !== undefined) report = { ...report, teardown: this.#teardown };
-    }
+    const report = snapshot.matches('closed') ? this.#closed(snapshot.context) : null;
     this.terminals.finishAll();
     this.#outcome.finished(this.#publisher.state, report);
+  }
+
+  /** The cleanup's report, built once; `lane.closed` carries it without the teardown (its steps had their own events). */
+  #closed(context: LaneSnapshot['context']): CleanupReport {
+    this.#outcome.announceProvisioningFailure();
+    const report: CleanupReport = {
+      laneId: this.id,
+      branch: this.branch,
+      branchKept: context.branchKept,
+      salvagedRef: context.salvagedRef,
+      ptysStopped: this.#ptysStopped,
+      durationMs: Math.round(this.#cleanupStarted === 0 ? 0 : performance.now() - this.#cleanupStarted),
+      ...(this.#teardown === undefined ? {} : { teardown: this.#teardown }),
+    };
+    const { teardown: _told, ...closed } = report;
+    this.ctx.bus.publishLifecycle('lane.closed', closed, { correlationId: context.correlationId });
+    return report;
   }
 
   #assertActive(action: string): void {
