@@ -172,6 +172,22 @@ describe('the dashboard in Chromium', () => {
     expect(after).not.toBe(before);
     expect(resized?.cols).toBeLessThan(Number(before.split(' ')[1]));
     await page.setViewportSize({ width: 1280, height: 800 });
+
+    // A hidden tab holds no stream; shown again, it redraws from a fresh screen.
+    const sockets: Array<{ url: string; closed: boolean }> = [];
+    page.on('websocket', (socket) => {
+      const entry = { url: socket.url(), closed: false };
+      sockets.push(entry);
+      socket.on('close', () => {
+        entry.closed = true;
+      });
+    });
+    await page.getByRole('tab', { name: 'Changes' }).click();
+    await page.locator('.xterm').waitFor({ state: 'detached' });
+    await page.getByRole('tab', { name: /^terminal 1/ }).click();
+    await waitForRow((row) => row === 'hello-from-browser' || /^\d+ \d+$/.test(row), 'redrawn from the screen');
+    expect(sockets.map((socket) => socket.url.endsWith(`/api/ptys/${shell.id}/stream`))).toEqual([true]);
+    expect(sockets[0]?.closed).toBe(false);
     expect(problems.all).toEqual([]);
   });
 
@@ -264,6 +280,24 @@ describe('the dashboard in Chromium', () => {
     expect((await page.locator('.exec-stdout').innerText()).trim()).toBe(delta?.worktreePath);
     expect((await page.locator('.exec-stderr').innerText()).trim()).toBe('to-stderr');
     await screenshot(page, 'actions');
+
+    // Its changes, a commit and the merge into its base, from the Changes tab.
+    await callApi('POST', `/api/lanes/${delta?.id}/exec`, { argv: ['sh', '-c', 'echo new > from-delta.txt'] });
+    await page.getByRole('tab', { name: 'Changes' }).click();
+    await page.getByRole('cell', { name: 'from-delta.txt' }).waitFor();
+    await page.getByLabel('Commit message').fill('delta: a file');
+    await page.getByRole('button', { name: 'Commit all' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Committed [0-9a-f]{12}\.$/ })
+      .waitFor();
+    await page.getByRole('button', { name: /^Merge into/ }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Merged into / })
+      .waitFor();
+    expect(gitIn(repo.path, 'log', '-1', '--format=%s', 'HEAD').trim()).toContain('delta');
+    await screenshot(page, 'changes');
 
     // An error is shown in words, and nothing is made (the refused request is the one problem).
     expect(problems.all).toEqual([]);
