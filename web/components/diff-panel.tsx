@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { LaneDiff, LaneView } from '../types.js';
-import { ErrorText, useAction } from './use-action.js';
+import { FieldForm } from './field-form.js';
+import { ErrorText, succeeded, useAction } from './use-action.js';
 
 /** The lane's work against its base (committed and not), a commit box, and the merge into the base. */
 export function DiffPanel({ lane }: { lane: LaneView }) {
   const [diff, setDiff] = useState<LaneDiff | null>(null);
-  const [message, setMessage] = useState('');
   const [notice, setNotice] = useState<string | null>(null);
   const action = useAction();
   const load = () => action.run(async () => setDiff(await api.diff(lane.id)));
@@ -37,30 +37,20 @@ export function DiffPanel({ lane }: { lane: LaneView }) {
           Merge into {lane.baseRef}
         </button>
       </div>
-      <form
-        class="inline-form"
-        aria-label="Commit"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (message.trim() === '') return;
-          void action.run(async () => {
-            const result = await api.commit(lane.id, message.trim());
+      <FieldForm
+        name="Commit"
+        label="Commit message"
+        placeholder="commit message"
+        button="Commit all"
+        busy={action.busy}
+        onSubmit={(message) =>
+          succeeded(action, async () => {
+            const result = await api.commit(lane.id, message);
             setNotice(result.commit === null ? 'Nothing to commit.' : `Committed ${result.commit.slice(0, 12)}.`);
-            setMessage('');
             setDiff(await api.diff(lane.id));
-          });
-        }}
-      >
-        <input
-          aria-label="Commit message"
-          placeholder="commit message"
-          value={message}
-          onInput={(e) => setMessage(e.currentTarget.value)}
-        />
-        <button type="submit" disabled={action.busy}>
-          Commit all
-        </button>
-      </form>
+          })
+        }
+      />
       {notice !== null && <p role="status">{notice}</p>}
       <ErrorText error={action.error} />
       {diff !== null &&

@@ -1,7 +1,10 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { ExecResult, LaneView, RestartType } from '../types.js';
-import { ErrorText, useAction } from './use-action.js';
+import { FieldForm } from './field-form.js';
+import { ErrorText, succeeded, useAction } from './use-action.js';
+
+const DEFAULT_BLOCK_REASON = 'blocked from the dashboard';
 
 /** A command line as a person types it, run by the shell (`sh -c`), as in a terminal. */
 function shellArgv(command: string): string[] {
@@ -53,28 +56,18 @@ export function NewTerminalForm({ lane, onSpawned }: { lane: LaneView; onSpawned
 }
 
 export function ExecForm({ lane }: { lane: LaneView }) {
-  const [command, setCommand] = useState('');
   const [result, setResult] = useState<ExecResult | null>(null);
   const action = useAction();
   return (
-    <form
-      class="inline-form exec-form"
-      aria-label="Run a command"
-      onSubmit={(event) => {
-        event.preventDefault();
-        if (command.trim() === '') return;
-        void action.run(async () => setResult(await api.exec(lane.id, shellArgv(command))));
-      }}
-    >
-      <input
-        aria-label="Command to run"
+    <div class="exec-form">
+      <FieldForm
+        name="Run a command"
+        label="Command to run"
         placeholder="run a command in the worktree"
-        value={command}
-        onInput={(event) => setCommand(event.currentTarget.value)}
+        button={action.busy ? 'Running…' : 'Run'}
+        busy={action.busy}
+        onSubmit={(command) => succeeded(action, async () => setResult(await api.exec(lane.id, shellArgv(command))))}
       />
-      <button type="submit" disabled={action.busy}>
-        {action.busy ? 'Running…' : 'Run'}
-      </button>
       <ErrorText error={action.error} />
       {result !== null && (
         <div class="exec-result" role="status">
@@ -90,14 +83,12 @@ export function ExecForm({ lane }: { lane: LaneView }) {
           {result.stderr !== '' && <pre class="exec-stderr">{result.stderr}</pre>}
         </div>
       )}
-    </form>
+    </div>
   );
 }
 
 /** Share, attach, detach, block and unblock: each answered with the lane as it left it. */
 export function AgentActions({ lane }: { lane: LaneView }) {
-  const [agentId, setAgentId] = useState('');
-  const [reason, setReason] = useState('');
   const action = useAction();
   return (
     <div class="agent-actions">
@@ -116,27 +107,14 @@ export function AgentActions({ lane }: { lane: LaneView }) {
           </li>
         ))}
       </ul>
-      <form
-        class="inline-form"
-        aria-label="Attach an agent"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (agentId.trim() === '') return;
-          void action.run(async () => {
-            await api.attach(lane.id, agentId.trim());
-            setAgentId('');
-          });
-        }}
+      <FieldForm
+        name="Attach an agent"
+        label="Agent id"
+        placeholder="agent id"
+        button="Attach"
+        busy={action.busy}
+        onSubmit={(agentId) => succeeded(action, () => api.attach(lane.id, agentId))}
       >
-        <input
-          aria-label="Agent id"
-          placeholder="agent id"
-          value={agentId}
-          onInput={(e) => setAgentId(e.currentTarget.value)}
-        />
-        <button type="submit" disabled={action.busy}>
-          Attach
-        </button>
         {lane.state !== 'shared' && (
           <button
             type="button"
@@ -146,7 +124,7 @@ export function AgentActions({ lane }: { lane: LaneView }) {
             Share
           </button>
         )}
-      </form>
+      </FieldForm>
       {lane.state === 'blocked' ? (
         <button
           type="button"
@@ -156,27 +134,17 @@ export function AgentActions({ lane }: { lane: LaneView }) {
           Unblock
         </button>
       ) : (
-        <form
-          class="inline-form"
-          aria-label="Block the lane"
-          onSubmit={(event) => {
-            event.preventDefault();
-            void action.run(async () => {
-              await api.block(lane.id, reason.trim() === '' ? 'blocked from the dashboard' : reason.trim());
-              setReason('');
-            });
-          }}
-        >
-          <input
-            aria-label="Block reason"
-            placeholder="reason"
-            value={reason}
-            onInput={(e) => setReason(e.currentTarget.value)}
-          />
-          <button type="submit" disabled={action.busy}>
-            Block
-          </button>
-        </form>
+        <FieldForm
+          name="Block the lane"
+          label="Block reason"
+          placeholder="reason"
+          button="Block"
+          busy={action.busy}
+          allowEmpty
+          onSubmit={(reason) =>
+            succeeded(action, () => api.block(lane.id, reason === '' ? DEFAULT_BLOCK_REASON : reason))
+          }
+        />
       )}
       <ErrorText error={action.error} />
     </div>

@@ -30,6 +30,16 @@ export function useAction(): ActionState {
   };
 }
 
+/** Runs `action` as `state`'s action; true when it succeeded (a field form then clears itself). */
+export async function succeeded(state: ActionState, action: () => Promise<unknown>): Promise<boolean> {
+  let ok = false;
+  await state.run(async () => {
+    await action();
+    ok = true;
+  });
+  return ok;
+}
+
 export function ErrorText({ error }: { error: string | null }) {
   return error === null ? null : (
     <p class="error" role="alert">
