@@ -8,12 +8,14 @@ import type { Adoptable } from '../pty/pty-adoption.js';
 import type { Pty, SpawnPtyOptions } from '../pty/types.js';
 import type { RuntimeContext } from '../runtime/runtime-context.js';
 import type { LaneRecord } from '../state/lane-records.js';
+import { CleanupTally } from './cleanup-tally.js';
 import { LaneEventPublisher, type Publish } from './lane-events.js';
 import { LaneExecs } from './lane-exec.js';
 import { LaneOutcome } from './lane-outcome.js';
 import { LanePtys } from './lane-ptys.js';
 import { type LaneIdentity, LaneResources } from './lane-resources.js';
 import type { LaneSettings } from './lane-settings.js';
+import { relaySupervision } from './lane-supervision-relay.js';
 import { commitLane, diffLane, type MergeOptions, mergeLane, type WorkflowLane } from './lane-workflow.js';
 import type { CleanupOptions, CleanupReport, ExecOptions, ExecResult, Lane, LaneState } from './types.js';
 
@@ -39,9 +41,7 @@ export class LaneController implements Lane {
   readonly #outcome: LaneOutcome;
   #actor: LaneActorRef | undefined;
   #subscription: Subscription | undefined;
-  #cleanupStarted = 0;
-  #ptysStopped = 0;
-  #teardown: CleanupReport['teardown'];
+  readonly #tally = new CleanupTally();
 
   constructor(
     private readonly ctx: RuntimeContext,
@@ -115,27 +115,7 @@ export class LaneController implements Lane {
   bind(actor: LaneActorRef): void {
     this.#actor = actor;
     this.#subscription = actor.subscribe({ next: (snapshot) => this.#onSnapshot(snapshot) });
-    // Each generation the machine spawns is taken over by its PTY's handle (which starts its process).
-    actor.on('pty_generation_started', ({ ptyId, generation }) =>
-      this.terminals.generationStarted(actor.getSnapshot().children, ptyId, generation),
-    );
-    actor.on('pty_restarting', ({ ptyId, generation, delayMs }) => {
-      const pty = this.terminals.get(ptyId);
-      pty?.restarting();
-      this.ctx.bus.publishLifecycle(
-        'supervisor.restarted',
-        { laneId: this.id, ptyId: ptyId as Pty['id'], generation, restarts: pty?.restarts ?? 0, delayMs },
-        { correlationId: this.#correlationId() },
-      );
-    });
-    actor.on('pty_escalated', ({ ptyId, reason }) => {
-      this.ctx.bus.publishLifecycle(
-        'supervisor.escalated',
-        { laneId: this.id, ptyId: ptyId as Pty['id'], reason },
-        { correlationId: this.#correlationId() },
-      );
-    });
-    actor.on('pty_finished', ({ ptyId }) => this.terminals.finished(ptyId));
+    relaySupervision(actor, this.terminals, this.ctx.bus, this.id, () => this.#correlationId());
     this.#onSnapshot(actor.getSnapshot());
   }
 
@@ -164,7 +144,8 @@ export class LaneController implements Lane {
     try {
       await this.resources.stopTask();
     } finally {
-      if (this.#actor?.getSnapshot().context.intent === 'cleanup') this.#teardown = await this.resources.teardown();
+      if (this.#actor?.getSnapshot().context.intent === 'cleanup')
+        this.#tally.tornDown(await this.resources.teardown());
     }
   }
 
@@ -252,9 +233,8 @@ export class LaneController implements Lane {
     if (typeof options.discard !== 'undefined' && typeof options.discard !== 'boolean') {
       return Promise.reject(new LanevisorError('INVALID_ARGUMENT', 'discard must be a boolean'));
     }
-    this.#cleanupStarted = performance.now();
+    this.#tally.started(this.terminals.running());
     const report = this.#outcome.startCleanup();
-    this.#ptysStopped = this.terminals.running();
     const discard = options.discard === true;
     const correlation = this.#correlation();
     // Journaled before anything stops, so a crash from here on finishes the cleanup on restart.
@@ -316,15 +296,7 @@ export class LaneController implements Lane {
   /** The cleanup's report, built once; `lane.closed` carries it without the teardown (its steps had their own events). */
   #closed(context: LaneSnapshot['context']): CleanupReport {
     this.#outcome.announceProvisioningFailure();
-    const report: CleanupReport = {
-      laneId: this.id,
-      branch: this.branch,
-      branchKept: context.branchKept,
-      salvagedRef: context.salvagedRef,
-      ptysStopped: this.#ptysStopped,
-      durationMs: Math.round(this.#cleanupStarted === 0 ? 0 : performance.now() - this.#cleanupStarted),
-      ...(this.#teardown === undefined ? {} : { teardown: this.#teardown }),
-    };
+    const report = this.#tally.report(this.identity, context);
     const { teardown: _told, ...closed } = report;
     this.ctx.bus.publishLifecycle('lane.closed', closed, { correlationId: context.correlationId });
     return report;
