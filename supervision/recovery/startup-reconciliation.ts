@@ -1,16 +1,15 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { type BranchKeptReason, decideLaneBranch, removeMarkerScratch } from '../../actors/git/branch-ownership.js';
-import { isInside } from '../../actors/git/paths.js';
+import { existsSync } from 'node:fs';
+import { removeMarkerScratch } from '../../actors/git/branch-ownership.js';
 import { withRepoLock } from '../../actors/git/repo-lock.js';
 import type { Repository } from '../../actors/git/repository.js';
-import { hasUncommittedWork, removeSalvageScratch } from '../../actors/git/salvage.js';
+import { removeSalvageScratch } from '../../actors/git/salvage.js';
 import { removeLocksLeftByKilledGit } from '../../actors/git/stale-locks.js';
 import { listWorktrees } from '../../actors/git/worktrees.js';
 import { readProcStat } from '../../actors/process/proc.js';
 import type { HostBackend } from '../../actors/pty/host/host-client.js';
 import { idPattern } from '../../bus/ids.js';
 import { branchPrefixesOf } from '../lane/labels.js';
-import { identityOfRecord, type LaneBranchOutcome } from '../lane/lane-resources.js';
+import type { LaneBranchOutcome } from '../lane/lane-resources.js';
 import type { CleanupReport } from '../lane/types.js';
 import type { Adoptable } from '../pty/pty-adoption.js';
 import type { ReconciliationReport } from '../runtime/types.js';
@@ -19,6 +18,7 @@ import type { ProcessJournal } from '../state/process-journal.js';
 import { type OrphanPlan, planOrphans, previewOrphans, removeOrphans } from './orphan-recovery.js';
 import { planProcessRecovery, RECOVERY_GRACE_MS, stopOrphanProcesses } from './process-recovery.js';
 import { endUnadopted, planAdoptions, type Revival, revivalsOf } from './pty-adoption-plan.js';
+import { cleanLanes, predictCleanups, presenceOf } from './record-cleanups.js';
 
 /**
  * Bringing a repository back to a known state after a runtime died: first the processes it left
@@ -178,8 +178,8 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
     );
   }
   const cleaned = await (options.lanes === null
-    ? predictCleanups(ctx, toClean, registered, before)
-    : cleanLanes(ctx, options.lanes, toClean, before));
+    ? predictCleanups(ctx.repository, ctx.worktreeRoot, toClean, registered, before)
+    : cleanLanes(ctx.repository, options.lanes, toClean, before));
   const branchesRemoved = [...orphans.branchesRemoved, ...cleaned.branchesRemoved];
   const branchesKept = [...orphans.branchesKept, ...cleaned.branchesKept];
   const worktreesPruned = [...plan.prune.map((w) => w.path), ...cleaned.worktreesPruned];
@@ -219,145 +219,4 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
       branches: { removed: branchesRemoved, kept: branchesKept },
     },
   };
-}
-
-interface CleanedLanes {
-  readonly laneIds: string[];
-  salvaged: number;
-  stalled: number;
-  readonly refs: string[];
-  readonly branchesRemoved: string[];
-  readonly branchesKept: Array<{ branch: string; reason: BranchKeptReason }>;
-  /** Lane worktrees whose cleanup removed them (a directory, registered with git or not). */
-  readonly worktreesRemoved: string[];
-  /** Lane worktrees git still listed whose directory was gone: their cleanup pruned git's record. */
-  readonly worktreesPruned: string[];
-}
-
-function emptyCleaned(): CleanedLanes {
-  return {
-    laneIds: [],
-    salvaged: 0,
-    stalled: 0,
-    refs: [],
-    branchesRemoved: [],
-    branchesKept: [],
-    worktreesRemoved: [],
-    worktreesPruned: [],
-  };
-}
-
-/** Tallies what a lane's cleanup did with its branch. */
-function countBranch(cleaned: CleanedLanes, branch: string, outcome: LaneBranchOutcome | 'delete'): void {
-  if (outcome === 'removed' || outcome === 'delete') cleaned.branchesRemoved.push(branch);
-  else if (outcome !== 'absent') cleaned.branchesKept.push({ branch, reason: outcome });
-}
-
-/** What of a recorded lane's worktree is there: its directory, git's record of it. */
-interface WorktreePresence {
-  readonly path: string;
-  readonly directory: boolean;
-  readonly registered: boolean;
-}
-
-/** Each recorded lane's worktree as it is: its directory, git's record of it (one `worktree list` when there are lanes). */
-async function presenceOf(
-  repository: Repository,
-  records: readonly LaneRecord[],
-): Promise<ReadonlyMap<string, WorktreePresence>> {
-  if (records.length === 0) return new Map();
-  const listed = new Set((await listWorktrees(repository)).map((w) => w.path));
-  return new Map(
-    records.map(({ laneId, worktreePath: path }) => [
-      laneId,
-      { path, directory: existsSync(path), registered: listed.has(path) },
-    ]),
-  );
-}
-
-/** Tallies a lane worktree that is gone now: a directory removed, or only git's record of it pruned. */
-function countWorktree(cleaned: CleanedLanes, before: WorktreePresence): void {
-  if (before.directory) cleaned.worktreesRemoved.push(before.path);
-  else if (before.registered) cleaned.worktreesPruned.push(before.path);
-}
-
-/** A record naming a path outside its worktree root: its cleanup refuses to act on it (and stalls). */
-function refusedPath(record: LaneRecord, runtimeRoot: string): boolean {
-  return !isInside(identityOfRecord(record, runtimeRoot).worktreeRoot, record.worktreePath);
-}
-
-async function cleanLanes(
-  ctx: RecoveryContext,
-  recovery: LaneRecovery,
-  toClean: readonly LaneRecord[],
-  before: ReadonlyMap<string, WorktreePresence>,
-): Promise<CleanedLanes> {
-  const cleaned = emptyCleaned();
-  const stalled: WorktreePresence[] = [];
-  await Promise.all(
-    toClean.map(async (record) => {
-      const { report, branch } = await recovery
-        .clean(record)
-        .catch(() => ({ report: null, branch: 'absent' as const }));
-      // What the branch step did counts even when a later step failed.
-      countBranch(cleaned, record.branch, branch);
-      const presence = before.get(record.laneId) as WorktreePresence;
-      if (report === null) {
-        // The lane stays `cleaning` in rt.lanes(); lane.cleanup() resumes it.
-        cleaned.stalled++;
-        stalled.push(presence);
-        return;
-      }
-      cleaned.laneIds.push(record.laneId);
-      if (report.salvagedRef !== null) cleaned.refs.push(report.salvagedRef);
-      // A finished cleanup removed its worktree (verified with git's list).
-      countWorktree(cleaned, presence);
-    }),
-  );
-  // A cleanup that stalled may have removed its worktree before the step that failed.
-  const leftBehind = stalled.filter((p) => p.directory || p.registered);
-  if (leftBehind.length > 0) {
-    const listed = new Set((await listWorktrees(ctx.repository)).map((w) => w.path));
-    for (const presence of leftBehind)
-      if (!existsSync(presence.path) && !listed.has(presence.path)) countWorktree(cleaned, presence);
-  }
-  cleaned.salvaged = cleaned.refs.length;
-  return cleaned;
-}
-
-/** What cleaning these lanes would do: the same decisions their cleanups make, changing nothing. */
-async function predictCleanups(
-  ctx: RecoveryContext,
-  toClean: readonly LaneRecord[],
-  registered: ReadonlySet<string>,
-  before: ReadonlyMap<string, WorktreePresence>,
-): Promise<CleanedLanes> {
-  const cleaned = emptyCleaned();
-  for (const record of toClean) {
-    if (refusedPath(record, ctx.worktreeRoot)) {
-      cleaned.stalled++;
-      continue;
-    }
-    cleaned.laneIds.push(record.laneId);
-    countWorktree(cleaned, before.get(record.laneId) as WorktreePresence);
-    if (await wouldSalvage(record, registered)) cleaned.salvaged++;
-    if (record.baseSha === '') continue;
-    const discard = record.phase === 'provisioning' || record.discard;
-    const { verdict } = await decideLaneBranch(
-      ctx.repository,
-      record.branch,
-      record.baseSha,
-      discard,
-      new Set([record.worktreePath]),
-    );
-    countBranch(cleaned, record.branch, verdict);
-  }
-  return cleaned;
-}
-
-/** Whether cleaning this lane would save something: uncommitted work in a worktree, or files in a bare directory. */
-async function wouldSalvage(record: LaneRecord, registered: ReadonlySet<string>): Promise<boolean> {
-  if (record.discard || record.phase === 'provisioning' || !existsSync(record.worktreePath)) return false;
-  if (!registered.has(record.worktreePath)) return readdirSync(record.worktreePath).some((name) => name !== '.git');
-  return hasUncommittedWork(record.worktreePath).catch(() => true);
 }
