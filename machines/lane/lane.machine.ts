@@ -1,9 +1,9 @@
 import { assign, enqueueActions, raise, type SnapshotFrom, stopChild } from 'xstate';
+import { laneActions, TASK_WATCH_ID } from './lane-actions.js';
 import { activeStateOf } from './lane-context.js';
 import type { LaneState } from './lane-protocol.js';
-import { laneSetup, TASK_WATCH_ID } from './lane-setup.js';
 
-export type { CleanupStepOutput } from './lane-setup.js';
+export type { CleanupStepOutput } from './lane-actions.js';
 
 /**
  * One lane, pure: its lifecycle (new → provisioning → ready ⇄ running, ⇄ blocked, ⇄ shared,
@@ -13,7 +13,7 @@ export type { CleanupStepOutput } from './lane-setup.js';
  * by one in reverse start order, then the task, then (for a cleanup) the worktree, the branch and
  * the record. Every effect is a provided actor; this machine only decides.
  */
-export const laneMachine = laneSetup.createMachine({
+export const laneMachine = laneActions.createMachine({
   id: 'lane',
   context: ({ input }) => ({
     laneId: input.laneId,

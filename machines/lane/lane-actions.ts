@@ -39,7 +39,7 @@ const unprovided = (name: string) => () => {
   throw new Error(`the ${name} actor must be provided`);
 };
 
-export const laneSetup = setup({
+export const laneActions = setup({
   types: {
     context: {} as LaneContext & { readonly intent: 'cleanup' | 'suspend' },
     events: {} as LaneEvent,
