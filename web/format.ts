@@ -17,8 +17,7 @@ export function lastLineOf(lane: LaneView): string {
   return '';
 }
 
-export function ageOf(createdAt: number | undefined, now: number): string {
-  if (createdAt === undefined) return '';
+export function ageOf(createdAt: number, now: number): string {
   const seconds = Math.max(0, Math.floor((now - createdAt) / 1000));
   if (seconds < 60) return `${seconds}s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;

@@ -28,7 +28,7 @@ export interface LaneView {
   readonly worktreePath: string;
   readonly port: number | null;
   readonly agents: readonly string[];
-  readonly createdAt?: number;
+  readonly createdAt: number;
   readonly ptys: readonly PtyInfo[];
 }
 

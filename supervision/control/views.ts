@@ -33,6 +33,8 @@ export const laneViewSchema = z.object({
   worktreePath: z.string(),
   /** Its LANEVISOR_PORT (lanevisor.json's `ports`), else null. */
   port: z.number().int().nullable(),
+  /** When it was made (epoch ms). */
+  createdAt: z.number().int(),
   agents: z.array(z.string()),
   ptys: z.array(ptyInfoSchema),
 });
@@ -63,6 +65,7 @@ export function laneViewOf(lane: Lane): LaneView {
     baseRef: lane.baseRef,
     worktreePath: lane.worktreePath,
     port: lane.port,
+    createdAt: lane.createdAt,
     agents: [...lane.agents],
     ptys: lane.ptys().map(ptyInfoOf),
   };

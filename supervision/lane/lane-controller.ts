@@ -96,6 +96,9 @@ export class LaneController implements Lane {
   get port(): number | null {
     return this.settings.port;
   }
+  get createdAt(): number {
+    return this.resources.record.createdAt;
+  }
   get state(): LaneState {
     return this.#publisher.state;
   }

@@ -63,6 +63,8 @@ export interface Lane {
   readonly worktreePath: string;
   /** Its LANEVISOR_PORT when lanevisor.json has `ports`, else null. */
   readonly port: number | null;
+  /** When the lane was made (epoch ms; kept across re-adoption). */
+  readonly createdAt: number;
   readonly state: LaneState;
   readonly agents: readonly string[];
   spawnPty(options?: SpawnPtyOptions): Promise<Pty>;

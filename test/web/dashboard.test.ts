@@ -136,6 +136,9 @@ describe('the dashboard in Chromium', () => {
     await callApi('POST', '/api/lanes', { label: 'beta' });
     await page.locator('.lane-row', { hasText: 'beta' }).waitFor();
     expect(await page.locator('.lane-row').count()).toBe(2);
+    expect(await page.locator('.lane-row', { hasText: 'beta' }).innerText()).toMatch(
+      /lane\/beta\s+0 terminals\s+\d+s old/,
+    );
 
     await page.locator('.lane-row', { hasText: 'alpha' }).click();
     await page.keyboard.press('ArrowDown');

@@ -5,7 +5,7 @@ import type { LaneView } from '../types.js';
 type SortKey = 'created' | 'label' | 'state';
 
 const SORTS: Record<SortKey, (a: LaneView, b: LaneView) => number> = {
-  created: (a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0),
+  created: (a, b) => a.createdAt - b.createdAt,
   label: (a, b) => laneName(a).localeCompare(laneName(b)),
   state: (a, b) => a.state.localeCompare(b.state) || laneName(a).localeCompare(laneName(b)),
 };
@@ -83,7 +83,7 @@ export function LaneList({ lanes, selected, now, onSelect }: LaneListProps) {
                 <span>{lane.branch}</span>
                 <span>{lane.ptys.length === 1 ? '1 terminal' : `${lane.ptys.length} terminals`}</span>
                 {lane.agents.length > 0 && <span>agents: {lane.agents.join(', ')}</span>}
-                <span>{ageOf(lane.createdAt, now)}</span>
+                <span title={new Date(lane.createdAt).toLocaleString()}>{ageOf(lane.createdAt, now)} old</span>
               </div>
               <div class="lane-row-line">{lastLineOf(lane)}</div>
             </div>
