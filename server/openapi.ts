@@ -42,7 +42,10 @@ function operationOf(route: Route): Record<string, unknown> {
     case 'command':
       return {
         ...base,
-        parameters,
+        parameters: [
+          ...parameters,
+          ...(route.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+        ],
         ...(route.body === undefined
           ? {}
           : {

@@ -32,7 +32,11 @@ function commandHandler(route: CommandRoute, { rt }: RouteContext): Handler {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new HttpError(400, 'VALIDATION_ERROR', 'the request body must be a JSON object, such as {}');
     }
-    const payload = route.payload(request.params as Record<string, string>, body as Record<string, unknown>);
+    const payload = route.payload(
+      request.params as Record<string, string>,
+      body as Record<string, unknown>,
+      request.query as Record<string, string | undefined>,
+    );
     const result = await rt.bus.request(route.command, payload, { timeoutMs: CONTROL_COMMAND_TIMEOUT_MS });
     return reply.code(route.status).send(route.project === undefined ? (result ?? null) : route.project(result));
   };

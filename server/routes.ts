@@ -34,8 +34,14 @@ export interface CommandRoute {
   readonly status: 200 | 201;
   readonly body?: z.ZodType;
   readonly response: z.ZodType;
-  /** The command's payload from the path's params and the (already object-checked) body. */
-  readonly payload: (params: Record<string, string>, body: Record<string, unknown>) => unknown;
+  /** Query parameters it reads (documented as optional strings). */
+  readonly query?: readonly string[];
+  /** The command's payload from the path's params, the (already object-checked) body and the query. */
+  readonly payload: (
+    params: Record<string, string>,
+    body: Record<string, unknown>,
+    query: Record<string, string | undefined>,
+  ) => unknown;
   /** Keeps only the documented fields of the command's answer. */
   readonly project?: (result: unknown) => unknown;
 }
@@ -149,11 +155,14 @@ export const ROUTES: readonly Route[] = [
     kind: 'command',
     method: 'GET',
     path: '/api/lanes/:laneId/diff',
-    summary: "A lane's committed, uncommitted and untracked changes against its base (files and patch)",
+    summary:
+      "A lane's committed, uncommitted and untracked changes against its base (files and patch); `?base=` another commit",
     command: 'lane.diff',
     status: 200,
+    query: ['base'],
     response: diffSchema,
-    payload: paramsOnly,
+    // `?base=refs/heads/<the lane's branch>`: only what is not committed yet (what a cleanup salvages).
+    payload: (params, _body, query) => ({ ...params, ...(query.base === undefined ? {} : { base: query.base }) }),
   },
   {
     kind: 'command',

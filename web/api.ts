@@ -60,7 +60,8 @@ export const api = {
     call<LaneView>('POST', `${lanePath(laneId)}/agents/${encodeURIComponent(agentId)}/detach`, {}),
   block: (laneId: string, reason: string) => call<LaneView>('POST', `${lanePath(laneId)}/block`, { reason }),
   unblock: (laneId: string) => call<LaneView>('POST', `${lanePath(laneId)}/unblock`, {}),
-  diff: (laneId: string) => call<LaneDiff>('GET', `${lanePath(laneId)}/diff`),
+  diff: (laneId: string, base?: string) =>
+    call<LaneDiff>('GET', `${lanePath(laneId)}/diff${base === undefined ? '' : `?base=${encodeURIComponent(base)}`}`),
   commit: (laneId: string, message: string) =>
     call<{ commit: string | null }>('POST', `${lanePath(laneId)}/commit`, { message }),
   merge: (laneId: string) => call<{ commit: string; into: string }>('POST', `${lanePath(laneId)}/merge`, {}),

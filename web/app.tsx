@@ -6,7 +6,7 @@ import { LanePanel } from './components/lane-panel.js';
 import { NewLaneForm } from './components/new-lane-form.js';
 import { TIMELINE_MAX_EVENTS, Timeline } from './components/timeline.js';
 import { type Connection, EventStream } from './event-stream.js';
-import type { BusEvent, LaneView, RuntimeInfo } from './types.js';
+import type { BusEvent, CleanupReport, LaneView, RuntimeInfo } from './types.js';
 
 /** Events come in bursts (a lane's creation is several): the lane list is fetched once per burst. */
 export const LANES_REFRESH_DEBOUNCE_MS = 100;
@@ -163,11 +163,7 @@ function Dashboard() {
                 lane={lane}
                 onCleaned={(report, name) => {
                   setSelected(null);
-                  setNotice(
-                    report.salvagedRef === null
-                      ? `Lane ${name} cleaned up; it held no work to salvage.`
-                      : `Lane ${name} cleaned up; its work is kept at ${report.salvagedRef}.`,
-                  );
+                  setNotice(cleanupNotice(report, name));
                   void refresh();
                 }}
               />
@@ -178,4 +174,15 @@ function Dashboard() {
       </div>
     </div>
   );
+}
+
+/** What a cleanup kept, in words: the salvage ref of uncommitted work, the kept branch of committed work. */
+function cleanupNotice(report: CleanupReport, name: string): string {
+  const kept = [
+    ...(report.salvagedRef === null ? [] : [`its uncommitted work is kept at ${report.salvagedRef}`]),
+    ...(report.branchKept ? [`its commits stay on ${report.branch}`] : []),
+  ];
+  return kept.length === 0
+    ? `Lane ${name} cleaned up; it held no work to keep.`
+    : `Lane ${name} cleaned up; ${kept.join(' and ')}.`;
 }

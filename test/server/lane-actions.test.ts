@@ -78,6 +78,23 @@ describe('lane actions over HTTP', () => {
   });
 });
 
+describe("a lane's diff against another base", () => {
+  it("?base=<the lane's branch> has only what is not committed (what a cleanup salvages); without it, everything", async () => {
+    const lane = (await (await served.api('/api/lanes', postJson({ label: 'diff-base' }))).json()) as LaneView;
+    const exec = (argv: string[]) => served.api(`/api/lanes/${lane.id}/exec`, postJson({ argv }));
+    await exec(['sh', '-c', 'echo a > committed.txt && git add committed.txt && git commit -qm c']);
+    await exec(['sh', '-c', 'echo b > loose.txt']);
+    const paths = async (query: string) =>
+      (
+        (await (await served.api(`/api/lanes/${lane.id}/diff${query}`)).json()) as { files: Array<{ path: string }> }
+      ).files
+        .map((file) => file.path)
+        .sort();
+    expect(await paths(`?base=${encodeURIComponent(`refs/heads/${lane.branch}`)}`)).toEqual(['loose.txt']);
+    expect(await paths('')).toEqual(['committed.txt', 'loose.txt']);
+  });
+});
+
 describe('the page and its assets', () => {
   it('serves the page without the token, saying whether the request carried it, with the CSP', async () => {
     const stranger = await rawRequest(served.server.url, { headers: { host: new URL(served.server.url).host } });

@@ -225,19 +225,25 @@ describe('the dashboard in Chromium', () => {
 
   it('cleans a lane up through the UI after saying what it salvages; the lane goes and its salvage ref is shown', async () => {
     const [alpha] = (await callApi<LaneJson[]>('GET', '/api/lanes')).filter((lane) => lane.label === 'alpha');
-    await callApi('POST', `/api/lanes/${alpha?.id}/exec`, { argv: ['sh', '-c', 'echo work > salvage-me.txt'] });
+    await callApi('POST', `/api/lanes/${alpha?.id}/exec`, {
+      argv: ['sh', '-c', 'echo c > kept.txt && git add kept.txt && git commit -qm kept && echo work > salvage-me.txt'],
+    });
     await page.locator('.lane-row', { hasText: 'alpha' }).click();
     await page.getByRole('button', { name: 'Clean up…' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByText('salvage-me.txt').waitFor();
-    expect(await dialog.innerText()).toContain('will be salvaged');
+    const said = await dialog.innerText();
+    expect(said).toContain('1 uncommitted file(s) will be salvaged');
+    expect(said).toContain('1 file(s) committed on lane/alpha stay there: the branch is kept.');
     await screenshot(page, 'cleanup-confirm');
     await dialog.getByRole('button', { name: 'Clean up', exact: true }).click();
     const notice = page.locator('.notice');
     await notice.waitFor();
-    const ref = /kept at (\S+)\./.exec(await notice.innerText())?.[1];
+    const ref = /kept at (refs\/[\w/-]+)/.exec(await notice.innerText())?.[1];
     expect(ref).toMatch(/^refs\//);
     await page.locator('.lane-row', { hasText: 'alpha' }).waitFor({ state: 'detached' });
+    expect(await notice.innerText()).toContain('its commits stay on lane/alpha');
+    expect(gitIn(repo.path, 'show', 'lane/alpha:kept.txt').trim()).toBe('c');
     // The ref is real and holds the file.
     expect(gitIn(repo.path, 'show', `${ref}:salvage-me.txt`).trim()).toBe('work');
     await screenshot(page, 'after-cleanup');

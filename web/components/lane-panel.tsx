@@ -19,10 +19,10 @@ interface LanePanelProps {
 
 /**
  * One lane: its terminals as tabs (only the shown one is attached), its changes and its actions.
- * The tab shown is kept per lane while the page lives.
+ * Opening a lane shows its first terminal (its first tab).
  */
 export function LanePanel({ lane, onCleaned }: LanePanelProps) {
-  const [chosen, setChosen] = useState<Record<string, string>>({});
+  const [chosen, setChosen] = useState<string | null>(null);
   const [cleaning, setCleaning] = useState(false);
   const tabs: Tab[] = [
     // A PTY's `name` is its terminal type (TERM), not a title: tabs are numbered instead.
@@ -30,9 +30,8 @@ export function LanePanel({ lane, onCleaned }: LanePanelProps) {
     { id: CHANGES_TAB, title: 'Changes' },
     { id: ACTIONS_TAB, title: 'Actions' },
   ];
-  const wanted = chosen[lane.id];
-  const selected = tabs.some((tab) => tab.id === wanted) ? (wanted as string) : (tabs[0] as Tab).id;
-  const select = (id: string) => setChosen((now) => ({ ...now, [lane.id]: id }));
+  const selected = tabs.some((tab) => tab.id === chosen) ? (chosen as string) : (tabs[0] as Tab).id;
+  const select = (id: string) => setChosen(id);
 
   return (
     <section class="lane-panel" aria-label={`Lane ${laneName(lane)}`}>

@@ -14,7 +14,7 @@ type ServerFrame =
   | { type: 'exit'; exitCode: number | null; signal: string | null }
   | { type: 'error'; error: { code: string; message: string } };
 
-type Status = { kind: 'connecting' } | { kind: 'live' } | { kind: 'ended'; text: string };
+type Status = { kind: 'connecting' } | { kind: 'live' } | { kind: 'notice' | 'ended'; text: string };
 
 /**
  * One PTY in xterm.js over `/api/ptys/:id/stream`: the screen first, then live output acked once
@@ -32,8 +32,8 @@ export function TerminalPanel({ pty }: { pty: PtyInfo }) {
     const fit = new FitAddon();
     term.loadAddon(fit);
     term.open(element);
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}/api/ptys/${encodeURIComponent(pty.id)}/stream`);
+    // The server speaks plain HTTP on loopback (docs/api.md): no TLS, so no wss.
+    const ws = new WebSocket(`ws://${location.host}/api/ptys/${encodeURIComponent(pty.id)}/stream`);
     const send = (frame: object) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
     };
@@ -78,7 +78,8 @@ export function TerminalPanel({ pty }: { pty: PtyInfo }) {
           setStatus({ kind: 'ended', text: exitText(frame.exitCode, frame.signal) });
           return;
         case 'error':
-          setStatus({ kind: 'ended', text: `${frame.error.code}: ${frame.error.message}` });
+          // A refused frame (input to a PTY that is restarting, say): the stream goes on.
+          setStatus({ kind: 'notice', text: `${frame.error.code}: ${frame.error.message}` });
           return;
       }
     };
@@ -97,7 +98,7 @@ export function TerminalPanel({ pty }: { pty: PtyInfo }) {
   return (
     <div class="terminal-panel">
       <div class="terminal" ref={host} data-pty={pty.id} />
-      {status.kind === 'ended' && (
+      {(status.kind === 'ended' || status.kind === 'notice') && (
         <p class="terminal-status" role="status">
           {status.text}
         </p>
