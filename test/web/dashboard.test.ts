@@ -250,6 +250,23 @@ describe('the dashboard in Chromium', () => {
     expect(problems.all).toEqual([]);
   });
 
+  it("filters the lane list, and moves between a lane's tabs with the arrow keys", async () => {
+    await page.getByLabel('Filter lanes').fill('bet');
+    await expect(page.locator('.lane-row').allInnerTexts()).resolves.toHaveLength(1);
+    await page.getByLabel('Filter lanes').fill('');
+    await page.locator('.lane-row', { hasText: 'beta' }).click();
+    await page.getByRole('tab', { name: /^terminal 1/ }).focus();
+    await page.keyboard.press('ArrowRight');
+    await expect(page.getByRole('tab', { selected: true }).innerText()).resolves.toBe('Changes');
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Changes');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    // Around the end to the first tab again: the terminal, drawn from its screen.
+    await expect(page.getByRole('tab', { selected: true }).innerText()).resolves.toMatch(/^terminal 1/);
+    await waitForRow((row) => row === 'written before the page opened', 'of vim again');
+    expect(problems.all).toEqual([]);
+  });
+
   it('shows the event timeline and the conflict matrix', async () => {
     await page.getByRole('button', { name: 'events' }).click();
     await page.locator('.event[data-topic="lane.created"]').first().waitFor({ timeout: 5_000 });
