@@ -6,6 +6,7 @@
 import { errorMessage } from '../bus/errors.js';
 import { benchThroughput as benchBusThroughput, benchRequestLatency } from './bus.js';
 import { benchConflictMatrix } from './conflicts.js';
+import { benchBundle, benchDashboard, dashboardWindowMs } from './dashboard.js';
 import { benchHostMemory, benchReadopt, benchSnapshot, benchSocketRoundTrip, benchSpawnWithHeap } from './host.js';
 import { benchCleanup, benchConcurrent, benchCreate } from './lanes.js';
 import {
@@ -61,6 +62,11 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'server.rest_lanes.50': () => benchRestLanes(50, 1_000),
   'server.sse_latency': () => benchSseLatency(1_000),
   'server.ws_echo': () => benchWebSocketEcho(1_000),
+  // Chromium against `lanevisor serve` (issue #13): minutes long, never in CI. The flood and heap
+  // window is LANEVISOR_BENCH_DASHBOARD_MS (default 5 minutes).
+  'dashboard.bundle': () => benchBundle(),
+  'dashboard.50_lanes.10_terminals': () =>
+    benchDashboard({ lanes: 50, pages: 10, keystrokes: 200, windowMs: dashboardWindowMs(), idleMs: 20_000 }),
   // What CI runs (printed, failing only past 2x raw): a gross regression cannot land unseen.
   // The median, not the p95: 60 samples' p95 moves by a third between runs on a shared machine.
   'ci.host.spawn': onHost(() => withinTwiceRaw(benchSpawn(60, 0), 'p50Ratio')),
