@@ -64,7 +64,10 @@ export function viewPty(pty: Pty, sink: PtyViewSink, options: PtyViewOptions = {
       text = bytes.subarray(shownUpTo - offset).toString('utf8');
     }
     if (unacked + text.length > maxUnacked) {
-      phase = 'behind';
+      // With nothing unacknowledged no ack will come to wake it (one chunk past the bound by
+      // itself): redrawn at once instead of waiting forever.
+      if (unacked === 0) takeScreen();
+      else phase = 'behind';
       return;
     }
     unacked += text.length;

@@ -5,6 +5,8 @@ import type { PtyInfo } from '../types.js';
 
 /** Output chars parsed before they are acknowledged (VS Code's terminal acks at 5,000 as well). */
 export const ACK_BATCH_CHARS = 5_000;
+/** Parsed output below the batch is acknowledged this long after (never left unacknowledged). */
+export const ACK_FLUSH_MS = 100;
 /** A panel resized by dragging settles before the PTY is told (every resize redraws the program). */
 export const RESIZE_SETTLE_MS = 50;
 
@@ -38,11 +40,19 @@ export function TerminalPanel({ pty }: { pty: PtyInfo }) {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
     };
     let unacked = 0;
-    const parsed = (chars: number) => {
-      unacked += chars;
-      if (unacked < ACK_BATCH_CHARS) return;
+    let ackLater: number | undefined;
+    const ackNow = () => {
+      window.clearTimeout(ackLater);
+      ackLater = undefined;
+      if (unacked === 0) return;
       send({ type: 'ack', chars: unacked });
       unacked = 0;
+    };
+    const parsed = (chars: number) => {
+      unacked += chars;
+      if (unacked >= ACK_BATCH_CHARS) ackNow();
+      // The rest is acked soon too: a server that stopped sending at its bound waits for it.
+      else ackLater ??= window.setTimeout(ackNow, ACK_FLUSH_MS);
     };
     let settle: number | undefined;
     const fitToPanel = () => {
@@ -87,6 +97,7 @@ export function TerminalPanel({ pty }: { pty: PtyInfo }) {
     term.focus();
     return () => {
       window.clearTimeout(settle);
+      window.clearTimeout(ackLater);
       observer.disconnect();
       for (const disposable of disposables) disposable.dispose();
       ws.onclose = null;

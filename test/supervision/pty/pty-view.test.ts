@@ -147,4 +147,32 @@ describe('pty.screen() and viewPty', () => {
     expect(seen.slice(before).some((one) => one.kind === 'screen')).toBe(true);
     view.close();
   });
+
+  it('a chunk past the bound by itself, with nothing unacknowledged, brings a fresh screen instead of a stall', async () => {
+    const { pty } = await startFlood();
+    const seen: Array<{ kind: 'screen' | 'output'; chars: number }> = [];
+    let view: PtyView | undefined;
+    // A bound smaller than one chunk of the flood, and a viewer that acks all it gets at once:
+    // it has nothing left to ack, so only the view itself can go on.
+    view = viewPty(
+      pty,
+      {
+        screen: (screen) => seen.push({ kind: 'screen', chars: screen.data.length }),
+        output: (data) => {
+          seen.push({ kind: 'output', chars: data.length });
+          queueMicrotask(() => view?.ack(data.length));
+        },
+        exit: () => undefined,
+        error: (error) => {
+          throw error;
+        },
+      },
+      { maxUnackedChars: 10 },
+    );
+    await pty.exited;
+    await sleep(100);
+    // Screen after screen while it floods (the old view stopped for good at the first big chunk).
+    expect(seen.filter((one) => one.kind === 'screen').length).toBeGreaterThan(2);
+    view.close();
+  });
 });
