@@ -6,11 +6,16 @@ import { HttpError, sendError } from './errors.js';
 import { DEFAULT_HOST, MAX_BODY_BYTES } from './limits.js';
 import { PtyStreams } from './pty-stream.js';
 import { registerRoutes } from './register-routes.js';
+import { ROUTES } from './routes.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { EventHub } from './sse.js';
 import { tokenFromFile } from './token-file.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+/** The routes that hold no data (the page's shell and its bundle): the only ones without the token. */
+function publicRoutes(): ReadonlySet<string> {
+  return new Set(ROUTES.filter((route) => route.kind === 'page' || route.kind === 'asset').map((route) => route.path));
+}
 
 /** `rt.serve()`: the HTTP, SSE and WebSocket server of docs/api.md, on its own token. */
 export async function startServer(rt: Runtime, options: ServeOptions): Promise<ServeHandle> {
@@ -28,10 +33,13 @@ export async function startServer(rt: Runtime, options: ServeOptions): Promise<S
   const events = new EventHub(rt.bus);
   const streams = new PtyStreams(rt, token, () => hosts);
 
+  const open = publicRoutes();
   app.addHook('onRequest', async (request, reply) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
     assertHost(hosts, request.headers.host);
-    if (request.url.startsWith('/api/') || request.url === '/api') assertAuthorized(token, request.headers);
+    // Deny by default, by the route that matched (the router decodes `%61pi` to `api`, so the raw
+    // URL says nothing): only the page and its assets answer without the token.
+    if (!open.has(request.routeOptions.url ?? '')) assertAuthorized(token, request.headers);
   });
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));
   app.setNotFoundHandler((request, reply) => {

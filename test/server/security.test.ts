@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { LaneView, PtyInfo } from '../../index.js';
+import { ROUTES } from '../../server/routes.js';
 import { BASH_PTY } from '../support/runtime-fixture.js';
 import { postJson, rawRequest, type Served, startServed } from './harness.js';
 
@@ -41,9 +42,44 @@ describe('the server', () => {
     expect(served.server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
   });
 
+  it('answers 401 without the token on every route but the page and its assets, spelled any way', async () => {
+    for (const route of ROUTES) {
+      if (route.kind === 'page' || route.kind === 'asset') continue;
+      const path = route.path.replace(/:[A-Za-z]+/g, 'x');
+      for (const spelled of [path, path.replace('/api/', '/%61pi/')]) {
+        const response = await rawRequest(url(spelled), {
+          method: route.method,
+          headers: {},
+          ...(route.method === 'POST' ? { body: '{}' } : {}),
+        });
+        expect([spelled, response.status]).toEqual([spelled, 401]);
+      }
+    }
+    const lanes = (await (await served.api('/api/lanes')).json()) as unknown[];
+    const attempt = await rawRequest(url('/%61pi/lanes'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ label: 'sneaked-in' }),
+    });
+    expect(attempt.status).toBe(401);
+    expect(((await (await served.api('/api/lanes')).json()) as unknown[]).length).toBe(lanes.length);
+  });
+
   it('answers 401 without a token or with a wrong one, on every /api/ route', async () => {
     for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${'0'.repeat(64)}` }]) {
-      for (const path of ['/api/runtime', '/api/lanes', '/api/openapi.json', '/api/events', '/api/nothing']) {
+      for (const path of [
+        '/api/runtime',
+        '/api/lanes',
+        '/api/openapi.json',
+        '/api/events',
+        '/api/nothing',
+        // The router decodes these to /api/…: the check must not be fooled by the raw URL.
+        '/%61pi/runtime',
+        '/ap%69/lanes',
+        '/%2561pi/lanes',
+        '/API/lanes',
+        '/nothing',
+      ]) {
         const response = await rawRequest(url(path), { headers });
         expect(response.status).toBe(401);
         expect(codeOf(response.body)).toMatchObject({
