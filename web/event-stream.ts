@@ -66,6 +66,7 @@ export class EventStream {
     if (this.#closed) return;
     // A stream refused for its token (a server restarted with a new one) is not retried forever.
     const check = await fetch('/api/runtime', { credentials: 'same-origin' }).catch(() => undefined);
+    if (this.#closed) return;
     if (check?.status === 401) {
       this.handlers.connection('unauthorized');
       return;

@@ -40,6 +40,7 @@ export function TerminalPanel({ pty }: { pty: PtyInfo }) {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
     };
     let unacked = 0;
+    let drawingSnapshot = false;
     let ackLater: number | undefined;
     const ackNow = () => {
       window.clearTimeout(ackLater);
@@ -63,7 +64,10 @@ export function TerminalPanel({ pty }: { pty: PtyInfo }) {
     observer.observe(element);
     const disposables = [
       term.onData((data) => send({ type: 'input', data })),
-      term.onResize(({ cols, rows }) => send({ type: 'resize', cols, rows })),
+      // Only the panel's size goes to the PTY, not the PTY's own size a screen is drawn at.
+      term.onResize(({ cols, rows }) => {
+        if (!drawingSnapshot) send({ type: 'resize', cols, rows });
+      }),
       term.onSelectionChange(() => {
         const text = term.getSelection();
         // Copy on select, as terminals do; a page without clipboard permission just does not copy.
@@ -74,11 +78,15 @@ export function TerminalPanel({ pty }: { pty: PtyInfo }) {
       const frame = JSON.parse(String(message.data)) as ServerFrame;
       switch (frame.type) {
         case 'snapshot':
-          // The screen is drawn at the PTY's size, then the panel's size is given to the PTY.
-          term.reset();
-          term.resize(frame.cols, frame.rows);
+          // In the write queue's order: output still queued before it is parsed (and counted)
+          // first, then the terminal is reset (RIS) and drawn at the PTY's size, then fitted.
+          term.write('\u001bc', () => {
+            drawingSnapshot = true;
+            term.resize(frame.cols, frame.rows);
+            drawingSnapshot = false;
+            unacked = 0;
+          });
           term.write(frame.data, () => fit.fit());
-          unacked = 0;
           setStatus({ kind: 'live' });
           return;
         case 'output':
@@ -94,7 +102,7 @@ export function TerminalPanel({ pty }: { pty: PtyInfo }) {
       }
     };
     ws.onclose = () => setStatus((now) => (now.kind === 'ended' ? now : { kind: 'ended', text: 'disconnected' }));
-    term.focus();
+    // No focus taken here: arrow keys on the lane list or the tabs must not go into a PTY.
     return () => {
       window.clearTimeout(settle);
       window.clearTimeout(ackLater);
