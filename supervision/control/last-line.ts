@@ -3,9 +3,10 @@ export const LAST_LINE_WINDOW_CHARS = 4096;
 /** A last line is a glance in a list, not a log: longer ones end with an ellipsis. */
 export const LAST_LINE_MAX_CHARS = 200;
 
-// CSI and OSC sequences and the other ESC pairs.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences begin with ESC (and OSC ends with BEL).
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+// CSI; OSC, DCS, PM, APC and SOS strings; ESC with intermediates (`ESC ( B`); the other ESC pairs.
+const ANSI =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences begin with ESC (and OSC ends with BEL).
+  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[\]P^_X][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]+[0-~]|\u001b[@-Z\\-_]/g;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the C0 controls other than tab, newline and \r, which no reader wants to see.
 const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 

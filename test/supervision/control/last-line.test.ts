@@ -7,6 +7,8 @@ describe('the last line of a terminal', () => {
     expect(lastLineOf('\u001b[1;32mgreen\u001b[0m\n\u001b]0;title\u0007')).toBe('green');
     expect(lastLineOf('10%\r50%\r100% done')).toBe('100% done');
     expect(lastLineOf('bell\u0007 here\n')).toBe('bell here');
+    expect(lastLineOf('\u001b[1mbold\u001b(B done')).toBe('bold done');
+    expect(lastLineOf('\u001bP1$r0m\u001b\\ok')).toBe('ok');
     expect(lastLineOf('')).toBeNull();
     expect(lastLineOf('\u001b[2J\u001b[H\r\n  \n')).toBeNull();
   });
