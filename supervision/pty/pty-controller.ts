@@ -6,9 +6,7 @@ import type { LaneId, PtyId } from '../../bus/ids.js';
 import type { LifecyclePayload, LifecycleTopic } from '../../bus/lifecycle.js';
 import { type PtySnapshot, ptyStateOf, throttleReasonOf } from '../../machines/pty.machine.js';
 import type { PtyState as MachinePtyState } from '../../machines/pty-protocol.js';
-import { deferred } from '../deferred.js';
-import type { ActivityWatch, PtyActivity } from './activity-watch.js';
-import { IdleWatch } from './idle-watch.js';
+import type { PtyActivity } from './activity-watch.js';
 import {
   checkDimensions,
   checkListener,
@@ -17,10 +15,12 @@ import {
   optionalGraceMs,
   optionalScrollbackLines,
 } from './pty-arguments.js';
-import { spawnedPayload, startRequestOf } from './pty-facts.js';
+import { PtyEnding } from './pty-ending.js';
+import { restartRequestOf, spawnedPayload, startRequestOf } from './pty-facts.js';
 import { PtyOutput } from './pty-output.js';
 import type { PtyControllerOptions } from './pty-owner.js';
 import type { PtyActorRef } from './pty-process-directory.js';
+import { RunningGeneration } from './running-generation.js';
 import type { ResolvedSpawn } from './spawn-request.js';
 import type { Pty, PtyExitResult, PtyScreenAt, PtyState, PtyTerminateResult } from './types.js';
 
@@ -43,26 +43,16 @@ export class PtyController implements Pty {
   readonly restart: ResolvedSpawn['restart'];
   readonly exited: Promise<PtyExitResult>;
   #restarts = 0;
-  #pid = 0;
   #cols: number;
   #rows: number;
   #state: PtyState = 'idle';
-  /** The running generation's terminal, from its start to its end. */
-  #session: PtySession | undefined;
-  /** This PTY's output offset where the session's count is 0. */
-  #sessionBase = 0;
   #actor: PtyActorRef | undefined;
   #subscription: Subscription | undefined;
   #idleThrottled = false;
   #correlationId: string;
-  #lastResult: PtyTerminateResult = { exitCode: null, signal: null, escalated: false };
-  #finished = false;
-  readonly #started = deferred<void>();
-  readonly #exited = deferred<PtyExitResult>();
-  readonly #terminated = deferred<PtyTerminateResult>();
-  readonly #idle: IdleWatch;
+  readonly #ending: PtyEnding;
+  readonly #running: RunningGeneration;
   readonly #output: PtyOutput;
-  #activity: ActivityWatch | undefined;
   readonly #process: PtyProcessOptions;
 
   constructor(private readonly options: PtyControllerOptions) {
@@ -76,11 +66,15 @@ export class PtyController implements Pty {
     this.#cols = spawn.request.cols;
     this.#rows = spawn.request.rows;
     this.#correlationId = options.correlationId;
-    this.exited = this.#exited.promise;
-    // The caller of started sees the rejection; nobody else must see it as unhandled.
-    this.#started.promise.catch(() => undefined);
-    this.#idle = new IdleWatch(limits.idleTimeoutMs, () => {
-      if (this.#state === 'active') this.#actor?.send({ type: 'IDLE' });
+    this.#ending = new PtyEnding(this.id);
+    this.exited = this.#ending.exited;
+    this.#running = new RunningGeneration({
+      idleTimeoutMs: limits.idleTimeoutMs,
+      activity: options.activity,
+      onIdle: () => {
+        if (this.#state === 'active') this.#actor?.send({ type: 'IDLE' });
+      },
+      onActivity: (activity) => this.#publish('pty.activity', { ...this.#ref(), activity }),
     });
     this.#output = new PtyOutput(
       limits.outputBufferBytes,
@@ -106,7 +100,7 @@ export class PtyController implements Pty {
   }
 
   get pid(): number {
-    return this.#pid;
+    return this.#running.pid;
   }
 
   get state(): PtyState {
@@ -127,12 +121,12 @@ export class PtyController implements Pty {
 
   /** What its program is doing while it runs (see activity-watch.ts); null when it does not run. */
   get activity(): PtyActivity | null {
-    return this.#activity?.activity ?? null;
+    return this.#running.activity;
   }
 
   /** Resolves once the first generation is active; rejects with SPAWN_ERROR if it could not start. */
   get started(): Promise<void> {
-    return this.#started.promise;
+    return this.#ending.started;
   }
 
   /** Takes over a generation's machine actor (made by the owner) and starts its process. */
@@ -149,15 +143,13 @@ export class PtyController implements Pty {
   /** The owner restarts this PTY: the next generation is attached after its backoff. */
   restarting(): void {
     this.#restarts++;
-    // The host's record of the next generation says how often it was restarted, for an adopter.
-    const { preface: _shownOnce, ...request } = this.#process.request;
-    this.#process.request = { ...request, meta: { ...this.options.meta, restarts: this.#restarts } };
+    this.#process.request = restartRequestOf(this.#process.request, this.options.meta, this.#restarts);
   }
 
   write(data: string | Uint8Array): void {
     checkWriteData(data);
     this.#assertRunning('write to');
-    (this.#session as PtySession).write(data);
+    this.#session().write(data);
   }
 
   resize(cols: number, rows: number): void {
@@ -201,18 +193,16 @@ export class PtyController implements Pty {
   async screen(options: { readonly scrollbackLines?: number } = {}): Promise<PtyScreenAt> {
     const lines = optionalScrollbackLines(options.scrollbackLines);
     this.#assertRunning('take a snapshot of');
-    const base = this.#sessionBase;
-    const screen = await (this.#session as PtySession).snapshot(lines === undefined ? {} : { scrollbackLines: lines });
-    return { data: screen.data, cols: screen.cols, rows: screen.rows, offset: base + screen.offset };
+    return this.#running.screen(this.#session(), lines);
   }
 
   terminate(options: { readonly graceMs?: number } = {}): Promise<PtyTerminateResult> {
     const graceMs = optionalGraceMs(options.graceMs);
-    if (!this.#finished) {
+    if (!this.#ending.finished) {
       this.#correlationId = this.options.bus.currentCorrelationId() ?? this.#correlationId;
       this.options.owner.terminate(this, graceMs);
     }
-    return this.#terminated.promise;
+    return this.#ending.terminated;
   }
 
   /** The current generation's actor, for its owner (TERMINATE with a grace). */
@@ -226,7 +216,7 @@ export class PtyController implements Pty {
       totalBytes: this.#output.totalBytes,
       retainedBytes: this.#output.retainedBytes,
       droppedBytes: this.#output.droppedBytes,
-      pendingInputBytes: this.#session?.pendingInputBytes ?? 0,
+      pendingInputBytes: this.#running.session?.pendingInputBytes ?? 0,
     };
   }
 
@@ -235,17 +225,11 @@ export class PtyController implements Pty {
    * `exited` and `terminate()` resolve with how the last generation ended.
    */
   finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#idle.stop();
+    if (!this.#ending.finish()) return;
+    this.#running.stop();
     this.#subscription?.unsubscribe();
     this.#output.end();
-    this.#started.reject(
-      new LanevisorError('SPAWN_ERROR', 'the PTY ended before it became active', { details: { ptyId: this.id } }),
-    );
     this.options.processes.release(this.id);
-    this.#exited.resolve({ exitCode: this.#lastResult.exitCode, signal: this.#lastResult.signal });
-    this.#terminated.resolve(this.#lastResult);
   }
 
   #assertRunning(action: string): void {
@@ -254,6 +238,11 @@ export class PtyController implements Pty {
         details: { ptyId: this.id, state: this.#state },
       });
     }
+  }
+
+  /** The running generation's session; only called past #assertRunning. */
+  #session(): PtySession {
+    return this.#running.session as PtySession;
   }
 
   #ref(): { laneId: LaneId; ptyId: PtyId } {
@@ -265,22 +254,12 @@ export class PtyController implements Pty {
   }
 
   #onSpawned(session: PtySession): void {
-    const { started } = session;
-    this.#pid = started.pid;
-    this.#session = session;
-    // Both counts grow by every chunk of the generation, so their difference maps one onto the other.
-    this.#sessionBase = this.#output.totalBytes - session.outputOffset;
-    this.options.owner.spawned?.(this, started);
-    this.#idle.start();
-    this.#activity?.stop();
-    this.#activity = this.options.activity.watch(started.pid, this.options.limits.idleTimeoutMs, (activity) =>
-      this.#publish('pty.activity', { ...this.#ref(), activity }),
-    );
+    this.#running.begin(session, this.#output.totalBytes);
+    this.options.owner.spawned?.(this, session.started);
   }
 
   #onData(chunk: string): void {
-    this.#idle.touch();
-    this.#activity?.touch();
+    this.#running.touch();
     if (this.#idleThrottled) this.#actor?.send({ type: 'OUTPUT' });
     this.#output.push(chunk);
   }
@@ -293,37 +272,37 @@ export class PtyController implements Pty {
     const from = this.#state;
     this.#state = next;
     // The process is reported between spawning and active, in the order things happened.
-    if (from === 'spawning' && this.#session !== undefined) {
+    const session = this.#running.session;
+    if (from === 'spawning' && session !== undefined) {
       const now = { cols: this.#cols, rows: this.#rows, restarts: this.#restarts };
-      this.#publish('pty.spawned', spawnedPayload(this.options, this.#session.started, now));
+      this.#publish('pty.spawned', spawnedPayload(this.options, session.started, now));
     }
     this.#publish('pty.state_changed', { ...this.#ref(), from, to: next, reason: snapshot.context.reason });
-    if (this.#idleThrottled) this.#publish('pty.idle', { ...this.#ref(), idleMs: Math.round(this.#idle.silentForMs) });
-    if (next === 'active') this.#started.resolve();
+    if (this.#idleThrottled)
+      this.#publish('pty.idle', { ...this.#ref(), idleMs: Math.round(this.#running.silentForMs) });
+    if (next === 'active') this.#ending.becameActive();
     if (next === 'errored' || next === 'stopped') this.#generationEnded(snapshot);
   }
 
   #generationEnded(snapshot: PtySnapshot): void {
     const { exit, failure, escalated } = snapshot.context;
-    this.#lastResult = { exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, escalated };
+    const spawned = this.#running.session !== undefined;
+    const result = { exitCode: exit?.exitCode ?? null, signal: exit?.signal ?? null, escalated };
+    this.#ending.generationEnded(result, failure !== null && !spawned ? failure : undefined);
     this.#output.flush();
-    const spawned = this.#session !== undefined;
     if (failure !== null) {
       this.#publish('pty.error', { ...this.#ref(), code: spawned ? 'ACTOR_ERROR' : 'SPAWN_ERROR', message: failure });
-      if (!spawned) this.#started.reject(new LanevisorError('SPAWN_ERROR', failure, { details: { ptyId: this.id } }));
     }
     if (spawned) {
       this.#publish('pty.stopped', {
         ...this.#ref(),
         state: this.#state as 'stopped' | 'errored',
-        ...this.#lastResult,
+        ...result,
         outputBytes: this.#output.totalBytes,
         droppedBytes: this.#output.droppedBytes,
       });
     }
-    this.#session = undefined;
-    this.#activity?.stop();
-    this.#activity = undefined;
+    this.#running.end();
     this.options.owner.generationEnded(this, snapshot.output);
   }
 
@@ -333,10 +312,8 @@ export class PtyController implements Pty {
     this.#state = 'errored';
     this.#publish('pty.state_changed', { ...this.#ref(), from, to: 'errored', reason: 'crashed' });
     this.#publish('pty.error', { ...this.#ref(), code: 'ACTOR_ERROR', message: errorMessage(error) });
-    this.#started.reject(new LanevisorError('SPAWN_ERROR', errorMessage(error)));
-    this.#lastResult = { exitCode: null, signal: null, escalated: false };
-    this.#activity?.stop();
-    this.#activity = undefined;
+    this.#ending.generationEnded(undefined, errorMessage(error));
+    this.#running.end();
     this.options.owner.generationEnded(this, undefined);
   }
 }

@@ -18,6 +18,19 @@ export function startRequestOf(options: PtyControllerOptions): PtyProcessOptions
   };
 }
 
+/**
+ * The next generation's request: the preface was shown once, and the host's record says how
+ * often the PTY was restarted, for a runtime that adopts it.
+ */
+export function restartRequestOf(
+  request: PtyProcessOptions['request'],
+  meta: PtyControllerOptions['meta'],
+  restarts: number,
+): PtyProcessOptions['request'] {
+  const { preface: _shownOnce, ...rest } = request;
+  return { ...rest, meta: { ...meta, restarts } };
+}
+
 /** `pty.spawned`: the process as the kernel sees it, and the terminal it was given. */
 export function spawnedPayload(
   options: PtyControllerOptions,
