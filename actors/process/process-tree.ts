@@ -87,6 +87,21 @@ export function scanProcessTree(selection: ProcessTreeSelection): TreeMember[] {
   return members;
 }
 
+/**
+ * The values of `tagName` carried by stopped processes (state T: a SIGSTOP, a debugger holding
+ * it), in one pass over /proc: every process's stat, and the environment of the stopped ones only
+ * (almost never any), so a whole runtime's lanes are checked for the price of one scan.
+ */
+export function tagsOfStoppedProcesses(tagName: string): Set<string> {
+  const tags = new Set<string>();
+  for (const pid of listPids()) {
+    if (pid === process.pid || readProcStat(pid)?.state !== 'T') continue;
+    const value = readEnviron(pid).get(tagName);
+    if (value !== undefined) tags.add(value);
+  }
+  return tags;
+}
+
 function belongsToTree(
   stat: ProcStat,
   selector: ProcessTreeSelector,

@@ -45,12 +45,19 @@ export function createLaneLogic(ctx: RuntimeContext, lookup: (laneId: string) =>
 /**
  * Asks the task for its health every interval; one that stays unhealthy for the stall timeout is
  * reported, killed, and the lane is told (it goes blocked: `task_stalled`). Stops with the lane.
+ * Every lane's check comes due on the same multiples of the interval (on this process's clock), so
+ * a backend can answer all of them from one look (the builtin task: one /proc scan per tick, not
+ * one per lane).
  */
 function watchTask(ctx: RuntimeContext, lane: LaneController, stalled: (reason: string) => void): () => void {
   const { intervalMs, stallTimeoutMs } = ctx.taskHealth;
   let unhealthySince: number | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    timer = setTimeout(() => void check(), untilNextTick(intervalMs));
+    timer.unref();
+  };
   const check = async (): Promise<void> => {
     const healthy = await lane.resources.taskHealthy().catch(() => false);
     if (stopped) return;
@@ -66,13 +73,21 @@ function watchTask(ctx: RuntimeContext, lane: LaneController, stalled: (reason: 
       if (!stopped) stalled('task_stalled');
       return;
     }
-    timer = setTimeout(() => void check(), intervalMs);
-    timer.unref();
+    schedule();
   };
-  timer = setTimeout(() => void check(), intervalMs);
-  timer.unref();
+  schedule();
   return () => {
     stopped = true;
     clearTimeout(timer);
   };
+}
+
+/**
+ * The wait until the next multiple of the interval, at least half an interval: a timer that fires
+ * a hair early does not check twice, and a new lane's first check comes 0.5-1.5 intervals after it
+ * starts.
+ */
+function untilNextTick(intervalMs: number): number {
+  const wait = Math.ceil(intervalMs - (performance.now() % intervalMs));
+  return wait < intervalMs / 2 ? wait + intervalMs : wait;
 }

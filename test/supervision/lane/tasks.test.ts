@@ -107,6 +107,25 @@ describe('task binding', () => {
     });
   });
 
+  it('the builtin task: a lane whose process is stopped (SIGSTOP) stalls, its neighbour does not', async () => {
+    // Real processes and the real /proc scan, shared by both lanes' checks (STOPPED_SCAN_SHARE_MS).
+    fixture = await createRuntimeFixture({ taskHealth: { intervalMs: 100, stallTimeoutMs: 1_500 } });
+    const stopped = await fixture.rt.createLane({ label: 'stopped' });
+    const running = await fixture.rt.createLane({ label: 'running' });
+    const frozen = await stopped.spawnPty({ command: 'sleep', args: ['1000'] });
+    await running.spawnPty({ command: 'sleep', args: ['1000'] });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect([stopped.state, running.state]).toEqual(['ready', 'ready']);
+    process.kill(frozen.pid, 'SIGSTOP');
+    await waitUntil(() => stopped.state === 'blocked', 'the stopped lane to stall', 10_000);
+    await settle();
+    const stalls = fixture.events.filter((e) => e.topic === 'lane.task_stalled').map((e) => e.payload);
+    expect(stalls).toEqual([{ laneId: stopped.id, unhealthyForMs: expect.any(Number) }]);
+    expect((stalls[0] as { unhealthyForMs: number }).unhealthyForMs).toBeGreaterThanOrEqual(1_500);
+    expect(fixture.topics((e) => e.topic === 'lane.task_killed')).toEqual(['lane.task_killed']);
+    expect(running.state).toBe('ready');
+  });
+
   it('the builtin task ends every process carrying the lane tag at cleanup, setsid escapees included', async () => {
     fixture = await createRuntimeFixture();
     const lane = await fixture.rt.createLane();
