@@ -83,7 +83,19 @@ export {
   type CommandContext,
   type ControlMethod,
 } from './supervision/control/commands.js';
-export { connectRuntime, type RuntimeConnection } from './supervision/control/control-client.js';
+export {
+  type ControlTransport,
+  connectRuntime,
+  controlConnectionOver,
+  type RuntimeConnection,
+} from './supervision/control/control-client.js';
+export {
+  type ControlClientMessage,
+  type ControlErrorBody,
+  type ControlServerMessage,
+  clientMessageSchema,
+} from './supervision/control/control-protocol.js';
+export { type ControlChannel, ControlSession, errorOf as controlErrorOf } from './supervision/control/control-session.js';
 export { lastLineOf, plainLine } from './supervision/control/last-line.js';
 export type { ServeHandle, ServeOptions } from './supervision/control/serve-hook.js';
 export { type LaneView, laneViewSchema, type PtyInfo, ptyInfoSchema } from './supervision/control/views.js';
@@ -133,6 +145,7 @@ export { createRuntime } from './supervision/runtime/runtime.js';
 export {
   type AttachOptions,
   attachTerminal,
+  attachThroughRuntime,
   type TerminalAttachment,
   type ViewerEvents,
 } from './supervision/runtime/terminal-attach.js';

@@ -71,6 +71,7 @@ export default defineConfig({
         'bus/**/*.ts',
         'cli/**/*.ts',
         'server/**/*.ts',
+        'nats/**/*.ts',
       ],
       exclude: ['test/**', 'bench/**', 'dist/**', 'scripts/**'],
       reporter: ['text-summary', 'text'],

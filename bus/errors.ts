@@ -24,6 +24,8 @@ export const ERROR_CODES = [
   'UNAUTHORIZED',
   /** An HTTP request the server refuses whoever sends it: a foreign Host or Origin (403). */
   'FORBIDDEN',
+  /** A service lanevisor needs cannot be reached now (a NATS server, a runtime on another machine); retry later. */
+  'UNAVAILABLE',
   /** A defect of lanevisor's own: nothing the caller did; the message says what failed. */
   'INTERNAL_ERROR',
 ] as const;

@@ -11,6 +11,7 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   CONFLICT: 409,
   LOCKED: 409,
   CAPACITY: 503,
+  UNAVAILABLE: 503,
 };
 
 const INTERNAL_MESSAGE =

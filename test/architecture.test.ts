@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
  * crosses a rule fails here, naming the file and what it imports.
  */
 const ROOT = resolve(import.meta.dirname, '..');
-const LAYERS = ['bus', 'machines', 'actors', 'supervision', 'cli', 'server'] as const;
+const LAYERS = ['bus', 'machines', 'actors', 'supervision', 'cli', 'server', 'nats'] as const;
 
 function sourcesUnder(dir: string, extensions: readonly string[] = ['.ts']): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
@@ -111,6 +111,28 @@ describe('the layers', () => {
           : [],
       ),
     ).toEqual([]);
+  });
+
+  it('nats/ goes through index.ts only; only cli/ reaches it (through nats/index.ts), and only the nats client is its package', () => {
+    expect(
+      violations((file, { ours, packages }) => {
+        const problems: string[] = [];
+        if (layerOf(file) === 'nats') {
+          problems.push(
+            ...ours.filter((t) => !['nats', 'index'].includes(layerOf(t) as string)).map((t) => `imports ${t}`),
+          );
+        } else {
+          const allowed = layerOf(file) === 'cli' ? ['nats/index.ts'] : [];
+          problems.push(
+            ...ours.filter((t) => layerOf(t) === 'nats' && !allowed.includes(t)).map((t) => `imports ${t}`),
+          );
+          if (layerOf(file) !== 'cli')
+            problems.push(...packages.filter((p) => p === 'nats').map((p) => `imports ${p}`));
+        }
+        return problems;
+      }),
+    ).toEqual([]);
+    expect(importsOf('nats/link.ts').packages).toContain('nats');
   });
 
   it("the terminal host's entry loads node-pty, the mirror and the framing, never XState, machines/ or supervision/", () => {

@@ -82,9 +82,38 @@ function connected(path: string): Promise<Socket | null> {
 }
 
 function handshake(socket: Socket, token: string): Promise<RuntimeConnection | null> {
+  const decoder = new FrameDecoder(CONTROL_MAX_FRAME_BYTES);
+  return controlConnectionOver(
+    {
+      send: (message) => socket.write(encodeControl(message)),
+      close: () => socket.end(),
+      listen: (onMessage, onClose) => {
+        socket.on('close', onClose);
+        socket.on('error', () => socket.destroy());
+        socket.on('data', (chunk: Buffer) => {
+          for (const frame of decoder.push(chunk)) {
+            if (frame.kind === FrameKind.CONTROL) onMessage(frame.message as ControlServerMessage);
+          }
+        });
+      },
+    },
+    token,
+  );
+}
+
+/** What carries the control protocol's messages both ways, in order: the control socket, or NATS. */
+export interface ControlTransport {
+  send(message: unknown): void;
+  close(): void;
+  /** `onClose` once the transport is gone (no more messages either way). */
+  listen(onMessage: (message: ControlServerMessage) => void, onClose: () => void): void;
+}
+
+/** A runtime connection over any control transport: hello, then requests, execs, follows and views by id. */
+export function controlConnectionOver(transport: ControlTransport, token: string): Promise<RuntimeConnection | null> {
   const pending = new Map<number, Pending>();
   let nextId = 1;
-  const decoder = new FrameDecoder(CONTROL_MAX_FRAME_BYTES);
+  const { send } = transport;
   return new Promise((resolveConnection) => {
     let connection: RuntimeConnection | null = null;
     const gone = () => {
@@ -94,9 +123,6 @@ function handshake(socket: Socket, token: string): Promise<RuntimeConnection | n
       }
       pending.clear();
     };
-    socket.on('close', gone);
-    socket.on('error', () => socket.destroy());
-    const send = (message: unknown) => socket.write(encodeControl(message));
     const start: Start = (message, waiter) => {
       const id = nextId++;
       const result = new Promise<unknown>((resolve, reject) => pending.set(id, { resolve, reject, ...waiter }));
@@ -104,41 +130,37 @@ function handshake(socket: Socket, token: string): Promise<RuntimeConnection | n
       return { id, result };
     };
     const call = (message: Record<string, unknown>, waiter: Waiter) => start(message, waiter).result;
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of decoder.push(chunk)) {
-        if (frame.kind !== FrameKind.CONTROL) continue;
-        const message = frame.message as ControlServerMessage;
-        if (message.type === 'welcome') {
-          connection = {
-            runtimeId: message.runtimeId,
-            pid: message.pid,
-            request: (method, payload = {}) => call({ type: 'request', method, payload }, {}),
-            exec: (payload, io) => execOver(start, send, payload, io),
-            follow: (ptyId, onOutput) =>
-              call({ type: 'follow', ptyId }, { onOutput }) as Promise<{
-                exitCode: number | null;
-                signal: string | null;
-              }>,
-            view: (ptyId, options, events) => viewOver(start, send, ptyId, options, events),
-            close: () => socket.end(),
-          };
-          resolveConnection(connection);
-          continue;
-        }
-        const waiter = pending.get(message.id);
-        if (waiter === undefined) continue;
-        if (message.type === 'chunk') waiter.onChunk?.(message.stream, message.data);
-        else if (message.type === 'output') waiter.onOutput?.(message.data);
-        else if (message.type === 'screen') waiter.onScreen?.(message);
-        else if (message.type === 'notice') continue;
-        else {
-          pending.delete(message.id);
-          if (message.type === 'exit') waiter.resolve({ exitCode: message.exitCode, signal: message.signal });
-          else if (message.ok) waiter.resolve(message.result);
-          else waiter.reject(errorFrom(message.error));
-        }
+    transport.listen((message) => {
+      if (message.type === 'welcome') {
+        connection = {
+          runtimeId: message.runtimeId,
+          pid: message.pid,
+          request: (method, payload = {}) => call({ type: 'request', method, payload }, {}),
+          exec: (payload, io) => execOver(start, send, payload, io),
+          follow: (ptyId, onOutput) =>
+            call({ type: 'follow', ptyId }, { onOutput }) as Promise<{
+              exitCode: number | null;
+              signal: string | null;
+            }>,
+          view: (ptyId, options, events) => viewOver(start, send, ptyId, options, events),
+          close: () => transport.close(),
+        };
+        resolveConnection(connection);
+        return;
       }
-    });
+      const waiter = pending.get(message.id);
+      if (waiter === undefined) return;
+      if (message.type === 'chunk') waiter.onChunk?.(message.stream, message.data);
+      else if (message.type === 'output') waiter.onOutput?.(message.data);
+      else if (message.type === 'screen') waiter.onScreen?.(message);
+      else if (message.type === 'notice') return;
+      else {
+        pending.delete(message.id);
+        if (message.type === 'exit') waiter.resolve({ exitCode: message.exitCode, signal: message.signal });
+        else if (message.ok) waiter.resolve(message.result);
+        else waiter.reject(errorFrom(message.error));
+      }
+    }, gone);
     send({ type: 'hello', token });
   });
 }

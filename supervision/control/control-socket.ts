@@ -1,22 +1,17 @@
 import { unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { encodeControl, FrameDecoder, FrameKind } from '../../actors/pty/host/framing.js';
 import { ensureSocketDir, ensureToken, tokensMatch } from '../../actors/pty/host/host-paths.js';
 import { LanevisorError } from '../../bus/errors.js';
 import { parseOrThrow } from '../../bus/validation.js';
 import type { Runtime } from '../runtime/types.js';
-import { CONTROL_COMMAND_TIMEOUT_MS, CONTROL_COMMANDS, type CommandContext, type ControlMethod } from './commands.js';
 import {
   CONTROL_AUTH_TIMEOUT_MS,
   CONTROL_MAX_FRAME_BYTES,
-  type ControlClientMessage,
-  type ControlErrorBody,
-  type ControlServerMessage,
   clientMessageSchema,
   controlPathsOf,
 } from './control-protocol.js';
-import { ControlViews } from './control-views.js';
+import { ControlSession } from './control-session.js';
 
 /**
  * Every runtime's control socket: how `lanevisor ls`, `exec`, `clean`, `spawn`, `status` and
@@ -66,7 +61,13 @@ export class ControlSocket {
     socket.on('close', () => this.#connections.delete(socket));
     socket.on('error', () => undefined);
     const decoder = new FrameDecoder(CONTROL_MAX_FRAME_BYTES);
-    const session = new ControlSession(this.rt, socket);
+    const session = new ControlSession(this.rt, {
+      send: (message) => {
+        if (!socket.destroyed) socket.write(encodeControl(message));
+      },
+      backlogged: () => socket.writableNeedDrain,
+      drained: () => drainedOrClosed(socket),
+    });
     let authenticated = false;
     const authTimer = setTimeout(() => socket.destroy(), CONTROL_AUTH_TIMEOUT_MS);
     socket.on('close', () => {
@@ -95,115 +96,6 @@ export class ControlSocket {
       }
     });
   }
-}
-
-/** One client's requests in flight: their exec streams and follows, stopped when it goes away. */
-class ControlSession {
-  readonly #streams = new Map<number, { stdin: PassThrough; abort: AbortController }>();
-  readonly #follows = new Set<AbortController>();
-  readonly #views: ControlViews;
-
-  constructor(
-    private readonly rt: Runtime,
-    private readonly socket: Socket,
-  ) {
-    this.#views = new ControlViews(rt, (message) => this.send(message), errorOf);
-  }
-
-  send(message: ControlServerMessage): void {
-    if (!this.socket.destroyed) this.socket.write(encodeControl(message));
-  }
-
-  receive(message: ControlClientMessage): void {
-    switch (message.type) {
-      case 'request':
-        void this.#request(message.id, message.method, message.payload, message.stream === true);
-        return;
-      case 'stdin':
-        this.#streams.get(message.id)?.stdin.write(message.data);
-        return;
-      case 'stdin-end':
-        this.#streams.get(message.id)?.stdin.end();
-        return;
-      case 'cancel':
-        this.#streams.get(message.id)?.abort.abort();
-        return;
-      case 'follow':
-        void this.#follow(message.id, message.ptyId);
-        return;
-      case 'hello':
-        return;
-      default:
-        this.#views.receive(message);
-    }
-  }
-
-  /** The client went away: what it started streaming is stopped, as Ctrl-C in its shell would. */
-  end(): void {
-    for (const stream of this.#streams.values()) stream.abort.abort();
-    for (const follow of this.#follows) follow.abort();
-    this.#views.end();
-  }
-
-  async #request(id: number, method: string, payload: unknown, stream: boolean): Promise<void> {
-    try {
-      const result =
-        stream && method === 'lane.exec'
-          ? await this.#streamedExec(id, payload)
-          : await this.rt.bus.request(method, payload ?? {}, { timeoutMs: CONTROL_COMMAND_TIMEOUT_MS });
-      this.send({ type: 'reply', id, ok: true, result: result ?? null });
-    } catch (error) {
-      this.send({ type: 'reply', id, ok: false, error: errorOf(error) });
-    }
-  }
-
-  async #streamedExec(id: number, payload: unknown): Promise<unknown> {
-    const command = CONTROL_COMMANDS['lane.exec' satisfies ControlMethod];
-    const input = parseOrThrow(command.input, payload ?? {}, 'lane.exec');
-    const stdin = new PassThrough();
-    const abort = new AbortController();
-    this.#streams.set(id, { stdin, abort });
-    const context: CommandContext = {
-      stdin,
-      signal: abort.signal,
-      onStdout: (data) => this.send({ type: 'chunk', id, stream: 'stdout', data }),
-      onStderr: (data) => this.send({ type: 'chunk', id, stream: 'stderr', data }),
-    };
-    try {
-      return await command.run(this.rt, input as Parameters<typeof command.run>[1], context);
-    } finally {
-      this.#streams.delete(id);
-      stdin.destroy();
-    }
-  }
-
-  /** A PTY's output from its oldest retained byte, live, until it exits; paced by the socket. */
-  async #follow(id: number, ptyId: string): Promise<void> {
-    const pty = this.rt.getPty(ptyId);
-    if (pty === undefined) {
-      const error = new LanevisorError('NOT_FOUND', `no PTY ${ptyId} in this runtime's lanes`);
-      this.send({ type: 'reply', id, ok: false, error: errorOf(error) });
-      return;
-    }
-    const abort = new AbortController();
-    this.#follows.add(abort);
-    try {
-      for await (const data of pty.output()) {
-        if (abort.signal.aborted) return;
-        this.send({ type: 'output', id, data });
-        if (this.socket.writableNeedDrain) await drainedOrClosed(this.socket);
-      }
-      const exit = await pty.exited;
-      this.send({ type: 'exit', id, exitCode: exit.exitCode, signal: exit.signal });
-    } finally {
-      this.#follows.delete(abort);
-    }
-  }
-}
-
-function errorOf(error: unknown): ControlErrorBody {
-  if (error instanceof LanevisorError) return error.toJSON();
-  return { code: 'INTERNAL_ERROR', message: 'the runtime failed to answer; see its log' };
 }
 
 function drainedOrClosed(socket: Socket): Promise<void> {

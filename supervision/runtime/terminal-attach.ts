@@ -76,8 +76,8 @@ export async function attachTerminal(options: AttachOptions, events: ViewerEvent
   }
 }
 
-/** A lane of the live runtime, its PTY and a view of it through the control socket. */
-async function attachThroughRuntime(
+/** A lane of a live runtime, its PTY and a view of it through that runtime's connection (its control socket, or NATS). */
+export async function attachThroughRuntime(
   live: RuntimeConnection,
   options: AttachOptions,
   events: ViewerEvents,

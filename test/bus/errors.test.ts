@@ -48,6 +48,8 @@ describe('LanevisorError', () => {
         // Added with diff and merge (a merge's conflicts) and lane setup.
         'CONFLICT',
         'SETUP_FAILED',
+        // Added with NATS: a server or a remote runtime that cannot be reached.
+        'UNAVAILABLE',
       ].sort(),
     );
     expect(isErrorCode('LOCKED')).toBe(true);
