@@ -95,7 +95,11 @@ export {
   type ControlServerMessage,
   clientMessageSchema,
 } from './supervision/control/control-protocol.js';
-export { type ControlChannel, ControlSession, errorOf as controlErrorOf } from './supervision/control/control-session.js';
+export {
+  type ControlChannel,
+  ControlSession,
+  errorOf as controlErrorOf,
+} from './supervision/control/control-session.js';
 export { lastLineOf, plainLine } from './supervision/control/last-line.js';
 export type { ServeHandle, ServeOptions } from './supervision/control/serve-hook.js';
 export { type LaneView, laneViewSchema, type PtyInfo, ptyInfoSchema } from './supervision/control/views.js';
