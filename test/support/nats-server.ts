@@ -20,12 +20,15 @@ export interface NatsServerFixture {
 }
 
 /** A real nats-server on a free loopback port with JetStream in a temp directory, never a fixed port. */
-export async function startNatsServer(extraArgs: readonly string[] = []): Promise<NatsServerFixture> {
+export async function startNatsServer(
+  options: { readonly args?: readonly string[]; readonly jetstream?: boolean } = {},
+): Promise<NatsServerFixture> {
+  const extraArgs = [...(options.jetstream === false ? [] : ['-js']), ...(options.args ?? [])];
   const storeDir = mkdtempSync(join(tmpdir(), 'lanevisor-nats-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = await launch(['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...extraArgs]);
+    child = await launch(['-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...extraArgs]);
   };
   const kill = async () => {
     const running = child;
