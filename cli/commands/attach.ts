@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { attachTerminal, type TerminalAttachment } from '../../index.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE } from '../io.js';
+import { attachOverNats } from '../nats-view.js';
 import { addRepoOptions, type RepoFlags } from '../options.js';
 import { EXIT_CODE_OF_SIGNAL } from '../stop-signals.js';
 
@@ -16,6 +17,7 @@ Examples:
   lanevisor attach fix-login --pty pty_0123   one of its terminals
   lanevisor attach fix-login --read-only      watch, never type
   lanevisor attach spike --detach-key ctrl-q
+  lanevisor attach fix-login --nats nats://nats.internal:4222   on whichever machine runs it
 
 The terminal shows the PTY's screen at once (a running vim included), then what it prints; what
 you type goes to it, and it takes your terminal's size (the most recent attach or resize wins).
@@ -23,6 +25,7 @@ The detach key leaves the PTY running and exits 0; when the PTY ends, attach exi
 It works while a runtime (in any process) holds the repository, and while none is alive.`;
 
 interface AttachFlags extends RepoFlags {
+  readonly nats?: string;
   readonly pty?: string;
   readonly readOnly?: boolean;
   readonly detachKey: number;
@@ -41,6 +44,7 @@ export function addAttachCommand(program: Command, io: CliIo): void {
     .argument('<lane>', 'lane label or id')
     .option('--pty <id>', "the PTY (default: the lane's first)")
     .option('--read-only', 'watch without typing or resizing')
+    .option('--nats <url>', 'find the lane on any runtime announced on that NATS (another machine too)')
     .option(
       '--detach-key <key>',
       `leave the PTY running (default ${DEFAULT_DETACH_KEY})`,
@@ -70,14 +74,19 @@ async function attach(lane: string, flags: AttachFlags, io: CliIo): Promise<numb
     io.stdout(text);
     attached?.shown(text.length);
   };
-  attached = await attachTerminal(
+  const target = {
+    lane,
+    ...(flags.pty ? { pty: flags.pty } : {}),
+    readOnly: flags.readOnly === true,
+    ...(size === undefined ? {} : { cols: size.columns, rows: size.rows }),
+  };
+  const open: typeof attachTerminal = (options, events) =>
+    flags.nats === undefined ? attachTerminal(options, events) : attachOverNats(flags.nats, target, events);
+  attached = await open(
     {
       repo: flags.repo ?? io.cwd ?? process.cwd(),
       ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
-      lane,
-      ...(flags.pty ? { pty: flags.pty } : {}),
-      readOnly: flags.readOnly === true,
-      ...(size === undefined ? {} : { cols: size.columns, rows: size.rows }),
+      ...target,
     },
     {
       output: (data) => shown(data),

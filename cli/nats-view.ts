@@ -1,0 +1,107 @@
+import {
+  type AttachOptions,
+  attachThroughRuntime,
+  type LaneView,
+  LanevisorError,
+  type TerminalAttachment,
+  type ViewerEvents,
+} from '../index.js';
+import type { NatsClient, RuntimeAnnouncement } from '../nats/index.js';
+import { table } from './lane-view.js';
+import { ageOf } from './options.js';
+
+/** NATS is loaded only by the commands given `--nats`. */
+async function natsClient(url: string): Promise<NatsClient> {
+  const { connectNatsClient } = await import('../nats/index.js');
+  return connectNatsClient({ servers: url });
+}
+
+export interface RemoteRuntime {
+  readonly announcement: RuntimeAnnouncement;
+  readonly lanes: readonly LaneView[];
+}
+
+/** Every runtime on that NATS with its lanes (a runtime that stops answering meanwhile is left out). */
+export async function remoteRuntimes(url: string): Promise<RemoteRuntime[]> {
+  const client = await natsClient(url);
+  try {
+    return await lanesOfAll(client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function lanesOfAll(client: NatsClient): Promise<RemoteRuntime[]> {
+  const found = await client.discover();
+  const answered = await Promise.all(
+    found.map(async (announcement): Promise<RemoteRuntime | undefined> => {
+      const lanes = (await client.request(announcement.runtimeId, 'lane.list').catch(() => undefined)) as
+        | LaneView[]
+        | undefined;
+      return lanes === undefined ? undefined : { announcement, lanes };
+    }),
+  );
+  return answered.filter((runtime): runtime is RemoteRuntime => runtime !== undefined);
+}
+
+/** `status --nats`: the runtimes grouped by host, each with its lanes and their PTYs. */
+export function describeRemoteRuntimes(url: string, runtimes: readonly RemoteRuntime[]): string {
+  if (runtimes.length === 0) return `no runtime is announced on ${url}\n`;
+  const hosts = [...new Set(runtimes.map((runtime) => runtime.announcement.host))];
+  return hosts
+    .map((host) => {
+      const here = runtimes.filter((runtime) => runtime.announcement.host === host);
+      const blocks = here.map(({ announcement: a, lanes }) => {
+        const head = `  runtime ${a.runtimeId}, pid ${a.pid}, up ${ageOf(a.startedAt)}, ${a.repo}\n`;
+        if (lanes.length === 0) return `${head}  no lanes\n`;
+        const rows = lanes.map((lane) => [
+          lane.id,
+          lane.label ?? '-',
+          lane.state,
+          lane.branch,
+          String(lane.ptys.length),
+          lane.ptys.map((pty) => pty.id).join(' '),
+        ]);
+        const lines = table([['LANE', 'LABEL', 'STATE', 'BRANCH', 'PTYS', 'PTY IDS'], ...rows]).split('\n');
+        return `${head}${lines.map((line) => `  ${line}`).join('\n')}\n`;
+      });
+      return `host ${host}\n${blocks.join('')}`;
+    })
+    .join('\n');
+}
+
+/** `attach --nats`: the lane (label or id) on whichever runtime of that NATS has it, its terminal through a NATS session. */
+export async function attachOverNats(
+  url: string,
+  options: Omit<AttachOptions, 'repo' | 'stateDir'>,
+  events: ViewerEvents,
+): Promise<TerminalAttachment> {
+  const client = await natsClient(url);
+  try {
+    const runtimes = await lanesOfAll(client);
+    const holders = runtimes.filter(({ lanes }) =>
+      lanes.some((l) => l.id === options.lane || l.label === options.lane),
+    );
+    if (holders.length !== 1) {
+      const where = holders.map(({ announcement: a }) => `${a.runtimeId} on ${a.host}`).join(', ');
+      throw new LanevisorError(
+        holders.length === 0 ? 'NOT_FOUND' : 'INVALID_ARGUMENT',
+        holders.length === 0
+          ? `no runtime on ${url} has a lane ${JSON.stringify(options.lane)} (lanevisor status --nats ${url})`
+          : `lane ${JSON.stringify(options.lane)} is on several runtimes (${where}); name it by its lane id`,
+      );
+    }
+    const connection = await client.connectRuntime((holders[0] as RemoteRuntime).announcement.runtimeId);
+    const attached = await attachThroughRuntime(connection, { ...options, repo: '' }, events);
+    return {
+      ...attached,
+      detach: async () => {
+        await attached.detach();
+        await client.close();
+      },
+    };
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
