@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Debian's nats-server; `.ci/run` installs it when missing. */
-export const NATS_SERVER = process.env.LANEVISOR_NATS_SERVER ?? 'nats-server';
+/** Debian's nats-server (in /usr/sbin, which a user's PATH may lack); `.ci/run` installs it when missing. */
+export const NATS_SERVER =
+  process.env.LANEVISOR_NATS_SERVER ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
 const READY_TIMEOUT_MS = 10_000;
 
 export interface NatsServerFixture {
