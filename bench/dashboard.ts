@@ -1,12 +1,34 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import type { IPty } from 'node-pty';
-import { type Browser, type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
-import { readProcStat } from '../actors/process/proc.js';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
+import {
+  echoParts,
+  heapOf,
+  PAGE_HELPER,
+  PROMPT,
+  rawKeystroke,
+  SOCKET_HOOK,
+  typeLines,
+  waitForRow,
+} from './dashboard-page.js';
+import {
+  callApi,
+  descendants,
+  idleWindow,
+  type LaneJson,
+  MAIN,
+  pause,
+  type Served,
+  startCpuMeter,
+  startServe,
+  stopServe,
+  waitUntilQuiet,
+} from './dashboard-serve.js';
 import { makeRepo } from './lanes.js';
 import { BASH_ARGS, killRaw, spawnRaw } from './pty-harness.js';
 import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js';
@@ -27,27 +49,14 @@ import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js
  *   stime) as a share of one core, with its terminal host's, the browser's and each page's main
  *   thread beside it: with no page open (the baseline), with the 10 pages open before the flood,
  *   and again after the flood was stopped.
- * Not a CI benchmark: it needs Chromium and takes minutes.
+ * Not a CI benchmark: it needs Chromium and takes minutes. Chromium is launched as the browser
+ * tests launch it (bench/chromium.ts).
  */
-const CHROMIUM = process.env.LANEVISOR_CHROMIUM ?? '/usr/bin/chromium';
-/** Debian's Chromium with the flags test/support/browser.ts uses (no network at all on this machine). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const MAIN = resolve(import.meta.dirname, '../cli/main.js');
 const WEB = resolve(import.meta.dirname, '../web');
 /** The echo goal of the issue. */
 const ECHO_P95_GOAL_MS = 50;
 /** Idle CPU of `serve` counted as "near zero": at most 1 % of one core. */
 const IDLE_CPU_GOAL_PERCENT = 1;
-/** Linux's USER_HZ (see stats.ts). */
-const CLOCK_TICK_MS = 10;
 /** run.ts gives up on a benchmark after 10 minutes; setup, the idle window and cleanup need the rest. */
 const MAX_WINDOW_MS = 6 * 60 * 1000;
 const HEAP_SAMPLE_EVERY_MS = 30_000;
@@ -55,7 +64,6 @@ const HEAP_SAMPLE_EVERY_MS = 30_000;
 const SHARED_PAGE_TIMEOUT_MS = 15_000;
 /** Keystrokes typed before the flood, for comparison. */
 const QUIET_KEYSTROKES = 60;
-const PROMPT = '$';
 
 export interface DashboardOptions {
   readonly lanes: number;
@@ -69,365 +77,6 @@ export interface DashboardOptions {
 export function dashboardWindowMs(): number {
   const text = process.env.LANEVISOR_BENCH_DASHBOARD_MS;
   return text === undefined || text === '' ? 5 * 60 * 1000 : Number(text);
-}
-
-interface Served {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly token: string;
-  readonly pid: number;
-}
-
-interface LaneJson {
-  readonly id: string;
-  readonly label: string;
-  readonly ptys: ReadonlyArray<{ id: string; activity?: string; lastLine?: string }>;
-}
-
-async function startServe(repo: string): Promise<Served> {
-  // The default backend (the terminal host), as a user's `serve` runs.
-  const env = { ...process.env };
-  delete env.LANEVISOR_PTY_HOST;
-  const child = spawn(process.execPath, [MAIN, 'serve', '--json', '--repo', repo], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env,
-  });
-  const line = await new Promise<string>((resolveLine, reject) => {
-    let buffer = '';
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const newline = buffer.indexOf('\n');
-      if (newline < 0) return;
-      child.stdout?.off('data', onData);
-      resolveLine(buffer.slice(0, newline));
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code, signal) => reject(new Error(`serve exited (${code ?? signal}) before its address`)));
-  });
-  // Keep reading so that a full pipe never blocks the server.
-  child.stdout?.resume();
-  const { url, token, pid } = JSON.parse(line) as { url: string; token: string; pid: number };
-  return { child, url, token, pid };
-}
-
-async function stopServe(served: Served): Promise<void> {
-  const { child } = served;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function callApi<T>(served: Served, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const response = await fetch(new URL(path, served.url), {
-    method,
-    headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const value = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(value)}`);
-  return value;
-}
-
-/** Every process below `root` (the terminal host below `serve`, Chromium's below this one). */
-function descendants(root: number): Array<{ pid: number; comm: string; cpuTicks: number }> {
-  const all: Array<{ pid: number; ppid: number; comm: string; cpuTicks: number }> = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = readProcStat(Number(name));
-    if (stat !== undefined) all.push({ pid: stat.pid, ppid: stat.ppid, comm: stat.comm, cpuTicks: stat.cpuTicks });
-  }
-  const found: Array<{ pid: number; comm: string; cpuTicks: number }> = [];
-  const parents = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const proc of all) {
-      if (parents.has(proc.ppid) && !parents.has(proc.pid)) {
-        parents.add(proc.pid);
-        found.push(proc);
-        grew = true;
-      }
-    }
-  }
-  return found;
-}
-
-const cpuTicksOf = (pid: number): number => readProcStat(pid)?.cpuTicks ?? Number.NaN;
-const sumTicks = (procs: ReadonlyArray<{ cpuTicks: number }>) => procs.reduce((sum, p) => sum + p.cpuTicks, 0);
-const percentOfCore = (ticks: number, ms: number) => round(((ticks * CLOCK_TICK_MS) / ms) * 100, 2);
-
-/**
- * Installed in a page: `__lvArm(text, exact)` waits for the next keydown and then for a row of
- * xterm.js's DOM renderer that ends with (or is) `text`; `__lvPending` resolves with the
- * milliseconds between the two, measured by the page's own clock.
- */
-const PAGE_HELPER = `(() => {
-  const rowsText = () => [...document.querySelectorAll('.xterm-rows > div')].map((row) =>
-    row.textContent.replace(/\\u00a0/g, ' ').trimEnd());
-  window.__lvRows = rowsText;
-  window.__lvArm = (text, exact, key) => {
-    window.__lvPending = new Promise((resolvePending) => {
-      let keyAt = null;
-      let sentAt = null;
-      let messageAt = null;
-      window.__lvOnSend = (data) => {
-        if (keyAt !== null && sentAt === null && data.includes('"type":"input"')) sentAt = performance.now();
-      };
-      window.__lvOnMessage = (data) => {
-        if (sentAt !== null && messageAt === null && data.includes('"type":"output"') && data.includes(key)) {
-          messageAt = performance.now();
-        }
-      };
-      const matches = () => rowsText().some((row) => (exact ? row === text : row.endsWith(text)));
-      const done = (value) => {
-        observer.disconnect();
-        clearTimeout(timer);
-        resolvePending(value);
-      };
-      const observer = new MutationObserver(() => {
-        if (keyAt === null || !matches()) return;
-        const at = performance.now();
-        done({
-          ms: at - keyAt,
-          inputMs: sentAt === null ? null : sentAt - keyAt,
-          roundTripMs: sentAt === null || messageAt === null ? null : messageAt - sentAt,
-          renderMs: messageAt === null ? null : at - messageAt,
-        });
-      });
-      observer.observe(document.querySelector('.terminal'), { childList: true, subtree: true, characterData: true });
-      window.addEventListener('keydown', () => { keyAt = performance.now(); }, { capture: true, once: true });
-      const timer = setTimeout(() => done({ timeout: true, rows: rowsText() }), 15000);
-    });
-    return true;
-  };
-  return true;
-})()`;
-
-/**
- * Installed before the page's own script: every WebSocket reports what the page sends and, before
- * the page's handler, what it receives, so an echo splits into xterm's input, the round trip
- * (server, terminal host, bash) and xterm's parse and render.
- */
-const SOCKET_HOOK = `(() => {
-  const Native = window.WebSocket;
-  class Watched extends Native {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener('message', (event) => window.__lvOnMessage?.(String(event.data)));
-    }
-    send(data) {
-      window.__lvOnSend?.(String(data));
-      return super.send(data);
-    }
-  }
-  window.WebSocket = Watched;
-})()`;
-
-interface Echo {
-  readonly ms: number;
-  readonly driverMs: number;
-  readonly inputMs: number | null;
-  readonly roundTripMs: number | null;
-  readonly renderMs: number | null;
-}
-
-interface PageEcho {
-  readonly ms?: number;
-  readonly inputMs?: number | null;
-  readonly roundTripMs?: number | null;
-  readonly renderMs?: number | null;
-  readonly timeout?: boolean;
-  readonly rows?: string[];
-}
-
-/** One keystroke in the page, timed inside it; also timed from here, playwright's round trips included. */
-async function pageKeystroke(page: Page, key: string, expect: string, exact: boolean): Promise<Echo> {
-  // What the output frame must hold: the character (Enter's echo is checked on the row only).
-  const echoed = key.length === 1 ? key : '';
-  await page.evaluate(`window.__lvArm(${JSON.stringify(expect)}, ${exact}, ${JSON.stringify(echoed)})`);
-  const started = nowNs();
-  await page.keyboard.press(key);
-  const echo = (await page.evaluate('window.__lvPending')) as PageEcho;
-  const driver = elapsedMs(started);
-  if (echo.ms === undefined) {
-    throw new Error(`no row ${JSON.stringify(expect)} within 15 s of typing; rows: ${JSON.stringify(echo.rows)}`);
-  }
-  return {
-    ms: echo.ms,
-    driverMs: driver,
-    inputMs: echo.inputMs ?? null,
-    roundTripMs: echo.roundTripMs ?? null,
-    renderMs: echo.renderMs ?? null,
-  };
-}
-
-function rawKeystroke(pty: IPty, data: string, expect: string): Promise<number> {
-  return new Promise((resolveTrip, reject) => {
-    const started = nowNs();
-    let seen = '';
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error(`raw bash never echoed ${JSON.stringify(data)}`));
-    }, 15_000);
-    const sub = pty.onData((chunk) => {
-      seen += chunk;
-      if (!seen.includes(expect)) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolveTrip(elapsedMs(started));
-    });
-    pty.write(data);
-  });
-}
-
-async function waitForRow(page: Page, match: (row: string) => boolean, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rows = (await page.evaluate('window.__lvRows()')) as string[];
-    if (rows.some(match)) return;
-    if (Date.now() > deadline) throw new Error(`no terminal row ${what}; rows: ${JSON.stringify(rows)}`);
-    await page.waitForTimeout(50);
-  }
-}
-
-async function heapOf(cdp: CDPSession): Promise<{ usedMB: number; totalMB: number; nodes: number }> {
-  const { metrics } = await cdp.send('Performance.getMetrics');
-  const value = (name: string) => metrics.find((metric) => metric.name === name)?.value ?? Number.NaN;
-  return {
-    usedMB: round(value('JSHeapUsedSize') / 1e6, 2),
-    totalMB: round(value('JSHeapTotalSize') / 1e6, 2),
-    nodes: value('Nodes'),
-  };
-}
-
-interface IdleWindow {
-  readonly seconds: number;
-  /** Processes on the machine when the window began. */
-  readonly processes: number;
-  /** `serve`'s CPU time over the window, as a share of one core. */
-  readonly servePercent: number;
-  /** The same for each fifth of the window, to see whether it settles. */
-  readonly serveSlicesPercent: number[];
-  readonly hostPercent: number;
-  readonly browserPercent: number;
-  /** Each page's main-thread task time in the window (CDP `TaskDuration`), as a share of one core. */
-  readonly pagesMainThreadPercent: number[];
-  /** HTTP requests the pages made, and chars of WebSocket frames they received, in the window. */
-  readonly requests: number;
-  readonly frameChars: number;
-}
-
-/** CPU of `serve`, its terminal host and the browser over `ms`, with nothing asked of them. */
-async function idleWindow(
-  servePid: number,
-  ms: number,
-  counters: () => { requests: number; frameChars: number },
-  pageTasks: () => Promise<number[]> = async () => [],
-): Promise<IdleWindow> {
-  const host = () => sumTicks(descendants(servePid).filter((proc) => proc.comm !== 'bash'));
-  const browser = () => sumTicks(descendants(process.pid).filter((proc) => proc.comm.startsWith('chrom')));
-  const before = { serve: cpuTicksOf(servePid), host: host(), browser: browser(), ...counters() };
-  const tasksBefore = await pageTasks();
-  // The runtime's lane health checks scan all of /proc: what the machine runs changes their cost.
-  const processes = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).length;
-  const started = nowNs();
-  const slices: number[] = [];
-  let sliceTicks = before.serve;
-  for (let i = 1; i <= IDLE_SLICES; i++) {
-    await sleep(started, (ms * i) / IDLE_SLICES);
-    const now = cpuTicksOf(servePid);
-    slices.push(percentOfCore(now - sliceTicks, ms / IDLE_SLICES));
-    sliceTicks = now;
-  }
-  const elapsed = elapsedMs(started);
-  const after = counters();
-  const tasksAfter = await pageTasks();
-  return {
-    seconds: round(elapsed / 1000, 1),
-    processes,
-    servePercent: percentOfCore(cpuTicksOf(servePid) - before.serve, elapsed),
-    serveSlicesPercent: slices,
-    hostPercent: percentOfCore(host() - before.host, elapsed),
-    browserPercent: percentOfCore(browser() - before.browser, elapsed),
-    pagesMainThreadPercent: tasksAfter.map((ms, i) => round(((ms - (tasksBefore[i] ?? 0)) / elapsed) * 100, 2)),
-    requests: after.requests - before.requests,
-    frameChars: after.frameChars - before.frameChars,
-  };
-}
-const IDLE_SLICES = 5;
-
-/** Resolves `ms` after `since` (a `nowNs()`), so that slices do not drift. */
-const sleep = (since: bigint, ms: number) =>
-  new Promise((resolveSleep) => setTimeout(resolveSleep, Math.max(0, ms - elapsedMs(since))));
-const pause = (ms: number) => sleep(nowNs(), ms);
-
-interface Typed {
-  readonly inPage: number[];
-  readonly withDriver: number[];
-  readonly raw: number[];
-  readonly input: number[];
-  readonly roundTrip: number[];
-  readonly render: number[];
-  readonly lines: number;
-}
-
-/** p50 / p95 of each part of the page's echo, in ms. */
-function echoParts(typed: Typed): Record<string, number> {
-  const parts: Record<string, number> = {};
-  for (const [name, samples] of [
-    ['input', typed.input],
-    ['roundTrip', typed.roundTrip],
-    ['render', typed.render],
-  ] as const) {
-    const summary = summarize(samples);
-    parts[`${name}P50Ms`] = round(summary.p50, 2);
-    parts[`${name}P95Ms`] = round(summary.p95, 2);
-  }
-  parts.splitSamples = Math.min(typed.input.length, typed.roundTrip.length, typed.render.length);
-  return parts;
-}
-
-/**
- * Keystrokes typed as comment lines (`#000:abcdefghijklmno`, Enter) at the page's bash prompt and,
- * one for one, at raw node-pty's bash; `between` runs after each pair.
- */
-async function typeLines(
-  page: Page,
-  raw: IPty,
-  count: number,
-  firstLine: number,
-  between: () => Promise<void> = async () => undefined,
-): Promise<Typed> {
-  const samples = {
-    inPage: [] as number[],
-    withDriver: [] as number[],
-    raw: [] as number[],
-    input: [] as number[],
-    roundTrip: [] as number[],
-    render: [] as number[],
-    lines: 0,
-  };
-  for (let line = firstLine; samples.inPage.length < count; line++) {
-    const text = `#${String(line).padStart(3, '0')}:abcdefghijklmno`;
-    for (let k = 1; k <= text.length && samples.inPage.length < count; k++) {
-      const key = text[k - 1] as string;
-      const echo = await pageKeystroke(page, key, text.slice(0, k), false);
-      samples.inPage.push(echo.ms);
-      samples.withDriver.push(echo.driverMs);
-      if (echo.inputMs !== null) samples.input.push(echo.inputMs);
-      if (echo.roundTripMs !== null) samples.roundTrip.push(echo.roundTripMs);
-      if (echo.renderMs !== null) samples.render.push(echo.renderMs);
-      samples.raw.push(await rawKeystroke(raw, key, key));
-      await between();
-    }
-    // A comment line: bash prints the next prompt and nothing else (not timed).
-    await pageKeystroke(page, 'Enter', PROMPT, true);
-    await rawKeystroke(raw, '\r', '$ ');
-    samples.lines++;
-  }
-  return samples;
 }
 
 export async function benchDashboard(options: DashboardOptions): Promise<BenchResult> {
@@ -465,7 +114,7 @@ export async function benchDashboard(options: DashboardOptions): Promise<BenchRe
     await waitUntilQuiet(server);
     const idleNoPages = await idleWindow(server.pid, options.idleMs, counters);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const openBrowser = browser;
     const newContext = async () => {
       const context = await openBrowser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -584,7 +233,9 @@ export async function benchDashboard(options: DashboardOptions): Promise<BenchRe
     };
 
     await echoPage.locator('.xterm').click();
+    const stopCpuMeter = await startCpuMeter(server.pid, pageTasks);
     const flooding = await typeLines(echoPage, rawPty, options.keystrokes, quiet.lines, heapWhenDue);
+    const cpuWhileFlooding = await stopCpuMeter();
     const echoDoneS = round((Date.now() - floodStarted) / 1000, 1);
     while (Date.now() < floodStarted + options.windowMs) {
       await pause(Math.min(nextHeapAt, floodStarted + options.windowMs) - Date.now());
@@ -656,6 +307,7 @@ export async function benchDashboard(options: DashboardOptions): Promise<BenchRe
       echoGoal: `p95 < ${ECHO_P95_GOAL_MS} ms while one page floods`,
       echoMet: echo.p95 < ECHO_P95_GOAL_MS,
       echoDoneS,
+      cpuWhileFlooding,
       floodPageMBPerS: round(floodChars / 1e6 / floodSeconds, 2),
       floodSnapshots,
       floodLastFrameS,
@@ -691,21 +343,6 @@ export async function benchDashboard(options: DashboardOptions): Promise<BenchRe
     }
     repo.dispose();
   }
-}
-
-/**
- * Until no terminal is `working` (the pages refresh the lane list every 2 s while one is), and
- * 5 s more for the last refreshes and activity changes to pass.
- */
-async function waitUntilQuiet(served: Served): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const lanes = await callApi<LaneJson[]>(served, 'GET', '/api/lanes');
-    const working = lanes.some((lane) => lane.ptys.some((pty) => pty.activity === 'working'));
-    if (!working || Date.now() > deadline) break;
-    await pause(250);
-  }
-  await pause(5_000);
 }
 
 /** The bundle `npm run build` makes, as served (the server does not compress) and gzipped (level 6, gzip's default). */

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-/** Debian's Chromium (.ci/run installs it when missing); playwright's own download cannot work here. */
-export const CHROMIUM = process.env.LANEVISOR_CHROMIUM ?? '/usr/bin/chromium';
+// The launch is shared with the dashboard benchmark (see bench/chromium.ts for why it lives there).
+export { CHROMIUM, launchChromium } from '../../bench/chromium.js';
+
 /** Screenshots a reviewer may look at: a test artifact, ignored by git. */
 export const SCREENSHOTS = resolve(import.meta.dirname, '../../test-artifacts/dashboard');
 
@@ -12,24 +13,6 @@ export interface PageProblems {
   readonly all: string[];
   /** Problems from now on are expected (the server is down on purpose) when they match. */
   tolerate(pattern: RegExp | null): void;
-}
-
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Without the background-networking flags Chromium keeps dialling Google on a closed network.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
 }
 
 /** Records every console error, uncaught page error and failed or refused request of `page`. */
