@@ -4,21 +4,19 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pty } from '../supervision/pty/types.js';
-import { createRuntime } from '../supervision/runtime/runtime.js';
-import { makeRepo } from './lanes.js';
 import { createHarness, firstOutput, killRaw, rawOutput, settledRss, spawnRaw } from './pty-harness.js';
 import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js';
 
 /**
  * The terminal host's own benchmarks: what a big orchestrator costs a spawn with and without the
- * host, the host's memory with full mirrors, taking 100 PTYs over after a crash, and a snapshot.
+ * host, the host's memory with full mirrors, and a snapshot (taking 100 PTYs over after a crash is
+ * readopt.ts).
  * The spawn, echo and throughput figures through the host are the PTY benchmarks of pty.ts run
  * with LANEVISOR_PTY_HOST=process (see run.ts).
  */
 const HEAP_SPAWN_RATIO_GOAL = 1.1;
 const HOST_BASE_MB_GOAL = 100;
 const HOST_PER_PTY_MB_GOAL = 2.5;
-const READOPT_GOAL_MS = 1_000;
 const SNAPSHOT_GOAL_MS = 50;
 
 /** Keeps `mib` MiB of the orchestrator's memory in use (touched, so the pages exist and fork must copy their tables). */
@@ -137,78 +135,6 @@ export async function benchSnapshot(samples: number): Promise<BenchResult> {
     p95Ms: round(s.p95),
     goal: `< ${SNAPSHOT_GOAL_MS} ms`,
     met: s.p95 < SNAPSHOT_GOAL_MS,
-  };
-}
-
-/**
- * Numbered lines every 2 ms without a fork per line (`read -t` on a pipe nobody writes to): a
- * `sleep` per line made 100 PTYs fork 50,000 times a second, and the benchmark timed the load.
- */
-const COUNTER =
-  'exec 9<> <(:); i=0; while [ $i -lt 4000 ]; do echo "line $i"; i=$((i+1)); read -t 0.002 -u 9; done; echo done; exec sleep 600';
-
-/**
- * A runtime in a child process with `lanes` lanes of `ptys` PTYs each printing numbered lines is
- * SIGKILLed; timed: `createRuntime` until every lane is back with its PTYs taken over. Then every
- * line of every PTY is counted: a gap is a lost byte.
- */
-export async function benchReadopt(lanes: number, ptys: number): Promise<BenchResult> {
-  const { repo: repoPath, dispose } = await makeRepo(200, 'tmpfs');
-  const repo = { path: repoPath, dispose };
-  const script = `
-    import { createRuntime } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)};
-    const rt = await createRuntime({ repo: ${JSON.stringify(repo.path)}, maxLanes: ${lanes + 5}, pty: { host: 'process', lingerMs: 60000 } });
-    for (let l = 0; l < ${lanes}; l++) {
-      const lane = await rt.createLane();
-      for (let p = 0; p < ${ptys}; p++) await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-c', ${JSON.stringify(COUNTER)}] });
-    }
-    console.log('ready');
-    setInterval(() => {}, 60000);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise((resolve) => child.stdout.once('data', resolve));
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const started = nowNs();
-  const rt = await createRuntime({ repo: repo.path, maxLanes: lanes + 5, pty: { host: 'process' } });
-  const readyMs = elapsedMs(started);
-  const adopted = rt.lanes().flatMap((lane) => lane.ptys());
-  let gaps = 0;
-  let firstLines = 0;
-  await Promise.all(
-    adopted.map(async (pty) => {
-      let text = '';
-      let previous: number | undefined;
-      for await (const chunk of pty.output()) {
-        text += chunk;
-        const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-        text = text.slice(complete.length);
-        for (const match of complete.matchAll(/^line (\d+)\r?$/gm)) {
-          const n = Number(match[1]);
-          if (previous === undefined) firstLines++;
-          else if (n !== previous + 1) gaps++;
-          previous = n;
-        }
-        if (complete.includes('done')) break;
-      }
-    }),
-  );
-  await rt.shutdown({ cleanupLanes: true });
-  repo.dispose();
-  return {
-    bench: 'host.readopt_after_crash',
-    lanes,
-    ptysPerLane: ptys,
-    adoptedPtys: adopted.length,
-    reportedAdopted: rt.reconciliation.ptys.adopted,
-    createRuntimeMs: round(readyMs, 1),
-    ptysCountedThrough: firstLines,
-    gapsInOutput: gaps,
-    goal: `every lane back with its PTYs live in < ${READOPT_GOAL_MS} ms, 0 bytes lost`,
-    met: readyMs < READOPT_GOAL_MS && adopted.length === lanes * ptys && gaps === 0,
   };
 }
 

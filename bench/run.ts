@@ -7,7 +7,7 @@ import { errorMessage } from '../bus/errors.js';
 import { benchThroughput as benchBusThroughput, benchRequestLatency } from './bus.js';
 import { benchConflictMatrix } from './conflicts.js';
 import { benchBundle, benchDashboard, dashboardWindowMs } from './dashboard.js';
-import { benchHostMemory, benchReadopt, benchSnapshot, benchSocketRoundTrip, benchSpawnWithHeap } from './host.js';
+import { benchHostMemory, benchSnapshot, benchSocketRoundTrip, benchSpawnWithHeap } from './host.js';
 import { benchCleanup, benchConcurrent, benchCreate } from './lanes.js';
 import {
   benchEcho,
@@ -18,6 +18,7 @@ import {
   benchTerminate,
   benchThroughput,
 } from './pty.js';
+import { benchReadopt } from './readopt.js';
 import { benchReconcile } from './recovery.js';
 import { benchRestLanes, benchSseLatency, benchWebSocketEcho } from './server.js';
 import { benchSparseLane } from './sparse.js';
