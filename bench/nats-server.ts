@@ -20,7 +20,7 @@ export interface NatsServerFixture {
   dispose(): Promise<void>;
 }
 
-/** A real nats-server on a free loopback port with JetStream in a temp directory, never a fixed port. */
+/** A real nats-server (for the tests and the benchmarks) on a free loopback port with JetStream in a temp directory, never a fixed port. */
 export async function startNatsServer(
   options: { readonly args?: readonly string[]; readonly jetstream?: boolean } = {},
 ): Promise<NatsServerFixture> {

@@ -9,6 +9,7 @@ import { benchConflictMatrix } from './conflicts.js';
 import { benchBundle, benchDashboard, dashboardWindowMs } from './dashboard.js';
 import { benchHostMemory, benchSnapshot, benchSocketRoundTrip, benchSpawnWithHeap } from './host.js';
 import { benchCleanup, benchConcurrent, benchCreate } from './lanes.js';
+import { benchNatsCreateLane, benchNatsEvents } from './nats.js';
 import {
   benchEcho,
   benchFullRss,
@@ -70,6 +71,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
     benchDashboard({ lanes: 50, pages: 10, keystrokes: 200, windowMs: dashboardWindowMs(), idleMs: 20_000 }),
   // What CI runs (printed, failing only past 2x raw): a gross regression cannot land unseen.
   // The median, not the p95: 60 samples' p95 moves by a third between runs on a shared machine.
+  'nats.events': () => benchNatsEvents(2_000, 20_000),
+  'nats.create_lane': () => benchNatsCreateLane(30),
   'ci.host.spawn': onHost(() => withinTwiceRaw(benchSpawn(60, 0), 'p50Ratio')),
   // Echo is ~0.1-0.2 ms against a raw 0.05-0.1: a ratio near 2 is the socket round trip, not a
   // regression. It fails past 2x raw only when it also misses the 0.5 ms goal.
