@@ -12,6 +12,7 @@ import { openNatsConnection } from './connection.js';
 import { type EventReplay, type ReplayOptions, replayEvents } from './event-replay.js';
 import { type NatsServerOptions, natsServerOptionsSchema, parseOptions } from './options.js';
 import type { RuntimeAnnouncement } from './presence.js';
+import { type RuntimeWatch, type RuntimeWatchOptions, watchRuntimes } from './runtime-directory.js';
 import { SESSION_IDLE_MS, SESSION_PING_MS } from './session-server.js';
 import { commandSubject, DEFAULT_PREFIX, discoverSubject, sessionSubject } from './subjects.js';
 import { encodeJson, jsonBodyOf, natsCodeOf } from './wire.js';
@@ -35,6 +36,8 @@ export interface NatsClient {
   ): Promise<unknown>;
   /** The runtimes that answer within DISCOVER_WAIT_MS, by host then start. */
   discover(options?: { readonly waitMs?: number }): Promise<RuntimeAnnouncement[]>;
+  /** The live runtimes from now on: discovered first, then kept by their announcements. */
+  watchRuntimes(options: RuntimeWatchOptions): Promise<RuntimeWatch>;
   /** A session with one runtime: what `lanevisor attach` and streamed execs use, as over the control socket. */
   connectRuntime(runtimeId: string): Promise<RuntimeConnection>;
   /** The events in the stream, from a sequence or the start, then live. */
@@ -51,6 +54,8 @@ export async function connectNatsClient(options: NatsServerOptions): Promise<Nat
     request: (runtimeId, method, payload = {}, requestOptions = {}) =>
       remoteRequest(nc, prefix, runtimeId, method, payload, requestOptions),
     discover: (discoverOptions = {}) => discover(nc, prefix, discoverOptions.waitMs ?? DISCOVER_WAIT_MS),
+    watchRuntimes: async (watchOptions) =>
+      watchRuntimes(nc, prefix, await discover(nc, prefix, DISCOVER_WAIT_MS), watchOptions),
     connectRuntime: (runtimeId) => sessionWith(nc, prefix, runtimeId),
     events: (replayOptions) => replayEvents(nc, prefix, replayOptions),
     close: () => nc.drain().catch(() => nc.close()),

@@ -15,6 +15,7 @@ export type { EventReplay, ReplayOptions } from './event-replay.js';
 export { connectNats, LINK_CLOSE_FLUSH_MS, type NatsLink } from './link.js';
 export { type ConnectNatsOptions, DEFAULT_MAX_BUFFERED_EVENTS, type NatsServerOptions } from './options.js';
 export { PRESENCE_INTERVAL_MS, PRESENCE_TTL_MS, type RuntimeAnnouncement } from './presence.js';
+export type { RuntimeWatch, RuntimeWatchOptions } from './runtime-directory.js';
 export { MAX_NATS_SESSIONS, SESSION_IDLE_MS, SESSION_PING_MS } from './session-server.js';
 export { DEFAULT_STREAM_MAX_AGE_MS, DEFAULT_STREAM_MAX_BYTES } from './stream.js';
 export { DEFAULT_PREFIX, streamNameOf } from './subjects.js';

@@ -1,0 +1,66 @@
+import { connect } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNats, connectNatsClient, type RuntimeAnnouncement } from '../../nats/index.js';
+import { type NatsServerFixture, startNatsServer } from '../support/nats-server.js';
+import { createRuntimeFixture, type RuntimeFixture } from '../support/runtime-fixture.js';
+import { waitUntil } from '../support/wait.js';
+
+describe('watching the runtimes of a NATS', () => {
+  let nats: NatsServerFixture;
+  let fixture: RuntimeFixture;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    fixture = await createRuntimeFixture();
+  }, 60_000);
+
+  afterAll(async () => {
+    await fixture?.dispose();
+    await nats?.dispose();
+  }, 60_000);
+
+  it('lists a runtime while it announces itself, drops one that vanished after the TTL and one that left at once', async () => {
+    const link = await connectNats(fixture.rt, { servers: nats.url });
+    const client = await connectNatsClient({ servers: nats.url });
+    const changes: string[][] = [];
+    const watch = await client.watchRuntimes({
+      ttlMs: 800,
+      onChange: (runtimes) => changes.push(runtimes.map((r) => r.runtimeId).sort()),
+    });
+    try {
+      expect(watch.runtimes().map((r) => r.runtimeId)).toEqual([fixture.rt.id]);
+      // A runtime on another machine that announces itself once and is then cut off (no goodbye).
+      const raw = await connect({ servers: `127.0.0.1:${nats.port}` });
+      const vanishing: RuntimeAnnouncement = {
+        runtimeId: 'rt_vanishing',
+        host: 'elsewhere',
+        repo: '/srv/repo',
+        pid: 1,
+        startedAt: Date.now(),
+        prefix: 'lanevisor',
+        lanes: 0,
+        announcedAt: Date.now(),
+      };
+      raw.publish('lanevisor._presence.rt_vanishing', JSON.stringify(vanishing));
+      await raw.flush();
+      await raw.close();
+      await waitUntil(() => watch.runtimes().some((r) => r.runtimeId === 'rt_vanishing'), 'the new runtime', 5_000);
+      const appearedAt = Date.now();
+      await waitUntil(() => !watch.runtimes().some((r) => r.runtimeId === 'rt_vanishing'), 'the drop', 5_000);
+      expect(Date.now() - appearedAt).toBeGreaterThanOrEqual(700);
+      expect(changes.some((ids) => ids.includes('rt_vanishing'))).toBe(true);
+      // A runtime that closes its link says so: a watch with the default 15 s TTL drops it at once.
+      const patient = await client.watchRuntimes({ onChange: () => undefined });
+      expect(patient.runtimes().map((r) => r.runtimeId)).toEqual([fixture.rt.id]);
+      const closedAt = Date.now();
+      await link.close();
+      await waitUntil(() => patient.runtimes().length === 0, 'the runtime that left', 5_000);
+      expect(Date.now() - closedAt).toBeLessThan(5_000);
+      patient.stop();
+    } finally {
+      watch.stop();
+      await client.close();
+      await link.close();
+    }
+  }, 30_000);
+});
