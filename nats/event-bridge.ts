@@ -3,7 +3,13 @@ import type { EventEnvelope, Runtime } from '../index.js';
 import type { ResolvedNatsOptions } from './options.js';
 import { OutboundQueue } from './outbound-queue.js';
 import { ensureStream } from './stream.js';
-import { eventSubject, firstSegment, isBridgeableSegment, isReservedSegment, streamSubjectsOf } from './subjects.js';
+import {
+  eventSubject,
+  firstSegment,
+  isBridgeableSegment,
+  RESERVED_FIRST_SEGMENTS,
+  streamSubjectsOf,
+} from './subjects.js';
 
 /** Publishes in flight at once: enough to keep loopback busy, few enough to retry cheaply. */
 export const PUBLISH_WINDOW = 256;
@@ -38,6 +44,8 @@ export class EventBridge {
   readonly #unsubscribe: () => void;
   #published = 0;
   #pumping = false;
+  /** The last batch failed part-way: the next one checks what the stream already has. */
+  #retrying = false;
   #closed = false;
   #connected = true;
   #wake: (() => void) | undefined;
@@ -119,15 +127,19 @@ export class EventBridge {
       return 0;
     }
     const { prefix } = this.options;
+    const stored = this.#retrying ? await this.#alreadyStored(batch) : new Set<EventEnvelope>();
     const results = await Promise.allSettled(
       batch.map((event) =>
-        this.js.publish(eventSubject(prefix, this.rt.id, event.topic), encoder.encode(JSON.stringify(event)), {
-          msgID: event.id,
-          timeout: PUBLISH_ACK_TIMEOUT_MS,
-        }),
+        stored.has(event)
+          ? Promise.resolve({ duplicate: true })
+          : this.js.publish(eventSubject(prefix, this.rt.id, event.topic), encoder.encode(JSON.stringify(event)), {
+              msgID: event.id,
+              timeout: PUBLISH_ACK_TIMEOUT_MS,
+            }),
       ),
     );
     let acked = 0;
+    this.#retrying = false;
     for (const result of results) {
       if (result.status === 'fulfilled') {
         if (!result.value.duplicate) this.#published++;
@@ -136,6 +148,7 @@ export class EventBridge {
       } else {
         // The stream may be gone (a server started over without its store): made again next time.
         if ((result.reason as { code?: string } | null)?.code === '503') this.#segments.clear();
+        this.#retrying = true;
         break;
       }
       acked++;
@@ -143,16 +156,37 @@ export class EventBridge {
     return acked;
   }
 
+  /**
+   * A publish whose acknowledgement was lost may have been stored: past the stream's duplicate
+   * window its id no longer protects it, so before a retry the last stored event of each topic
+   * says which of the batch are in already (a topic's events are stored in sequence order).
+   */
+  async #alreadyStored(batch: readonly EventEnvelope[]): Promise<Set<EventEnvelope>> {
+    const stored = new Set<EventEnvelope>();
+    const lastSequence = new Map<string, number>();
+    for (const topic of new Set(batch.map((event) => event.topic))) {
+      const subject = eventSubject(this.options.prefix, this.rt.id, topic);
+      try {
+        const last = await this.jsm.streams.getMessage(this.options.streamName, { last_by_subj: subject });
+        lastSequence.set(topic, (last.json() as EventEnvelope).sequence);
+      } catch {
+        // Nothing stored on that subject (or the stream is not back yet): publish them all.
+      }
+    }
+    for (const event of batch) if (event.sequence <= (lastSequence.get(event.topic) ?? 0)) stored.add(event);
+    return stored;
+  }
+
   /** The stream binds every first segment the bridge publishes (user topics too) before it is used. */
   async #ensureSegments(batch: readonly EventEnvelope[]): Promise<void> {
     const { prefix, streamName, maxAgeMs, maxBytes } = this.options;
     if (this.#segments.size === 0) {
       await ensureStream(this.jsm, streamName, prefix, { maxAgeMs, maxBytes });
-      for (const segment of ['lane', 'pty', 'supervisor', 'runtime', 'bus']) this.#segments.add(segment);
+      for (const segment of RESERVED_FIRST_SEGMENTS) this.#segments.add(segment);
     }
     for (const event of batch) {
       const segment = firstSegment(event.topic);
-      if (this.#segments.has(segment) || isReservedSegment(segment)) continue;
+      if (this.#segments.has(segment)) continue;
       await ensureStream(this.jsm, streamName, prefix, { maxAgeMs, maxBytes }, streamSubjectsOf(prefix, segment));
       this.#segments.add(segment);
     }

@@ -13,8 +13,9 @@ import { defaultStreamSubjects } from './subjects.js';
  *   `pty.output` bridged it bounds the disk a flooding terminal can take. The oldest go first.
  * - 1 MiB per message: the bus's own payload bound (DEFAULT_MAX_PAYLOAD_BYTES).
  * - a 2 minute duplicate window (NATS's default): Nats-Msg-Id is the envelope id, so a publish
- *   retried after a lost acknowledgement is stored once; the bridge also checks the last stored
- *   event of a topic before a retry, so an outage longer than the window duplicates nothing.
+ *   retried after a lost acknowledgement is stored once; past the window the bridge asks the
+ *   stream for each topic's last stored event before a retry (event-bridge.ts), so a long outage
+ *   duplicates nothing either.
  */
 export const DEFAULT_STREAM_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_STREAM_MAX_BYTES = 1024 * 1024 * 1024;

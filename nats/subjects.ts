@@ -10,7 +10,7 @@ export const PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,64}(?:\.[A-Za-z0-9_-]{1,64}){0,3
 export const DEFAULT_PREFIX = 'lanevisor';
 
 /** The bus topics of the runtime itself: the stream always captures these. */
-const RESERVED_FIRST_SEGMENTS = ['lane', 'pty', 'supervisor', 'runtime', 'bus'] as const;
+export const RESERVED_FIRST_SEGMENTS = ['lane', 'pty', 'supervisor', 'runtime', 'bus'] as const;
 
 export function validatePrefix(prefix: string): string {
   if (!PREFIX_PATTERN.test(prefix)) {
@@ -72,10 +72,6 @@ export function isBridgeableSegment(segment: string): boolean {
 export function firstSegment(topic: string): string {
   const dot = topic.indexOf('.');
   return dot === -1 ? topic : topic.slice(0, dot);
-}
-
-export function isReservedSegment(segment: string): boolean {
-  return (RESERVED_FIRST_SEGMENTS as readonly string[]).includes(segment);
 }
 
 /** A client's control session with one runtime (views, streamed execs): `<prefix>.<runtimeId>._session.<sessionId>`. */
