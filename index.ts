@@ -101,7 +101,12 @@ export {
   errorOf as controlErrorOf,
 } from './supervision/control/control-session.js';
 export { lastLineOf, plainLine } from './supervision/control/last-line.js';
-export type { ServeHandle, ServeOptions } from './supervision/control/serve-hook.js';
+export type {
+  RemoteRuntimeLanes,
+  RemoteRuntimes,
+  ServeHandle,
+  ServeOptions,
+} from './supervision/control/serve-hook.js';
 export { type LaneView, laneViewSchema, type PtyInfo, ptyInfoSchema } from './supervision/control/views.js';
 export { findLane } from './supervision/lane/find-lane.js';
 export { LABEL_PATTERN, validateLabel } from './supervision/lane/labels.js';

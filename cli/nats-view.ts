@@ -3,6 +3,8 @@ import {
   attachThroughRuntime,
   type LaneView,
   LanevisorError,
+  type RemoteRuntimes,
+  type Runtime,
   type TerminalAttachment,
   type ViewerEvents,
 } from '../index.js';
@@ -104,4 +106,48 @@ export async function attachOverNats(
     await client.close();
     throw error;
   }
+}
+
+/** The time a remote runtime has to answer `lane.list` for the dashboard before it is left out of that answer. */
+export const REMOTE_LIST_TIMEOUT_MS = 2_000;
+
+/**
+ * `serve --nats`: the runtime joined to that NATS (so others see it), and the other runtimes there
+ * as the server's `remote` (their lanes listed, their commands and terminals reached over NATS).
+ */
+export async function joinNats(
+  rt: Runtime,
+  url: string,
+): Promise<{ readonly remote: RemoteRuntimes; close(): Promise<void> }> {
+  const { connectNats } = await import('../nats/index.js');
+  const link = await connectNats(rt, { servers: url });
+  const client = await natsClient(url).catch(async (error: unknown) => {
+    await link.close();
+    throw error;
+  });
+  const watch = await client.watchRuntimes({ onChange: () => undefined });
+  const remote: RemoteRuntimes = {
+    list: async () => {
+      const others = watch.runtimes().filter((announcement) => announcement.runtimeId !== rt.id);
+      const answered = await Promise.all(
+        others.map(async ({ runtimeId, host, repo }) => {
+          const lanes = (await client
+            .request(runtimeId, 'lane.list', {}, { timeoutMs: REMOTE_LIST_TIMEOUT_MS })
+            .catch(() => undefined)) as LaneView[] | undefined;
+          return lanes === undefined ? undefined : { runtime: { id: runtimeId, host, repo }, lanes };
+        }),
+      );
+      return answered.filter((entry) => entry !== undefined);
+    },
+    request: (runtimeId, method, payload) => client.request(runtimeId, method, payload),
+    connect: (runtimeId) => client.connectRuntime(runtimeId),
+  };
+  return {
+    remote,
+    close: async () => {
+      watch.stop();
+      await client.close();
+      await link.close();
+    },
+  };
 }

@@ -3,9 +3,11 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Runtime } from '../index.js';
 import { assertAuthorized, assertHost, assertOrigin } from './auth.js';
+import type { CommandRouter } from './command-router.js';
 import { errorResponse, HttpError } from './errors.js';
 import { MAX_WS_CLIENTS, MAX_WS_MESSAGE_BYTES } from './limits.js';
 import { attachViewer } from './pty-viewer.js';
+import { attachRemoteViewer } from './remote-viewer.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 const STREAM_PATH = /^\/api\/ptys\/([^/]+)\/stream$/;
@@ -17,11 +19,12 @@ export class PtyStreams {
 
   constructor(
     private readonly rt: Runtime,
+    private readonly router: CommandRouter,
     private readonly token: string,
     private readonly hosts: () => ReadonlySet<string>,
   ) {}
 
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     try {
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -33,7 +36,10 @@ export class PtyStreams {
         throw new HttpError(404, 'NOT_FOUND', `no WebSocket at ${path}; terminals stream at /api/ptys/<ptyId>/stream`);
       const ptyId = decodeURIComponent(match[1] as string);
       const pty = this.rt.getPty(ptyId);
-      if (pty === undefined) throw new HttpError(404, 'NOT_FOUND', `no PTY ${ptyId} in this runtime's lanes`);
+      const owner = pty === undefined ? await this.router.ownerOf({ ptyId }) : undefined;
+      if (pty === undefined && owner === undefined) {
+        throw new HttpError(404, 'NOT_FOUND', `no PTY ${ptyId} in this runtime's lanes`);
+      }
       if (this.#clients.size >= MAX_WS_CLIENTS) {
         throw new HttpError(503, 'CAPACITY', `at most ${MAX_WS_CLIENTS} terminal streams at once; close one and retry`);
       }
@@ -41,7 +47,8 @@ export class PtyStreams {
         this.#clients.add(ws);
         ws.on('close', () => this.#clients.delete(ws));
         ws.on('error', () => ws.terminate());
-        attachViewer(ws, pty);
+        if (pty !== undefined) attachViewer(ws, pty);
+        else void attachRemoteViewer(ws, this.router.connect(owner as string), ptyId);
       });
     } catch (error) {
       rejectUpgrade(socket, error);

@@ -8,15 +8,7 @@ import { type ClientFrame, clientFrameSchema, type ServerFrame } from './stream-
  * output past it, a fresh screen after falling behind); this carries it as the contract's frames.
  */
 export function attachViewer(ws: WebSocket, pty: Pty): void {
-  const send = (frame: ServerFrame) => {
-    if (ws.readyState !== ws.OPEN) return;
-    // A client that reads nothing at all is cut off rather than buffered without bound.
-    if (ws.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
-      ws.terminate();
-      return;
-    }
-    ws.send(JSON.stringify(frame));
-  };
+  const send = (frame: ServerFrame) => sendFrame(ws, frame);
 
   const view = viewPty(
     pty,
@@ -61,7 +53,17 @@ export function attachViewer(ws: WebSocket, pty: Pty): void {
   }
 }
 
-function parseFrame(
+export function sendFrame(ws: WebSocket, frame: ServerFrame): void {
+  if (ws.readyState !== ws.OPEN) return;
+  // A client that reads nothing at all is cut off rather than buffered without bound.
+  if (ws.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
+    ws.terminate();
+    return;
+  }
+  ws.send(JSON.stringify(frame));
+}
+
+export function parseFrame(
   message: unknown,
   isBinary: boolean,
 ): { ok: ClientFrame } | { error: { code: string; message: string } } {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CONTROL_COMMAND_TIMEOUT_MS, type Runtime } from '../index.js';
+import type { Runtime } from '../index.js';
 import { presentedToken, TOKEN_COOKIE, tokenMatches } from './auth.js';
+import type { CommandRouter } from './command-router.js';
 import { HttpError } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { type Asset, dashboardPage, loadAssets } from './page.js';
@@ -9,6 +10,7 @@ import type { EventHub } from './sse.js';
 
 interface RouteContext {
   readonly rt: Runtime;
+  readonly router: CommandRouter;
   readonly token: string;
   readonly events: EventHub;
 }
@@ -26,7 +28,7 @@ export function registerRoutes(app: FastifyInstance, context: RouteContext): voi
   }
 }
 
-function commandHandler(route: CommandRoute, { rt }: RouteContext): Handler {
+function commandHandler(route: CommandRoute, { router }: RouteContext): Handler {
   return async (request, reply) => {
     const body = request.body ?? {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -37,7 +39,7 @@ function commandHandler(route: CommandRoute, { rt }: RouteContext): Handler {
       body as Record<string, unknown>,
       request.query as Record<string, string | undefined>,
     );
-    const result = await rt.bus.request(route.command, payload, { timeoutMs: CONTROL_COMMAND_TIMEOUT_MS });
+    const result = await router.execute(route.command, payload);
     return reply.code(route.status).send(route.project === undefined ? (result ?? null) : route.project(result));
   };
 }

@@ -10,12 +10,17 @@ export const errorSchema = z.object({
   error: z.object({ code: z.enum(ERROR_CODES), message: z.string() }),
 });
 
+/** Whose a lane is, when the server shows several runtimes (`serve --nats`). */
+export const runtimeRefSchema = z.object({ id: z.string(), host: z.string(), repo: z.string() });
+
 export const runtimeInfoSchema = z.object({
   id: z.string(),
   pid: z.number().int(),
   repo: z.string(),
   stateDir: z.string(),
   ptyHost: z.object({ pid: z.number().int() }).nullable(),
+  /** With `serve --nats`: this runtime first, then every other that answers. */
+  runtimes: z.array(runtimeRefSchema).optional(),
 });
 
 export const execResultSchema = z.looseObject({
@@ -52,7 +57,10 @@ export const commitResultSchema = z.object({ commit: z.string().nullable() });
 export const mergeResultSchema = z.looseObject({ commit: z.string(), into: z.string() });
 export const conflictsSchema = z.array(z.object({ lanes: z.array(z.string()), files: z.array(z.string()) }));
 
-export const createLaneBodySchema = CONTROL_COMMANDS['lane.create'].input;
+export const createLaneBodySchema = CONTROL_COMMANDS['lane.create'].input.extend({
+  /** With `serve --nats`: the runtime to create it on (default this one). */
+  runtimeId: z.string().min(1).max(128).optional(),
+});
 export const cleanupBodySchema = CONTROL_COMMANDS['lane.cleanup'].input.omit({ laneId: true });
 export const execBodySchema = CONTROL_COMMANDS['lane.exec'].input.omit({ laneId: true });
 export const spawnBodySchema = CONTROL_COMMANDS['pty.spawn'].input.shape.options.unwrap();

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import fastify from 'fastify';
 import { LanevisorError, type Runtime, type ServeHandle, type ServeOptions } from '../index.js';
 import { allowedHosts, assertAuthorized, assertHost, createToken } from './auth.js';
+import { CommandRouter } from './command-router.js';
 import { HttpError, sendError } from './errors.js';
 import { DEFAULT_HOST, MAX_BODY_BYTES } from './limits.js';
 import { PtyStreams } from './pty-stream.js';
@@ -31,7 +32,8 @@ export async function startServer(rt: Runtime, options: ServeOptions): Promise<S
   let hosts: ReadonlySet<string> = new Set();
   const app = fastify({ bodyLimit: MAX_BODY_BYTES, logger: false, forceCloseConnections: true });
   const events = new EventHub(rt.bus);
-  const streams = new PtyStreams(rt, token, () => hosts);
+  const router = new CommandRouter(rt, options.remote);
+  const streams = new PtyStreams(rt, router, token, () => hosts);
 
   const open = publicRoutes();
   app.addHook('onRequest', async (request, reply) => {
@@ -49,8 +51,8 @@ export async function startServer(rt: Runtime, options: ServeOptions): Promise<S
       new HttpError(404, 'NOT_FOUND', `no route ${request.method} ${path}; GET /api/openapi.json lists them`),
     );
   });
-  registerRoutes(app, { rt, token, events });
-  app.server.on('upgrade', (request, socket, head) => streams.handleUpgrade(request, socket, head));
+  registerRoutes(app, { rt, router, token, events });
+  app.server.on('upgrade', (request, socket, head) => void streams.handleUpgrade(request, socket, head));
 
   try {
     await app.listen({ host, port });

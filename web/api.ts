@@ -47,7 +47,7 @@ const lanePath = (laneId: string) => `/api/lanes/${encodeURIComponent(laneId)}`;
 export const api = {
   runtime: () => call<RuntimeInfo>('GET', '/api/runtime'),
   lanes: () => call<LaneView[]>('GET', '/api/lanes'),
-  createLane: (options: { label?: string; baseRef?: string; template?: string }) =>
+  createLane: (options: { label?: string; baseRef?: string; template?: string; runtimeId?: string }) =>
     call<LaneView>('POST', '/api/lanes', options),
   cleanup: (laneId: string, discard: boolean) =>
     call<CleanupReport>('POST', `${lanePath(laneId)}/cleanup`, discard ? { discard } : {}),

@@ -98,11 +98,14 @@ function Dashboard() {
   }, []);
 
   const working = lanes.some((lane) => lane.ptys.some((pty) => pty.activity === 'working'));
+  // Other runtimes' lanes change without an event on this server's stream: asked for as often.
+  const runtimes = runtime?.runtimes ?? [];
+  const polled = working || runtimes.length > 1;
   useEffect(() => {
-    if (!working || connection !== 'live') return;
+    if (!polled || connection !== 'live') return;
     const timer = window.setInterval(() => void refresh(), WORKING_REFRESH_MS);
     return () => window.clearInterval(timer);
-  }, [working, connection]);
+  }, [polled, connection]);
 
   const lane = lanes.find((one) => one.id === selected) ?? null;
   return (
@@ -137,6 +140,7 @@ function Dashboard() {
       <div class="body">
         <aside class="side">
           <NewLaneForm
+            runtimes={runtimes}
             onCreated={(laneId) => {
               setSelected(laneId);
               setView('lanes');

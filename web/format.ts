@@ -28,3 +28,9 @@ export function ageOf(createdAt: number, now: number): string {
 export function laneName(lane: LaneView): string {
   return lane.label ?? lane.id;
 }
+
+/** A runtime as a person tells them apart: its host and its repository's folder. */
+export function runtimeName(runtime: { readonly host: string; readonly repo: string }): string {
+  const folder = runtime.repo.split('/').filter(Boolean).slice(-2).join('/') || runtime.repo;
+  return `${runtime.host} · ${folder}`;
+}

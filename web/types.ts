@@ -30,6 +30,14 @@ export interface LaneView {
   readonly agents: readonly string[];
   readonly createdAt: number;
   readonly ptys: readonly PtyInfo[];
+  /** Whose lane it is, when the server shows several runtimes (`serve --nats`). */
+  readonly runtime?: RuntimeRef;
+}
+
+export interface RuntimeRef {
+  readonly id: string;
+  readonly host: string;
+  readonly repo: string;
 }
 
 export interface RuntimeInfo {
@@ -38,6 +46,8 @@ export interface RuntimeInfo {
   readonly repo: string;
   readonly stateDir: string;
   readonly ptyHost: { readonly pid: number } | null;
+  /** With `serve --nats`: this runtime first, then every other that answers. */
+  readonly runtimes?: readonly RuntimeRef[];
 }
 
 export interface ExecResult {

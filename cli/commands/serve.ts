@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createRuntime } from '../../index.js';
 import { type CliIo, UsageError } from '../io.js';
+import { joinNats } from '../nats-view.js';
 import { addRepoOptions, type RepoFlags, runtimeOptionsOf, startInspection } from '../options.js';
 import { wholeNumber } from '../parse.js';
 import { StopSignals } from '../stop-signals.js';
@@ -11,6 +12,7 @@ interface ServeFlags extends RepoFlags {
   readonly host?: string;
   readonly keepTerminals?: boolean;
   readonly cleanOnExit?: boolean;
+  readonly nats?: string;
 }
 
 const HIGHEST_PORT = 65_535;
@@ -22,6 +24,7 @@ Examples:
   lanevisor serve
   lanevisor serve --port 7420 --json
   lanevisor serve --keep-terminals
+  lanevisor serve --nats nats://nats.internal:4222   every runtime on that NATS in one dashboard
 
 Prints the address to open (it carries the token once; the page then keeps it in a cookie) and
 serves until Ctrl-C or SIGTERM. On exit the lanes are kept and their terminals ended; with
@@ -35,11 +38,12 @@ described at /api/openapi.json; see docs/api.md.`;
  */
 export function addServeCommand(program: Command, io: CliIo): void {
   addRepoOptions(program.command('serve'))
-    .description('run a runtime on the repository with the HTTP API (and, later, the dashboard) until stopped')
+    .description('run a runtime on the repository with the HTTP API and the dashboard until stopped')
     .option('--port <n>', 'the port (default: any free one)', wholeNumber('port', 0, HIGHEST_PORT))
     .option('--host <address>', 'the address to listen on (default 127.0.0.1; anything else is reachable by others)')
     .option('--keep-terminals', "leave the lanes' terminals running for the next serve to re-adopt")
     .option('--clean-on-exit', 'clean the lanes when stopped instead of keeping them')
+    .option('--nats <url>', 'join that NATS, and show and drive the lanes of every runtime on it')
     .addHelpText('after', EXAMPLES)
     .action(async (flags: ServeFlags) => {
       if (flags.keepTerminals && flags.cleanOnExit) {
@@ -49,8 +53,11 @@ export function addServeCommand(program: Command, io: CliIo): void {
       const inspection = await startInspection(flags, io);
       try {
         const rt = await createRuntime({ ...runtimeOptionsOf(flags, io), ...inspection.options });
+        let nats: Awaited<ReturnType<typeof joinNats>> | undefined;
         try {
+          if (flags.nats !== undefined) nats = await joinNats(rt, flags.nats);
           const server = await rt.serve({
+            ...(nats === undefined ? {} : { remote: nats.remote }),
             ...(flags.port === undefined ? {} : { port: flags.port }),
             ...(flags.host === undefined ? {} : { host: flags.host }),
             // A restarted serve keeps its token, so an open dashboard reconnects by itself.
@@ -60,6 +67,7 @@ export function addServeCommand(program: Command, io: CliIo): void {
           else io.stdout(`lanevisor: serving ${rt.repo} at ${server.url}?token=${server.token}\n`);
           await new Promise<void>((resolve) => stop.onStop(() => resolve()));
         } finally {
+          await nats?.close();
           await rt.shutdown(flags.cleanOnExit ? { cleanupLanes: true } : flags.keepTerminals ? { keepPtys: true } : {});
         }
       } finally {

@@ -1,5 +1,8 @@
 import { LanevisorError } from '../../bus/errors.js';
 import type { Runtime } from '../runtime/types.js';
+import type { ControlMethod } from './commands.js';
+import type { RuntimeConnection } from './control-client.js';
+import type { LaneView } from './views.js';
 
 /**
  * `rt.serve()` without supervision/ depending on the HTTP server: the server sits on the floor
@@ -16,6 +19,25 @@ export interface ServeOptions {
    * same file has the same token, so open pages and clients reconnect. Default: a new token each time.
    */
   readonly tokenFile?: string;
+  /**
+   * Other runtimes to show and drive beside this one (`lanevisor serve --nats`): the page lists
+   * their lanes grouped by host, and a command for their lane or PTY goes to them.
+   */
+  readonly remote?: RemoteRuntimes;
+}
+
+/** Runtimes in other processes or on other machines, as a server reaches them (through NATS). */
+export interface RemoteRuntimes {
+  /** The runtimes that answer now, with their lanes. */
+  list(): Promise<readonly RemoteRuntimeLanes[]>;
+  request(runtimeId: string, method: ControlMethod, payload: unknown): Promise<unknown>;
+  /** A session for a PTY stream (screen, output, input, acknowledgements). */
+  connect(runtimeId: string): Promise<RuntimeConnection>;
+}
+
+export interface RemoteRuntimeLanes {
+  readonly runtime: { readonly id: string; readonly host: string; readonly repo: string };
+  readonly lanes: readonly LaneView[];
 }
 
 export interface ServeHandle {

@@ -54,7 +54,11 @@ describe('the OpenAPI document', () => {
       const body = document.paths[path]?.post?.requestBody as Body | undefined;
       return body?.content['application/json'].schema;
     };
-    const { $schema: _, ...createLane } = z.toJSONSchema(CONTROL_COMMANDS['lane.create'].input, { io: 'input' });
+    // The command's own input, plus the runtime to create it on (serve --nats routes it there).
+    const withRuntime = CONTROL_COMMANDS['lane.create'].input.extend({
+      runtimeId: z.string().min(1).max(128).optional(),
+    });
+    const { $schema: _, ...createLane } = z.toJSONSchema(withRuntime, { io: 'input' });
     expect(schemaOf('/api/lanes')).toEqual(createLane);
     expect(schemaOf('/api/lanes/{laneId}/exec')).toMatchObject({ required: ['argv'], additionalProperties: false });
     expect(Object.keys((schemaOf('/api/lanes/{laneId}/ptys') as { properties: object }).properties)).toEqual(

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { activityOf, ageOf, laneName, lastLineOf, stateClass } from '../format.js';
+import { activityOf, ageOf, laneName, lastLineOf, runtimeName, stateClass } from '../format.js';
 import type { LaneView } from '../types.js';
 
 type SortKey = 'created' | 'label' | 'state';
@@ -22,9 +22,15 @@ export function LaneList({ lanes, selected, now, onSelect }: LaneListProps) {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<SortKey>('created');
   const needle = filter.trim().toLowerCase();
+  // With several runtimes (serve --nats) the lanes are grouped by runtime, in the server's order.
+  const groupOf = new Map<string, number>();
+  for (const lane of lanes)
+    if (lane.runtime !== undefined && !groupOf.has(lane.runtime.id)) groupOf.set(lane.runtime.id, groupOf.size);
+  const group = (lane: LaneView) => (lane.runtime === undefined ? 0 : (groupOf.get(lane.runtime.id) ?? 0));
   const shown = lanes
     .filter((lane) => needle === '' || `${laneName(lane)} ${lane.branch} ${lane.state}`.toLowerCase().includes(needle))
-    .sort(SORTS[sort]);
+    .sort((a, b) => group(a) - group(b) || SORTS[sort](a, b));
+  const grouped = groupOf.size > 1;
 
   const onKeyDown = (event: KeyboardEvent) => {
     const index = shown.findIndex((lane) => lane.id === selected);
@@ -58,9 +64,21 @@ export function LaneList({ lanes, selected, now, onSelect }: LaneListProps) {
         </label>
       </div>
       <div role="listbox" aria-label="Lanes" onKeyDown={onKeyDown}>
-        {shown.map((lane) => {
+        {shown.map((lane, index) => {
           const activity = activityOf(lane);
-          return (
+          const heading =
+            grouped && lane.runtime !== undefined && (index === 0 || shown[index - 1]?.runtime?.id !== lane.runtime.id);
+          return [
+            heading && (
+              <div
+                key={`runtime-${lane.runtime?.id}`}
+                class="runtime-heading"
+                role="presentation"
+                data-runtime={lane.runtime?.id}
+              >
+                {runtimeName(lane.runtime as { host: string; repo: string })}
+              </div>
+            ),
             <div
               key={lane.id}
               id={`lane-${lane.id}`}
@@ -86,8 +104,8 @@ export function LaneList({ lanes, selected, now, onSelect }: LaneListProps) {
                 <span title={new Date(lane.createdAt).toLocaleString()}>{ageOf(lane.createdAt, now)} old</span>
               </div>
               <div class="lane-row-line">{lastLineOf(lane)}</div>
-            </div>
-          );
+            </div>,
+          ];
         })}
       </div>
       {shown.length === 0 && <p class="empty">{lanes.length === 0 ? 'No lanes yet.' : 'No lane matches.'}</p>}

@@ -1,8 +1,18 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { runtimeName } from '../format.js';
+import type { RuntimeRef } from '../types.js';
 import { ErrorText, useAction } from './use-action.js';
 
-export function NewLaneForm({ onCreated }: { onCreated(laneId: string): void }) {
+/** A new lane: label, base, template, and, when the server shows several runtimes, on which. */
+export function NewLaneForm({
+  runtimes,
+  onCreated,
+}: {
+  readonly runtimes: readonly RuntimeRef[];
+  onCreated(laneId: string): void;
+}) {
+  const [runtimeId, setRuntimeId] = useState('');
   const [label, setLabel] = useState('');
   const [baseRef, setBaseRef] = useState('');
   const [template, setTemplate] = useState('');
@@ -18,6 +28,7 @@ export function NewLaneForm({ onCreated }: { onCreated(laneId: string): void }) 
             ...(label.trim() === '' ? {} : { label: label.trim() }),
             ...(baseRef.trim() === '' ? {} : { baseRef: baseRef.trim() }),
             ...(template.trim() === '' ? {} : { template: template.trim() }),
+            ...(runtimeId === '' ? {} : { runtimeId }),
           });
           setLabel('');
           onCreated(lane.id);
@@ -42,6 +53,16 @@ export function NewLaneForm({ onCreated }: { onCreated(laneId: string): void }) 
         value={template}
         onInput={(e) => setTemplate(e.currentTarget.value)}
       />
+      {runtimes.length > 1 && (
+        <select aria-label="Runtime" value={runtimeId} onChange={(e) => setRuntimeId(e.currentTarget.value)}>
+          {runtimes.map((one, index) => (
+            <option key={one.id} value={index === 0 ? '' : one.id}>
+              {runtimeName(one)}
+              {index === 0 ? ' (this one)' : ''}
+            </option>
+          ))}
+        </select>
+      )}
       <button type="submit" class="primary" disabled={action.busy}>
         {action.busy ? 'Creating…' : 'New lane'}
       </button>
