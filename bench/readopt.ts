@@ -5,9 +5,16 @@ import { makeRepo } from './lanes.js';
 import { type BenchResult, elapsedMs, nowNs, round } from './stats.js';
 
 const READOPT_GOAL_MS = 1_000;
-/** At 2 ms a line, about 8 s of counting: longer than the kill and the adoption take together. */
-const COUNTER_LINES = 4_000;
-const COUNTER_LINE_MS = 2;
+/**
+ * A line every 20 ms per PTY, 5,000 a second over 100 PTYs. At 2 ms a line (the first version) the
+ * 100 counters alone, printing to /dev/null, took 1.6 of this machine's 2 cores (1,500 lines each:
+ * 6.5 s instead of 3, 10.2 s of CPU), so the host, the runtime and git waited for a CPU and the
+ * benchmark timed that (createRuntime 11-12.6 s, the host not answering for 7 s); at 20 ms they
+ * take 0.44 of a core.
+ */
+const COUNTER_LINE_MS = 20;
+/** About 20 s of counting: longer than the kill and the adoption take together. */
+const COUNTER_LINES = 1_000;
 /** How often a counter looks for the start file while it waits for its siblings to be spawned. */
 const COUNTER_WAIT_POLL_S = 0.01;
 /** The benchmark never hangs: PTYs still short of their last line by then are reported, and the goal missed. */
@@ -18,7 +25,7 @@ const ADOPT_AFTER_KILL_MS = 500;
 const DONE_LINE = 'done\r\n';
 
 /**
- * Numbered lines every 2 ms without a fork per line (`read -t` on a pipe nobody writes to: a
+ * Numbered lines every COUNTER_LINE_MS without a fork per line (`read -t` on a pipe nobody writes to: a
  * `sleep` per line made 100 PTYs fork 50,000 times a second, and the benchmark timed the load).
  * Every counter waits for the start file, made once all of them are spawned: spawning 100 takes
  * longer than one counts (17.5 s at 50 x 2), so counters that started with their PTY had ended
