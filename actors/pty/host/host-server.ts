@@ -173,8 +173,13 @@ export class HostServer {
     const decoder = new FrameDecoder();
     let link: Link | undefined;
     const auth = setTimeout(() => {
-      this.log('a connection did not say hello in time; closed');
-      socket.destroy();
+      // A loop held past the limit runs its expired timers before it reads: a hello that arrived
+      // meanwhile waits in the socket's buffer, and is read before this looks (setImmediate).
+      setImmediate(() => {
+        if (link !== undefined || socket.destroyed) return;
+        this.log('a connection did not say hello in time; closed');
+        socket.destroy();
+      });
     }, HOST_AUTH_TIMEOUT_MS);
     socket.on('data', (chunk: Buffer) => {
       let frames: Frame[];

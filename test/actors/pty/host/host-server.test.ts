@@ -12,10 +12,10 @@ import {
   MAX_SOCKET_PATH_BYTES,
 } from '../../../../actors/pty/host/host-paths.js';
 import { HOST_PROTOCOL_VERSION } from '../../../../actors/pty/host/host-protocol.js';
-import { HostServer } from '../../../../actors/pty/host/host-server.js';
+import { HOST_AUTH_TIMEOUT_MS, HostServer } from '../../../../actors/pty/host/host-server.js';
 import { nodePtyDriver } from '../../../../actors/pty/node-pty-driver.js';
 import { createPtyId } from '../../../../bus/ids.js';
-import { waitUntil } from '../../../support/wait.js';
+import { sleep, waitUntil } from '../../../support/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -130,6 +130,22 @@ describe('the terminal host server', () => {
     await waitUntil(() => exited, 'the PTY in the host to end');
     expect(output).toContain('hi from the host');
     expect(backend.hostPid).toBe(process.pid);
+  });
+
+  it('serves a hello that came in time though its loop was held past the limit (expired timers run before reads)', async () => {
+    const { paths, log } = await inProcessHost();
+    const client = rawClient(paths.socket);
+    await new Promise((resolve) => client.socket.once('connect', resolve));
+    // A few turns of the loop, so the host has accepted it and its hello timer runs.
+    await sleep(100);
+    const token = ensureToken(paths.tokenFile);
+    client.socket.write(encodeControl({ t: 'hello', token, version: HOST_PROTOCOL_VERSION, role: 'viewer' }));
+    // The host's loop is this one: held (as a host starved of CPU is) until its hello timer expired.
+    const heldUntil = performance.now() + HOST_AUTH_TIMEOUT_MS + 300;
+    while (performance.now() < heldUntil);
+    await waitUntil(() => client.received.length > 0 || client.closed(), 'an answer to the hello');
+    expect(client.received).toEqual([{ t: 'welcome', hostPid: process.pid, version: HOST_PROTOCOL_VERSION }]);
+    expect(log.filter((line) => line.includes('did not say hello'))).toEqual([]);
   });
 
   it('closes a connection that does not say hello in time', async () => {
