@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import {
   type AttachOptions,
   attachThroughRuntime,
@@ -12,10 +13,33 @@ import type { NatsClient, RuntimeAnnouncement } from '../nats/index.js';
 import { table } from './lane-view.js';
 import { ageOf } from './options.js';
 
+/** Where `--nats` points: a URL (credentials may be in it, as `nats://user:pass@host:4222`) and a prefix. */
+export interface NatsTarget {
+  readonly url: string;
+  readonly prefix?: string;
+}
+
+export function natsTargetOf(flags: { readonly nats?: string; readonly natsPrefix?: string }): NatsTarget | undefined {
+  if (flags.nats === undefined) return undefined;
+  return { url: flags.nats, ...(flags.natsPrefix === undefined ? {} : { prefix: flags.natsPrefix }) };
+}
+
+/** The `--nats` options of a command. */
+export function addNatsOptions(command: Command, what: string): Command {
+  return command
+    .option('--nats <url>', what)
+    .option('--nats-prefix <prefix>', 'the subject prefix of that NATS (default lanevisor)');
+}
+
+const serverOptionsOf = (target: NatsTarget) => ({
+  servers: target.url,
+  ...(target.prefix === undefined ? {} : { prefix: target.prefix }),
+});
+
 /** NATS is loaded only by the commands given `--nats`. */
-async function natsClient(url: string): Promise<NatsClient> {
-  const { connectNatsClient } = await import('../nats/index.js');
-  return connectNatsClient({ servers: url });
+async function natsClient(target: NatsTarget): Promise<{ client: NatsClient; shown: string }> {
+  const { connectNatsClient, redactedUrl } = await import('../nats/index.js');
+  return { client: await connectNatsClient(serverOptionsOf(target)), shown: redactedUrl(target.url) };
 }
 
 export interface RemoteRuntime {
@@ -23,11 +47,12 @@ export interface RemoteRuntime {
   readonly lanes: readonly LaneView[];
 }
 
-/** Every runtime on that NATS with its lanes (a runtime that stops answering meanwhile is left out). */
-export async function remoteRuntimes(url: string): Promise<RemoteRuntime[]> {
-  const client = await natsClient(url);
+/** `status --nats`: every runtime on that NATS with its lanes (one that stops answering meanwhile is left out). */
+export async function remoteStatus(target: NatsTarget): Promise<{ runtimes: RemoteRuntime[]; text: string }> {
+  const { client, shown } = await natsClient(target);
   try {
-    return await lanesOfAll(client);
+    const runtimes = await lanesOfAll(client);
+    return { runtimes, text: describeRemoteRuntimes(shown, runtimes) };
   } finally {
     await client.close();
   }
@@ -47,7 +72,7 @@ async function lanesOfAll(client: NatsClient): Promise<RemoteRuntime[]> {
 }
 
 /** `status --nats`: the runtimes grouped by host, each with its lanes and their PTYs. */
-export function describeRemoteRuntimes(url: string, runtimes: readonly RemoteRuntime[]): string {
+function describeRemoteRuntimes(url: string, runtimes: readonly RemoteRuntime[]): string {
   if (runtimes.length === 0) return `no runtime is announced on ${url}\n`;
   const hosts = [...new Set(runtimes.map((runtime) => runtime.announcement.host))];
   return hosts
@@ -74,11 +99,11 @@ export function describeRemoteRuntimes(url: string, runtimes: readonly RemoteRun
 
 /** `attach --nats`: the lane (label or id) on whichever runtime of that NATS has it, its terminal through a NATS session. */
 export async function attachOverNats(
-  url: string,
+  target: NatsTarget,
   options: Omit<AttachOptions, 'repo' | 'stateDir'>,
   events: ViewerEvents,
 ): Promise<TerminalAttachment> {
-  const client = await natsClient(url);
+  const { client, shown: url } = await natsClient(target);
   try {
     const runtimes = await lanesOfAll(client);
     const holders = runtimes.filter(({ lanes }) =>
@@ -117,11 +142,11 @@ export const REMOTE_LIST_TIMEOUT_MS = 2_000;
  */
 export async function joinNats(
   rt: Runtime,
-  url: string,
+  target: NatsTarget,
 ): Promise<{ readonly remote: RemoteRuntimes; close(): Promise<void> }> {
   const { connectNats } = await import('../nats/index.js');
-  const link = await connectNats(rt, { servers: url });
-  const client = await natsClient(url).catch(async (error: unknown) => {
+  const link = await connectNats(rt, serverOptionsOf(target));
+  const { client } = await natsClient(target).catch(async (error: unknown) => {
     await link.close();
     throw error;
   });

@@ -49,10 +49,26 @@ export async function connectNatsClient(options: NatsServerOptions): Promise<Nat
   const parsed = parseOptions(natsServerOptionsSchema, options);
   const prefix = parsed.prefix ?? DEFAULT_PREFIX;
   const nc = await openNatsConnection(parsed, 'lanevisor client');
+  // nats.js holds a request made while it reconnects; a person's action should fail at once instead.
+  let connected = true;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') connected = false;
+      else if (status.type === 'reconnect') connected = true;
+    }
+  })();
   return {
     prefix,
-    request: (runtimeId, method, payload = {}, requestOptions = {}) =>
-      remoteRequest(nc, prefix, runtimeId, method, payload, requestOptions),
+    request: (runtimeId, method, payload = {}, requestOptions = {}) => {
+      if (!connected) {
+        return Promise.reject(
+          new LanevisorError('UNAVAILABLE', `NATS is away (reconnecting); ${method} was not sent to ${runtimeId}`, {
+            details: { runtimeId },
+          }),
+        );
+      }
+      return remoteRequest(nc, prefix, runtimeId, method, payload, requestOptions);
+    },
     discover: (discoverOptions = {}) => discover(nc, prefix, discoverOptions.waitMs ?? DISCOVER_WAIT_MS),
     watchRuntimes: async (watchOptions) =>
       watchRuntimes(nc, prefix, await discover(nc, prefix, DISCOVER_WAIT_MS), watchOptions),
@@ -113,6 +129,11 @@ function requestError(error: unknown, runtimeId: string, method: string): Lanevi
         details: { runtimeId },
       },
     );
+  }
+  if (code === 'PERMISSIONS_VIOLATION') {
+    return new LanevisorError('FORBIDDEN', `this NATS user may not send ${method} to ${runtimeId} (NATS permissions)`, {
+      details: { runtimeId },
+    });
   }
   if (code === 'TIMEOUT') {
     return new LanevisorError('TIMEOUT', `runtime ${runtimeId} did not answer ${method} in time`, {

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import { errorMessage, LanevisorError } from '../index.js';
-import { connectionOptionsOf, type NatsServerOptions } from './options.js';
+import { connectionOptionsOf, type NatsServerOptions, redactedUrl, serverListOf } from './options.js';
 
 const AUTH_CODES = new Set(['AUTHORIZATION_VIOLATION', 'BAD_AUTHENTICATION', 'BAD_CREDS', 'AUTHENTICATION_EXPIRED']);
 
@@ -9,7 +9,7 @@ const AUTH_CODES = new Set(['AUTHORIZATION_VIOLATION', 'BAD_AUTHENTICATION', 'BA
  * must succeed: a server that cannot be reached is UNAVAILABLE, refused credentials INVALID_ARGUMENT.
  */
 export async function openNatsConnection(options: NatsServerOptions, defaultName: string): Promise<NatsConnection> {
-  const servers = typeof options.servers === 'string' ? options.servers : options.servers.join(', ');
+  const servers = serverListOf(options).map(redactedUrl).join(', ');
   try {
     return await connect(connectionOptionsOf(options, defaultName));
   } catch (error) {

@@ -41,6 +41,8 @@ export interface BridgeStats {
 export class EventBridge {
   readonly #queue: OutboundQueue;
   readonly #segments = new Set<string>();
+  /** User topics' first segments the stream could not bind (no permission, overlapping streams): published live only. */
+  readonly #liveOnly = new Set<string>();
   readonly #unsubscribe: () => void;
   #published = 0;
   #pumping = false;
@@ -132,10 +134,12 @@ export class EventBridge {
       batch.map((event) =>
         stored.has(event)
           ? Promise.resolve({ duplicate: true })
-          : this.js.publish(eventSubject(prefix, this.rt.id, event.topic), encoder.encode(JSON.stringify(event)), {
-              msgID: event.id,
-              timeout: PUBLISH_ACK_TIMEOUT_MS,
-            }),
+          : this.#liveOnly.has(firstSegment(event.topic))
+            ? this.#publishLive(event)
+            : this.js.publish(eventSubject(prefix, this.rt.id, event.topic), encoder.encode(JSON.stringify(event)), {
+                msgID: event.id,
+                timeout: PUBLISH_ACK_TIMEOUT_MS,
+              }),
       ),
     );
     let acked = 0;
@@ -179,25 +183,37 @@ export class EventBridge {
 
   /** The stream binds every first segment the bridge publishes (user topics too) before it is used. */
   async #ensureSegments(batch: readonly EventEnvelope[]): Promise<void> {
-    const { prefix, streamName, maxAgeMs, maxBytes } = this.options;
+    const { prefix, streamName } = this.options;
+    const limits = this.options;
     if (this.#segments.size === 0) {
-      await ensureStream(this.jsm, streamName, prefix, { maxAgeMs, maxBytes });
+      await ensureStream(this.jsm, streamName, prefix, limits);
       for (const segment of RESERVED_FIRST_SEGMENTS) this.#segments.add(segment);
     }
     for (const event of batch) {
       const segment = firstSegment(event.topic);
-      if (this.#segments.has(segment)) continue;
-      await ensureStream(this.jsm, streamName, prefix, { maxAgeMs, maxBytes }, streamSubjectsOf(prefix, segment));
-      this.#segments.add(segment);
+      if (this.#segments.has(segment) || this.#liveOnly.has(segment)) continue;
+      try {
+        await ensureStream(this.jsm, streamName, prefix, limits, streamSubjectsOf(prefix, segment));
+        this.#segments.add(segment);
+      } catch {
+        // One user topic the stream cannot take must not hold up every event behind it.
+        this.#liveOnly.add(segment);
+      }
     }
   }
 
-  /** Drops are told on `<prefix>.<runtimeId>.bridge.dropped` once NATS takes events again. */
+  /** An event of a topic the stream does not bind: to live subscribers, not stored. */
+  async #publishLive(event: EventEnvelope): Promise<{ duplicate: boolean }> {
+    this.nc.publish(eventSubject(this.options.prefix, this.rt.id, event.topic), encoder.encode(JSON.stringify(event)));
+    return { duplicate: false };
+  }
+
+  /** Drops are told on `<prefix>.<runtimeId>._bridge.dropped` once NATS takes events again (not a bus topic: none starts with `_`). */
   #reportDrops(): void {
     const report = this.#queue.takeDropReport();
     if (report === undefined) return;
     const notice = { runtimeId: this.rt.id, ...report, totalDropped: this.#queue.dropped };
-    this.nc.publish(eventSubject(this.options.prefix, this.rt.id, 'bridge.dropped'), JSON.stringify(notice));
+    this.nc.publish(eventSubject(this.options.prefix, this.rt.id, '_bridge.dropped'), JSON.stringify(notice));
   }
 
   #sleep(ms: number | undefined): Promise<void> {

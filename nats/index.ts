@@ -13,7 +13,12 @@ export { CORRELATION_HEADER, type RemoteReply } from './command-responder.js';
 export { type BridgeStats, PUBLISH_WINDOW } from './event-bridge.js';
 export type { EventReplay, ReplayOptions } from './event-replay.js';
 export { connectNats, LINK_CLOSE_FLUSH_MS, type NatsLink } from './link.js';
-export { type ConnectNatsOptions, DEFAULT_MAX_BUFFERED_EVENTS, type NatsServerOptions } from './options.js';
+export {
+  type ConnectNatsOptions,
+  DEFAULT_MAX_BUFFERED_EVENTS,
+  type NatsServerOptions,
+  redactedUrl,
+} from './options.js';
 export { PRESENCE_INTERVAL_MS, PRESENCE_TTL_MS, type RuntimeAnnouncement } from './presence.js';
 export type { RuntimeWatch, RuntimeWatchOptions } from './runtime-directory.js';
 export { MAX_NATS_SESSIONS, SESSION_IDLE_MS, SESSION_PING_MS } from './session-server.js';

@@ -47,6 +47,8 @@ export const connectNatsOptionsSchema = natsServerOptionsSchema.extend({
         .optional(),
       maxAgeMs: z.number().int().min(1_000).optional(),
       maxBytes: z.number().int().min(1_024).optional(),
+      /** Copies on a NATS cluster: 3 survives losing one node. Default 1 (a single server has one). */
+      replicas: z.number().int().min(1).max(5).optional(),
     })
     .optional(),
 });
@@ -59,6 +61,7 @@ export interface ResolvedNatsOptions {
   readonly streamName: string;
   readonly maxAgeMs: number;
   readonly maxBytes: number;
+  readonly replicas: number;
   readonly ptyOutput: boolean;
   readonly maxBufferedEvents: number;
 }
@@ -80,17 +83,44 @@ export function resolveBridgeOptions(options: ConnectNatsOptions): ResolvedNatsO
     streamName: options.stream?.name ?? streamNameOf(prefix),
     maxAgeMs: options.stream?.maxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS,
     maxBytes: options.stream?.maxBytes ?? DEFAULT_STREAM_MAX_BYTES,
+    replicas: options.stream?.replicas ?? 1,
     ptyOutput: options.ptyOutput ?? false,
     maxBufferedEvents: options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS,
   };
 }
 
+/** The servers as given, one list. */
+export function serverListOf(options: NatsServerOptions): string[] {
+  return typeof options.servers === 'string' ? [options.servers] : options.servers;
+}
+
+/** A URL without the credentials it may carry (`nats://user:pass@host:4222`), for messages. */
+export function redactedUrl(url: string): string {
+  return url.replace(/^((?:nats|tls):\/\/)?[^@/]*@/, (_match, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
+/** `user:pass@` or `token@` in a URL, as the `nats` command line takes them. */
+function credentialsOf(servers: readonly string[]): Pick<NatsServerOptions, 'user' | 'pass' | 'token'> {
+  for (const url of servers) {
+    const userinfo = /^(?:(?:nats|tls):\/\/)?([^@/]*)@/.exec(url)?.[1];
+    if (userinfo === undefined || userinfo === '') continue;
+    const colon = userinfo.indexOf(':');
+    const decode = (part: string) => decodeURIComponent(part);
+    return colon === -1
+      ? { token: decode(userinfo) }
+      : { user: decode(userinfo.slice(0, colon)), pass: decode(userinfo.slice(colon + 1)) };
+  }
+  return {};
+}
+
 /** nats.js's options: reconnect for as long as the connection is open, NATS's own authentication. */
-export function connectionOptionsOf(options: NatsServerOptions, defaultName: string): ConnectionOptions {
-  const servers = typeof options.servers === 'string' ? [options.servers] : options.servers;
+export function connectionOptionsOf(given: NatsServerOptions, defaultName: string): ConnectionOptions {
+  const servers = serverListOf(given);
+  const inUrl = given.user === undefined && given.token === undefined ? credentialsOf(servers) : {};
+  const options = { ...given, ...inUrl };
   const wantsTls = options.tls !== undefined || servers.some((url) => url.startsWith('tls://'));
   return {
-    servers: servers.map((url) => url.replace(/^(?:nats|tls):\/\//, '')),
+    servers: servers.map((url) => url.replace(/^(?:nats|tls):\/\//, '').replace(/^[^@/]*@/, '')),
     name: options.name ?? `${defaultName} on ${hostname()}`,
     timeout: NATS_CONNECT_TIMEOUT_MS,
     reconnect: true,

@@ -25,6 +25,8 @@ export const STREAM_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 export interface StreamLimits {
   readonly maxAgeMs: number;
   readonly maxBytes: number;
+  /** Copies on a NATS cluster (1 on a single server). */
+  readonly replicas: number;
 }
 
 const nanos = (ms: number) => ms * 1_000_000;
@@ -53,7 +55,7 @@ export async function ensureStream(
       max_bytes: limits.maxBytes,
       max_msg_size: STREAM_MAX_MSG_BYTES,
       duplicate_window: nanos(Math.min(STREAM_DUPLICATE_WINDOW_MS, limits.maxAgeMs)),
-      num_replicas: 1,
+      num_replicas: limits.replicas,
     };
     try {
       await jsm.streams.add(config);

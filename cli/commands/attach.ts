@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { attachTerminal, type TerminalAttachment } from '../../index.js';
 import { CliExit, type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE } from '../io.js';
-import { attachOverNats } from '../nats-view.js';
+import { addNatsOptions, attachOverNats, natsTargetOf } from '../nats-view.js';
 import { addRepoOptions, type RepoFlags } from '../options.js';
 import { EXIT_CODE_OF_SIGNAL } from '../stop-signals.js';
 
@@ -26,6 +26,7 @@ It works while a runtime (in any process) holds the repository, and while none i
 
 interface AttachFlags extends RepoFlags {
   readonly nats?: string;
+  readonly natsPrefix?: string;
   readonly pty?: string;
   readonly readOnly?: boolean;
   readonly detachKey: number;
@@ -39,12 +40,14 @@ export function detachKeyOf(value: string): number {
 }
 
 export function addAttachCommand(program: Command, io: CliIo): void {
-  addRepoOptions(program.command('attach'), { trace: false })
+  addNatsOptions(
+    addRepoOptions(program.command('attach'), { trace: false }),
+    'find the lane on any runtime announced on that NATS (another machine too)',
+  )
     .description("connect this terminal to a lane's terminal (through the terminal host)")
     .argument('<lane>', 'lane label or id')
     .option('--pty <id>', "the PTY (default: the lane's first)")
     .option('--read-only', 'watch without typing or resizing')
-    .option('--nats <url>', 'find the lane on any runtime announced on that NATS (another machine too)')
     .option(
       '--detach-key <key>',
       `leave the PTY running (default ${DEFAULT_DETACH_KEY})`,
@@ -80,8 +83,9 @@ async function attach(lane: string, flags: AttachFlags, io: CliIo): Promise<numb
     readOnly: flags.readOnly === true,
     ...(size === undefined ? {} : { cols: size.columns, rows: size.rows }),
   };
+  const nats = natsTargetOf(flags);
   const open: typeof attachTerminal = (options, events) =>
-    flags.nats === undefined ? attachTerminal(options, events) : attachOverNats(flags.nats, target, events);
+    nats === undefined ? attachTerminal(options, events) : attachOverNats(nats, target, events);
   attached = await open(
     {
       repo: flags.repo ?? io.cwd ?? process.cwd(),
@@ -96,7 +100,7 @@ async function attach(lane: string, flags: AttachFlags, io: CliIo): Promise<numb
         finish(code, `the PTY ended (${exit.exitCode === null ? exit.signal : `exit ${exit.exitCode}`})`);
       },
       lost: (reason) =>
-        finish(EXIT_FAILURE, `${reason}; the PTY may still run (lanevisor attach ${lane} to try again)`),
+        finish(EXIT_FAILURE, `${reason}; the PTY may still run (lanevisor attach ${lane}${nats === undefined ? '' : ' --nats URL'} to try again)`),
     },
   );
   const terminal = attached;
@@ -116,7 +120,7 @@ async function attach(lane: string, flags: AttachFlags, io: CliIo): Promise<numb
     const at = bytes.indexOf(flags.detachKey);
     const typed = at < 0 ? bytes : bytes.subarray(0, at);
     if (!flags.readOnly && typed.byteLength > 0) terminal.write(typed);
-    if (at >= 0) finish(EXIT_OK, `detached from lane ${name}; its PTY goes on (lanevisor attach ${name} to come back)`);
+    if (at >= 0) finish(EXIT_OK, `detached from lane ${name}; its PTY goes on (lanevisor attach ${name}${nats === undefined ? '' : ' --nats URL'} to come back)`);
   };
   stdin?.on('data', onInput);
   stdin?.resume();

@@ -3,22 +3,25 @@ import { type LaneView, LanevisorError, type PtyInfo, readLaneLog } from '../../
 import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
 import { table } from '../lane-view.js';
 import { liveLane, onLiveRuntime, requireLiveRuntime } from '../live-runtime.js';
-import { describeRemoteRuntimes, remoteRuntimes } from '../nats-view.js';
+import { addNatsOptions, natsTargetOf, remoteStatus } from '../nats-view.js';
 import { addRepoOptions, ageOf, type RepoFlags } from '../options.js';
 
 /** `status`, `spawn` and `logs`: what only a live runtime knows or can do, asked over its control socket. */
 export function addLiveCommands(program: Command, io: CliIo): void {
-  addRepoOptions(program.command('status'), { trace: false })
+  addNatsOptions(
+    addRepoOptions(program.command('status'), { trace: false }),
+    "every runtime announced on that NATS, grouped by host, instead of this repository's",
+  )
     .description('the live runtime of a repository (id, pid, uptime, terminal host) and its lanes with their PTYs')
-    .option('--nats <url>', "every runtime announced on that NATS, grouped by host, instead of this repository's")
     .addHelpText(
       'after',
       '\nExamples:\n  lanevisor status\n  lanevisor status --repo ~/src/app --json\n  lanevisor status --nats nats://nats.internal:4222',
     )
-    .action(async (flags: RepoFlags & { nats?: string }) => {
-      if (flags.nats !== undefined) {
-        const runtimes = await remoteRuntimes(flags.nats);
-        io.stdout(flags.json ? `${JSON.stringify({ runtimes })}\n` : describeRemoteRuntimes(flags.nats, runtimes));
+    .action(async (flags: RepoFlags & { nats?: string; natsPrefix?: string }) => {
+      const target = natsTargetOf(flags);
+      if (target !== undefined) {
+        const { runtimes, text } = await remoteStatus(target);
+        io.stdout(flags.json ? `${JSON.stringify({ runtimes })}\n` : text);
         return;
       }
       const status = await onLiveRuntime(flags, io, async (runtime) => ({

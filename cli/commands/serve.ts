@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createRuntime } from '../../index.js';
 import { type CliIo, UsageError } from '../io.js';
-import { joinNats } from '../nats-view.js';
+import { addNatsOptions, joinNats, natsTargetOf } from '../nats-view.js';
 import { addRepoOptions, type RepoFlags, runtimeOptionsOf, startInspection } from '../options.js';
 import { wholeNumber } from '../parse.js';
 import { StopSignals } from '../stop-signals.js';
@@ -13,6 +13,7 @@ interface ServeFlags extends RepoFlags {
   readonly keepTerminals?: boolean;
   readonly cleanOnExit?: boolean;
   readonly nats?: string;
+  readonly natsPrefix?: string;
 }
 
 const HIGHEST_PORT = 65_535;
@@ -37,13 +38,15 @@ described at /api/openapi.json; see docs/api.md.`;
  * Being stopped is how a server ends, so it exits 0 then (after the shutdown it asked for).
  */
 export function addServeCommand(program: Command, io: CliIo): void {
-  addRepoOptions(program.command('serve'))
+  addNatsOptions(
+    addRepoOptions(program.command('serve')),
+    'join that NATS, and show and drive the lanes of every runtime on it',
+  )
     .description('run a runtime on the repository with the HTTP API and the dashboard until stopped')
     .option('--port <n>', 'the port (default: any free one)', wholeNumber('port', 0, HIGHEST_PORT))
     .option('--host <address>', 'the address to listen on (default 127.0.0.1; anything else is reachable by others)')
     .option('--keep-terminals', "leave the lanes' terminals running for the next serve to re-adopt")
     .option('--clean-on-exit', 'clean the lanes when stopped instead of keeping them')
-    .option('--nats <url>', 'join that NATS, and show and drive the lanes of every runtime on it')
     .addHelpText('after', EXAMPLES)
     .action(async (flags: ServeFlags) => {
       if (flags.keepTerminals && flags.cleanOnExit) {
@@ -55,7 +58,8 @@ export function addServeCommand(program: Command, io: CliIo): void {
         const rt = await createRuntime({ ...runtimeOptionsOf(flags, io), ...inspection.options });
         let nats: Awaited<ReturnType<typeof joinNats>> | undefined;
         try {
-          if (flags.nats !== undefined) nats = await joinNats(rt, flags.nats);
+          const target = natsTargetOf(flags);
+          if (target !== undefined) nats = await joinNats(rt, target);
           const server = await rt.serve({
             ...(nats === undefined ? {} : { remote: nats.remote }),
             ...(flags.port === undefined ? {} : { port: flags.port }),

@@ -87,6 +87,21 @@ describe('the command line across machines', () => {
     expect(shell.state).toBe('active');
   }, 60_000);
 
+  it('status --nats-prefix looks at that prefix only, and no URL credentials are ever printed', async () => {
+    const other = await runLanevisor(['status', '--nats', nats.url, '--nats-prefix', 'team-b']);
+    expect(other.code).toBe(EXIT_OK);
+    expect(other.stdout).toContain('no runtime is announced on');
+    const withToken = await runLanevisor([
+      'status',
+      '--nats',
+      `nats://s3cret-token@127.0.0.1:${nats.port}`,
+      '--nats-prefix',
+      'x',
+    ]);
+    expect(withToken.stdout + withToken.stderr).not.toContain('s3cret-token');
+    expect(withToken.stdout).toContain('***@127.0.0.1');
+  });
+
   it('attach --nats names what is missing', async () => {
     const { code, stderr } = await runLanevisor(['attach', 'nowhere', '--nats', nats.url]);
     expect(code).not.toBe(EXIT_OK);

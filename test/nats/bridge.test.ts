@@ -135,6 +135,38 @@ describe('runtimes joined through NATS JetStream', () => {
     expect(resumed[0]?.id).toBe(from.event.id);
   }, 30_000);
 
+  it('publishes a user topic the stream cannot bind live, and keeps storing the rest', async () => {
+    // Another stream holds these subjects already: ours cannot add them (JetStream refuses overlaps).
+    const { connect } = await import('nats');
+    const raw = await connect({ servers: `127.0.0.1:${nats.port}` });
+    try {
+      const jsm = await raw.jetstreamManager();
+      await jsm.streams.add({ name: 'SOMEONE_ELSES', subjects: ['lanevisor.*.deploy', 'lanevisor.*.deploy.>'] });
+      const live: string[] = [];
+      const sub = raw.subscribe(`lanevisor.${alpha.rt.id}.deploy.started`, {
+        callback: (_error, msg) => live.push((msg.json() as EventEnvelope).topic),
+      });
+      await raw.flush();
+      alpha.rt.bus.publish('deploy.started', { version: 7 });
+      await alpha.rt.createLane({ label: 'after-deploy' });
+      const alphaLinks = links[0] as NatsLink;
+      await alphaLinks.flush(5_000);
+      expect(alphaLinks.stats()).toMatchObject({ buffered: 0, dropped: 0 });
+      await waitUntil(() => live.length === 1, 'the live deploy event', 5_000);
+      await waitUntil(
+        () =>
+          seen.some(
+            (s) => s.event.topic === 'lane.created' && (s.event.payload as { label?: string }).label === 'after-deploy',
+          ),
+        'the next lane event, stored',
+        10_000,
+      );
+      sub.unsubscribe();
+    } finally {
+      await raw.close();
+    }
+  }, 30_000);
+
   it('answers bad input with the contract errors and creates nothing', async () => {
     const lanesBefore = beta.rt.lanes().length;
     const branchesBefore = gitIn(beta.repo.path, 'branch', '--list');

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus, type EventEnvelope, LanevisorError } from '../../index.js';
 import { connectNats, connectNatsClient, discoverRuntimes } from '../../nats/index.js';
@@ -61,6 +64,41 @@ describe('connecting to NATS', () => {
     // Once closed, the runtime has left: discovery no longer lists it.
     const after = await discoverRuntimes({ servers: secured.url, user: 'lane', pass: 'visor-secret' });
     expect(after.map((runtime) => runtime.runtimeId)).not.toContain(fixture.rt.id);
+  });
+
+  it('takes credentials in the URL (as the nats command does) and never prints the password', async () => {
+    const link = await connectNats(fixture.rt, { servers: `nats://lane:visor-secret@127.0.0.1:${secured.port}` });
+    await link.close();
+    const refused = await connectNats(fixture.rt, {
+      servers: `nats://lane:wrong-secret@127.0.0.1:${secured.port}`,
+    }).catch((error: LanevisorError) => error);
+    expect((refused as LanevisorError).code).toBe('INVALID_ARGUMENT');
+    expect((refused as LanevisorError).message).not.toContain('wrong-secret');
+  });
+
+  it('is FORBIDDEN where NATS permissions deny the command', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanevisor-nats-conf-'));
+    const conf = join(dir, 'nats.conf');
+    writeFileSync(
+      conf,
+      `authorization { users: [
+        { user: runtime, password: r }
+        { user: watcher, password: w, permissions: { publish: { deny: ["lanevisor.*.api.lane.create"] } } }
+      ] }\n`,
+    );
+    const guarded = await startNatsServer({ args: ['-c', conf] });
+    const link = await connectNats(fixture.rt, { servers: guarded.url, user: 'runtime', pass: 'r' });
+    const client = await connectNatsClient({ servers: guarded.url, user: 'watcher', pass: 'w' });
+    try {
+      expect(((await client.request(fixture.rt.id, 'lane.list')) as unknown[]).length).toBe(0);
+      expect(await codeOf(client.request(fixture.rt.id, 'lane.create', { label: 'denied' }))).toBe('FORBIDDEN');
+      expect(fixture.rt.lanes()).toHaveLength(0);
+    } finally {
+      await client.close();
+      await link.close();
+      await guarded.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is UNAVAILABLE when no server answers or the server has no JetStream', async () => {

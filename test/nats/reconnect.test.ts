@@ -55,8 +55,22 @@ describe('a runtime whose NATS goes away', () => {
     const publishedBefore = link.stats().published;
     expect(publishedBefore).toBeGreaterThan(0);
 
+    const early = await connectNatsClient({ servers: nats.url });
     await nats.kill();
     await waitUntil(() => link?.stats().connected === false, 'the link to notice', 10_000);
+    // A client that was connected refuses a command at once while NATS is away, rather than
+    // holding it to run late (once it has noticed: until then a command times out).
+    let refusal: { code: string; tookMs: number } | undefined;
+    for (let attempt = 0; attempt < 20 && refusal?.code !== 'UNAVAILABLE'; attempt++) {
+      const started = Date.now();
+      const error = (await early.request(rt.id, 'lane.list', {}, { timeoutMs: 500 }).catch((e) => e)) as {
+        code: string;
+      };
+      refusal = { code: error.code, tookMs: Date.now() - started };
+    }
+    expect(refusal).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(refusal?.tookMs).toBeLessThan(100);
+    await early.close();
     // The runtime does not wait for NATS: lanes, PTYs and execs go on.
     const during = await rt.createLane({ label: 'during-outage' });
     const pty = await during.spawnPty(BASH_PTY);
@@ -110,7 +124,7 @@ describe('a runtime whose NATS goes away', () => {
     await nats.start();
     const watcher = await connect({ servers: `127.0.0.1:${nats.port}` });
     const notices: Array<{ dropped: number; totalDropped: number; runtimeId: string }> = [];
-    const sub = watcher.subscribe(`lanevisor.${rt.id}.bridge.dropped`, {
+    const sub = watcher.subscribe(`lanevisor.${rt.id}._bridge.dropped`, {
       callback: (_error, msg) => notices.push(msg.json()),
     });
     try {
