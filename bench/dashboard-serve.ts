@@ -64,7 +64,13 @@ export async function stopServe(served: Served): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function callApi<T>(served: Served, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+/** One request to a served API with its token (the benchmarks and the browser tests). */
+export async function callApi<T>(
+  served: Pick<Served, 'url' | 'token'>,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(new URL(path, served.url), {
     method,
     headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' },

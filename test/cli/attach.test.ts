@@ -1,5 +1,4 @@
-import headlessPackage from '@xterm/headless';
-import { type IPty, spawn as spawnTerminal } from 'node-pty';
+import type { IPty } from 'node-pty';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../bus/envelopes.js';
 import { createBus } from '../../bus/local-bus.js';
@@ -10,9 +9,8 @@ import type { Runtime } from '../../supervision/runtime/types.js';
 import { runLanevisor } from '../support/cli.js';
 import { distModule } from '../support/dist.js';
 import { createTempRepo, type TempRepo } from '../support/git-repo.js';
+import { programInTerminal } from '../support/terminal-screen.js';
 import { waitUntil } from '../support/wait.js';
-
-const { Terminal } = headlessPackage;
 
 let repo: TempRepo;
 const runtimes: Runtime[] = [];
@@ -48,38 +46,16 @@ async function laneWithShell(
 
 /** `lanevisor attach` running in a real terminal of the test's, with what a person would see of it. */
 function attachInTerminal(...args: string[]) {
-  const terminal = spawnTerminal(
+  const running = programInTerminal(
     process.execPath,
     [distModule('cli/main.js'), 'attach', ...args, '--repo', repo.path],
     {
       cols: 100,
       rows: 30,
-      env: process.env as Record<string, string>,
     },
   );
-  terminals.push(terminal);
-  const screen = new Terminal({ cols: 100, rows: 30, allowProposedApi: true });
-  let raw = '';
-  terminal.onData((data) => {
-    raw += data;
-    screen.write(data);
-  });
-  const exited = new Promise<number>((resolve) => terminal.onExit(({ exitCode }) => resolve(exitCode)));
-  const visible = () => {
-    const buffer = screen.buffer.active;
-    return Array.from(
-      { length: screen.rows },
-      (_, row) => buffer.getLine(buffer.viewportY + row)?.translateToString(true) ?? '',
-    ).join('\n');
-  };
-  return {
-    terminal,
-    exited,
-    raw: () => raw,
-    visible,
-    shows: (text: string, what = text) =>
-      waitUntil(() => visible().includes(text), `the attached terminal to show ${what}`, 15_000),
-  };
+  terminals.push(running.terminal);
+  return running;
 }
 
 describe('lanevisor attach', () => {

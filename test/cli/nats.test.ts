@@ -1,5 +1,4 @@
-import headlessPackage from '@xterm/headless';
-import { type IPty, spawn as spawnTerminal } from 'node-pty';
+import type { IPty } from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_OK } from '../../cli/io.js';
 import { connectNats, type NatsLink } from '../../nats/index.js';
@@ -8,9 +7,8 @@ import { runLanevisor } from '../support/cli.js';
 import { distModule } from '../support/dist.js';
 import { type NatsServerFixture, startNatsServer } from '../support/nats-server.js';
 import { BASH_PTY, createRuntimeFixture, type RuntimeFixture } from '../support/runtime-fixture.js';
+import { programInTerminal } from '../support/terminal-screen.js';
 import { waitUntil } from '../support/wait.js';
-
-const { Terminal } = headlessPackage;
 
 /** `lanevisor status --nats` and `attach --nats` against two runtimes on one real nats-server. */
 describe('the command line across machines', () => {
@@ -57,33 +55,21 @@ describe('the command line across machines', () => {
 
   it("attach --nats reaches a lane's terminal on another runtime: shows it, types into it, detaches", async () => {
     shell.write('echo far-away-before\r');
-    const terminal = spawnTerminal(process.execPath, [distModule('cli/main.js'), 'attach', 'far', '--nats', nats.url], {
-      cols: 90,
-      rows: 25,
+    const { terminal, exited, raw, shows } = programInTerminal(
+      process.execPath,
+      [distModule('cli/main.js'), 'attach', 'far', '--nats', nats.url],
       // Not inside either repository: NATS alone finds the lane.
-      cwd: '/',
-      env: process.env as Record<string, string>,
-    });
+      { cols: 90, rows: 25, cwd: '/' },
+    );
     terminals.push(terminal);
-    const screen = new Terminal({ cols: 90, rows: 25, allowProposedApi: true });
-    let raw = '';
-    terminal.onData((data) => {
-      raw += data;
-      screen.write(data);
-    });
-    const exited = new Promise<number>((resolve) => terminal.onExit(({ exitCode }) => resolve(exitCode)));
-    const visible = () =>
-      Array.from({ length: 25 }, (_, row) => screen.buffer.active.getLine(row)?.translateToString(true) ?? '').join(
-        '\n',
-      );
-    await waitUntil(() => visible().includes('far-away-before'), 'the remote screen', 15_000);
+    await shows('far-away-before', 'the remote screen');
     await waitUntil(() => shell.cols === 90 && shell.rows === 25, 'the remote PTY to take the size', 10_000);
     terminal.write('echo typed-far-$((40+2))\r');
-    await waitUntil(() => visible().includes('typed-far-42'), 'the echo of what was typed', 15_000);
+    await shows('typed-far-42', 'the echo of what was typed');
     expect(shell.scrollback()).toContain('typed-far-42');
     terminal.write('\u001d');
     expect(await exited).toBe(EXIT_OK);
-    expect(raw).toContain('detached from lane far');
+    expect(raw()).toContain('detached from lane far');
     expect(shell.state).toBe('active');
   }, 60_000);
 

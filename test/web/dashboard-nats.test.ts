@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callApi as callServedApi } from '../../bench/dashboard-serve.js';
 import type { Pty } from '../../index.js';
 import { connectNats, type NatsLink } from '../../nats/index.js';
 import { launchChromium, type PageProblems, screenshot, watchProblems } from '../support/browser.js';
@@ -57,16 +58,8 @@ describe('the dashboard across runtimes (serve --nats)', () => {
     await nats?.dispose();
   }, 60_000);
 
-  const callApi = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(new URL(path, served.url), {
-      method,
-      headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const value = (await response.json()) as T;
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(value)}`);
-    return value;
-  };
+  const callApi = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> =>
+    callServedApi<T>(served, method, path, body);
 
   it("lists both runtimes' lanes grouped by runtime, and types into the other runtime's terminal", async () => {
     await callApi('POST', '/api/lanes', { label: 'near' });

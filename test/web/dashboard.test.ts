@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callApi as callServedApi } from '../../bench/dashboard-serve.js';
 import { createRuntime } from '../../index.js';
 import { launchChromium, type PageProblems, screenshot, watchProblems } from '../support/browser.js';
 import { runLanevisor } from '../support/cli.js';
@@ -48,16 +49,8 @@ async function stopServe(): Promise<void> {
   await exited;
 }
 
-async function callApi<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const response = await fetch(new URL(path, served.url), {
-    method,
-    headers: { authorization: `Bearer ${served.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const value = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(value)}`);
-  return value;
-}
+const callApi = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> =>
+  callServedApi<T>(served, method, path, body);
 
 interface LaneJson {
   id: string;
