@@ -100,7 +100,10 @@ async function attach(lane: string, flags: AttachFlags, io: CliIo): Promise<numb
         finish(code, `the PTY ended (${exit.exitCode === null ? exit.signal : `exit ${exit.exitCode}`})`);
       },
       lost: (reason) =>
-        finish(EXIT_FAILURE, `${reason}; the PTY may still run (lanevisor attach ${lane}${nats === undefined ? '' : ' --nats URL'} to try again)`),
+        finish(
+          EXIT_FAILURE,
+          `${reason}; the PTY may still run (lanevisor attach ${lane}${nats === undefined ? '' : ' --nats URL'} to try again)`,
+        ),
     },
   );
   const terminal = attached;
@@ -120,7 +123,11 @@ async function attach(lane: string, flags: AttachFlags, io: CliIo): Promise<numb
     const at = bytes.indexOf(flags.detachKey);
     const typed = at < 0 ? bytes : bytes.subarray(0, at);
     if (!flags.readOnly && typed.byteLength > 0) terminal.write(typed);
-    if (at >= 0) finish(EXIT_OK, `detached from lane ${name}; its PTY goes on (lanevisor attach ${name}${nats === undefined ? '' : ' --nats URL'} to come back)`);
+    if (at >= 0)
+      finish(
+        EXIT_OK,
+        `detached from lane ${name}; its PTY goes on (lanevisor attach ${name}${nats === undefined ? '' : ' --nats URL'} to come back)`,
+      );
   };
   stdin?.on('data', onInput);
   stdin?.resume();

@@ -74,7 +74,7 @@ describe('the dashboard across runtimes (serve --nats)', () => {
     expect(await page.locator(`.runtime-heading[data-runtime="${there.rt.id}"]`).count()).toBe(1);
     // The far lane is listed under its own runtime's heading: the next row after it.
     const order = await page.locator('.runtime-heading, .lane-row').allInnerTexts();
-    const farHeading = order.findIndex((text) => text === headings[1]);
+    const farHeading = order.indexOf(headings[1] as string);
     expect(order[farHeading + 1]).toContain('far');
 
     await page.locator('.lane-row', { hasText: 'far' }).click();
