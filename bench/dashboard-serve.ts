@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readProcStat } from '../actors/process/proc.js';
-import { elapsedMs, nowNs, round } from './stats.js';
+import { CLOCK_TICK_MS, elapsedMs, nowNs, round } from './stats.js';
 
 /**
  * The dashboard benchmark's side of `lanevisor serve`: starting and stopping it in its own
@@ -10,8 +10,6 @@ import { elapsedMs, nowNs, round } from './stats.js';
  * a window with nothing asked of them.
  */
 export const MAIN = resolve(import.meta.dirname, '../cli/main.js');
-/** Linux's USER_HZ (see stats.ts). */
-const CLOCK_TICK_MS = 10;
 /** The idle window is read in this many slices, to see whether it settles. */
 const IDLE_SLICES = 5;
 

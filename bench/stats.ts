@@ -39,6 +39,6 @@ export function childCpuMs(): number {
   return (readProcStat(process.pid)?.childCpuTicks ?? Number.NaN) * CLOCK_TICK_MS;
 }
 /** Linux's USER_HZ is 100 on every architecture Node runs on. */
-const CLOCK_TICK_MS = 10;
+export const CLOCK_TICK_MS = 10;
 
 export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
