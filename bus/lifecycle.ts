@@ -267,6 +267,10 @@ export const LIFECYCLE_PAYLOAD_SCHEMAS = {
   'runtime.pty_host_started': z.strictObject({ runtimeId: z.string(), pid: pidSchema }),
   /** The terminal host died or stopped answering: these PTYs ended `errored` and are restarted per their restart type. */
   'runtime.pty_host_lost': z.strictObject({ runtimeId: z.string(), pid: pidSchema, lostPtys: z.array(z.string()) }),
+  /** `shutdown()` began: how it was asked to end (what a watcher on another machine learns too). */
+  'runtime.stopping': z.strictObject({ runtimeId: z.string(), cleanupLanes: z.boolean(), keepPtys: z.boolean() }),
+  /** `shutdown()` is done: the runtime holds nothing any more (what is attached to it, a NATS link, ends). */
+  'runtime.stopped': z.strictObject({ runtimeId: z.string() }),
   'supervisor.restarted': z.strictObject({
     ...ptyRef,
     /** The generation being started. */

@@ -43,6 +43,7 @@ export class RunView {
   #stopResize: (() => void) | undefined;
   #slots: readonly LaneSlot[] = [];
   #lookup: (laneId: string) => Lane | undefined = () => undefined;
+  #finished = false;
 
   constructor(
     readonly mode: RunMode,
@@ -89,6 +90,8 @@ export class RunView {
   /** The last drawing of the table, then the summary (in JSON, always the last line). */
   finish(slots: readonly LaneSlot[], extra: Record<string, unknown> = {}): void {
     this.close();
+    // The summary ends the output: what the runtime's shutdown publishes after it is not shown.
+    this.#finished = true;
     if (this.#live) this.redraw();
     if (this.mode === 'json') {
       this.io.stdout(`${JSON.stringify({ type: 'summary', lanes: slots.map(summaryOf), ...extra })}\n`);
@@ -127,6 +130,7 @@ export class RunView {
       if (slot !== undefined && lane !== undefined) slot.lane = lane;
     }
     this.#setup.observe(event);
+    if (this.#finished) return;
     if (this.mode === 'json') this.io.stdout(`${JSON.stringify(event)}\n`);
     else if (this.mode === 'lines' && event.topic !== 'pty.output') {
       this.io.stdout(`${describeEvent(event, this.#names)}\n`);

@@ -58,6 +58,8 @@ export class EventBridge {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly options: ResolvedNatsOptions,
+    /** The runtime shut down; its last event is queued. */
+    private readonly onRuntimeStopped: () => void,
   ) {
     this.#queue = new OutboundQueue(options.maxBufferedEvents);
     this.#unsubscribe = rt.bus.subscribe('**', (event) => this.#accept(event), {
@@ -100,6 +102,7 @@ export class EventBridge {
     if (event.topic === 'pty.output' && !this.options.ptyOutput) return;
     this.#queue.push(event);
     void this.#pump();
+    if (event.topic === 'runtime.stopped') this.onRuntimeStopped();
   }
 
   async #pump(): Promise<void> {

@@ -19,7 +19,10 @@ export interface NatsLink {
   stats(): BridgeStats;
   /** Resolves once every buffered event is stored (or after `timeoutMs`, default 2 s). */
   flush(timeoutMs?: number): Promise<void>;
-  /** Flushes, says goodbye, ends remote sessions and closes the connection; the runtime goes on locally. */
+  /**
+   * Flushes, says goodbye, ends remote sessions and closes the connection; the runtime goes on
+   * locally. Done by itself once the runtime has shut down (`runtime.stopped`).
+   */
   close(): Promise<void>;
 }
 
@@ -47,29 +50,31 @@ export async function connectNats(rt: Runtime, options: ConnectNatsOptions): Pro
       { cause: error },
     );
   }
-  const bridge = new EventBridge(rt, nc, nc.jetstream(), jsm, resolved);
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await bridge.flush(LINK_CLOSE_FLUSH_MS);
+      bridge.close();
+      presence.close();
+      sessions.close();
+      commands.close();
+      await nc.drain().catch(() => nc.close());
+    })();
+    return closing;
+  };
+  // A runtime that shut down takes its link with it: no announcements of a runtime that is gone.
+  const bridge = new EventBridge(rt, nc, nc.jetstream(), jsm, resolved, () => void close());
   const commands = new CommandResponder(rt, nc, resolved.prefix);
   const sessions = new NatsSessions(rt, nc, resolved.prefix);
   const presence = new Presence(rt, nc, resolved.prefix);
   void followStatus(nc, bridge, presence);
-  let closing: Promise<void> | undefined;
   return {
     runtimeId: rt.id,
     prefix: resolved.prefix,
     streamName: resolved.streamName,
     stats: () => bridge.stats(),
     flush: (timeoutMs = LINK_CLOSE_FLUSH_MS) => bridge.flush(timeoutMs),
-    close: () => {
-      closing ??= (async () => {
-        await bridge.flush(LINK_CLOSE_FLUSH_MS);
-        bridge.close();
-        presence.close();
-        sessions.close();
-        commands.close();
-        await nc.drain().catch(() => nc.close());
-      })();
-      return closing;
-    },
+    close,
   };
 }
 

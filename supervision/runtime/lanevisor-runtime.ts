@@ -183,6 +183,11 @@ export class LanevisorRuntime implements Runtime {
   async shutdown(options: { readonly cleanupLanes?: boolean; readonly keepPtys?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.ctx.bus.publishLifecycle('runtime.stopping', {
+      runtimeId: this.id,
+      cleanupLanes: options.cleanupLanes === true,
+      keepPtys: options.keepPtys === true,
+    });
     await Promise.allSettled([...this.#servers].map((server) => server.close()));
     await this.#control?.close();
     this.#unregisterCommands();
@@ -210,6 +215,7 @@ export class LanevisorRuntime implements Runtime {
     await this.ctx.journal.removeRuntime(this.id);
     await this.trace?.close();
     await this.lock.release();
+    this.ctx.bus.publishLifecycle('runtime.stopped', { runtimeId: this.id });
   }
 
   /** The control socket, once reconciled: what the command line in other processes talks to. */

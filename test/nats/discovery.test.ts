@@ -67,4 +67,29 @@ describe('watching the runtimes of a NATS', () => {
       await link.close();
     }
   }, 30_000);
+
+  it('closes the link by itself when the runtime shuts down, after its last events reached the stream', async () => {
+    const leaving = await createRuntimeFixture();
+    const link = await connectNats(leaving.rt, { servers: nats.url });
+    const client = await connectNatsClient({ servers: nats.url });
+    const stored: string[] = [];
+    const replay = await client.events({ runtimeId: leaving.rt.id, onEvent: (event) => stored.push(event.topic) });
+    try {
+      expect((await client.discover()).map((r) => r.runtimeId)).toContain(leaving.rt.id);
+      await leaving.dispose();
+      await waitUntil(() => stored.includes('runtime.stopped'), 'runtime.stopped in the stream', 10_000);
+      expect(stored).toContain('runtime.stopping');
+      expect(stored.indexOf('runtime.stopping')).toBeLessThan(stored.indexOf('runtime.stopped'));
+      // The link closes right behind its last event: the runtime stops answering discovery.
+      let listed = true;
+      for (let attempt = 0; attempt < 20 && listed; attempt++) {
+        listed = (await client.discover({ waitMs: 200 })).some((r) => r.runtimeId === leaving.rt.id);
+      }
+      expect(listed).toBe(false);
+    } finally {
+      await replay.stop();
+      await client.close();
+      await link.close();
+    }
+  }, 30_000);
 });
