@@ -35,9 +35,13 @@ describe('a runtime whose NATS goes away', () => {
   let nats: NatsServerFixture | undefined;
   let fixture: RuntimeFixture | undefined;
   let link: NatsLink | undefined;
+  let other: { fixture: RuntimeFixture; link: NatsLink } | undefined;
 
   afterEach(async () => {
     await link?.close();
+    await other?.link.close();
+    await other?.fixture.dispose();
+    other = undefined;
     await fixture?.dispose();
     await nats?.dispose();
     link = undefined;
@@ -45,13 +49,18 @@ describe('a runtime whose NATS goes away', () => {
     nats = undefined;
   }, 60_000);
 
-  it('keeps working locally, reconnects by itself, and the events of the outage arrive once', async () => {
+  it('keeps both runtimes working locally, reconnects by itself, and the events of the outage arrive once', async () => {
     nats = await startNatsServer();
     fixture = await createRuntimeFixture();
     const { rt } = fixture;
     link = await connectNats(rt, { servers: nats.url });
+    // A second runtime (another machine) on the same NATS lives through the same outage.
+    const second = await createRuntimeFixture();
+    other = { fixture: second, link: await connectNats(second.rt, { servers: nats.url }) };
     await rt.createLane({ label: 'before-outage' });
+    await second.rt.createLane({ label: 'second-before' });
     await link.flush(5_000);
+    await other.link.flush(5_000);
     const publishedBefore = link.stats().published;
     expect(publishedBefore).toBeGreaterThan(0);
 
@@ -78,6 +87,8 @@ describe('a runtime whose NATS goes away', () => {
     await waitUntil(() => pty.scrollback().includes('still-local'), 'the PTY', 10_000);
     expect((await during.exec(['git', 'status', '--short'])).exitCode).toBe(0);
     expect(link.stats().buffered).toBeGreaterThan(0);
+    await second.rt.createLane({ label: 'second-during' });
+    expect(other.link.stats()).toMatchObject({ connected: false });
 
     await nats.start();
     await waitUntil(
@@ -86,6 +97,16 @@ describe('a runtime whose NATS goes away', () => {
       20_000,
     );
     expect(link.stats().dropped).toBe(0);
+    const secondLink = other.link;
+    await waitUntil(
+      () => secondLink.stats().connected && secondLink.stats().buffered === 0,
+      'the second buffer',
+      20_000,
+    );
+    const secondExpected = second.events.slice(second.events.findIndex((e) => e.topic === 'lane.created'));
+    const secondStored = await storedEvents(nats.url, second.rt.id, secondExpected.length);
+    expect(secondStored.map((e) => e.id)).toEqual(secondExpected.map((e) => e.id));
+    expectGapFree(secondStored);
 
     // The fixture records every event but PTY output; the link began before the first lane.
     const expected = fixture.events.slice(fixture.events.findIndex((e) => e.topic === 'lane.created'));
