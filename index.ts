@@ -74,6 +74,7 @@ export type {
   SubscribeOptions,
   SubscriptionStats,
 } from './bus/types.js';
+export { parseOrThrow } from './bus/validation.js';
 export { CONFIG_FILE, type LanevisorConfig } from './supervision/config/config-schema.js';
 export { loadConfig } from './supervision/config/load-config.js';
 export {
@@ -87,6 +88,7 @@ export {
   type ControlTransport,
   connectRuntime,
   controlConnectionOver,
+  errorFrom as controlErrorFrom,
   type RuntimeConnection,
 } from './supervision/control/control-client.js';
 export {

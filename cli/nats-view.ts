@@ -59,10 +59,19 @@ export async function remoteStatus(target: NatsTarget): Promise<{ runtimes: Remo
 }
 
 async function lanesOfAll(client: NatsClient): Promise<RemoteRuntime[]> {
-  const found = await client.discover();
+  return lanesOf(client, await client.discover());
+}
+
+/** Each runtime's lanes; one that does not answer (within `timeoutMs`, when given) is left out. */
+async function lanesOf(
+  client: NatsClient,
+  announcements: readonly RuntimeAnnouncement[],
+  timeoutMs?: number,
+): Promise<RemoteRuntime[]> {
   const answered = await Promise.all(
-    found.map(async (announcement): Promise<RemoteRuntime | undefined> => {
-      const lanes = (await client.request(announcement.runtimeId, 'lane.list').catch(() => undefined)) as
+    announcements.map(async (announcement): Promise<RemoteRuntime | undefined> => {
+      const options = timeoutMs === undefined ? {} : { timeoutMs };
+      const lanes = (await client.request(announcement.runtimeId, 'lane.list', {}, options).catch(() => undefined)) as
         | LaneView[]
         | undefined;
       return lanes === undefined ? undefined : { announcement, lanes };
@@ -154,15 +163,11 @@ export async function joinNats(
   const remote: RemoteRuntimes = {
     list: async () => {
       const others = watch.runtimes().filter((announcement) => announcement.runtimeId !== rt.id);
-      const answered = await Promise.all(
-        others.map(async ({ runtimeId, host, repo }) => {
-          const lanes = (await client
-            .request(runtimeId, 'lane.list', {}, { timeoutMs: REMOTE_LIST_TIMEOUT_MS })
-            .catch(() => undefined)) as LaneView[] | undefined;
-          return lanes === undefined ? undefined : { runtime: { id: runtimeId, host, repo }, lanes };
-        }),
-      );
-      return answered.filter((entry) => entry !== undefined);
+      const answered = await lanesOf(client, others, REMOTE_LIST_TIMEOUT_MS);
+      return answered.map(({ announcement: { runtimeId, host, repo }, lanes }) => ({
+        runtime: { id: runtimeId, host, repo },
+        lanes,
+      }));
     },
     request: (runtimeId, method, payload) => client.request(runtimeId, method, payload),
     connect: (runtimeId) => client.connectRuntime(runtimeId),

@@ -3,14 +3,15 @@ import {
   type ControlMethod,
   type ControlServerMessage,
   controlConnectionOver,
-  isErrorCode,
+  controlErrorFrom,
   LanevisorError,
+  parseOrThrow,
   type RuntimeConnection,
 } from '../index.js';
 import { CORRELATION_HEADER, type RemoteReply } from './command-responder.js';
 import { openNatsConnection } from './connection.js';
 import { type EventReplay, type ReplayOptions, replayEvents } from './event-replay.js';
-import { type NatsServerOptions, natsServerOptionsSchema, parseOptions } from './options.js';
+import { type NatsServerOptions, natsServerOptionsSchema } from './options.js';
 import type { RuntimeAnnouncement } from './presence.js';
 import { type RuntimeWatch, type RuntimeWatchOptions, watchRuntimes } from './runtime-directory.js';
 import { SESSION_IDLE_MS, SESSION_PING_MS } from './session-server.js';
@@ -46,7 +47,7 @@ export interface NatsClient {
 }
 
 export async function connectNatsClient(options: NatsServerOptions): Promise<NatsClient> {
-  const parsed = parseOptions(natsServerOptionsSchema, options);
+  const parsed = parseOrThrow(natsServerOptionsSchema, options, 'options', 'INVALID_ARGUMENT');
   const prefix = parsed.prefix ?? DEFAULT_PREFIX;
   const nc = await openNatsConnection(parsed, 'lanevisor client');
   // nats.js holds a request made while it reconnects; a person's action should fail at once instead.
@@ -113,9 +114,7 @@ async function remoteRequest(
   }
   const reply = body as RemoteReply;
   if (reply.ok) return reply.result;
-  const code = isErrorCode(reply.error.code) ? reply.error.code : 'INTERNAL_ERROR';
-  const details = reply.error.details as Record<string, unknown> | undefined;
-  throw new LanevisorError(code, reply.error.message, details === undefined ? {} : { details });
+  throw controlErrorFrom(reply.error);
 }
 
 function requestError(error: unknown, runtimeId: string, method: string): LanevisorError {

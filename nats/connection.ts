@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from 'nats';
 import { errorMessage, LanevisorError } from '../index.js';
 import { connectionOptionsOf, type NatsServerOptions, redactedUrl, serverListOf } from './options.js';
+import { natsCodeOf } from './wire.js';
 
 const AUTH_CODES = new Set(['AUTHORIZATION_VIOLATION', 'BAD_AUTHENTICATION', 'BAD_CREDS', 'AUTHENTICATION_EXPIRED']);
 
@@ -13,7 +14,7 @@ export async function openNatsConnection(options: NatsServerOptions, defaultName
   try {
     return await connect(connectionOptionsOf(options, defaultName));
   } catch (error) {
-    const code = (error as { code?: string } | null)?.code ?? '';
+    const code = natsCodeOf(error) ?? '';
     if (AUTH_CODES.has(code)) {
       throw new LanevisorError(
         'INVALID_ARGUMENT',

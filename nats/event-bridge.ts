@@ -10,6 +10,7 @@ import {
   RESERVED_FIRST_SEGMENTS,
   streamSubjectsOf,
 } from './subjects.js';
+import { natsCodeOf } from './wire.js';
 
 /** Publishes in flight at once: enough to keep loopback busy, few enough to retry cheaply. */
 export const PUBLISH_WINDOW = 256;
@@ -150,11 +151,11 @@ export class EventBridge {
     for (const result of results) {
       if (result.status === 'fulfilled') {
         if (!result.value.duplicate) this.#published++;
-      } else if ((result.reason as { code?: string } | null)?.code === 'MAX_PAYLOAD_EXCEEDED') {
+      } else if (natsCodeOf(result.reason) === 'MAX_PAYLOAD_EXCEEDED') {
         this.#queue.discard(batch, acked);
       } else {
         // The stream may be gone (a server started over without its store): made again next time.
-        if ((result.reason as { code?: string } | null)?.code === '503') this.#segments.clear();
+        if (natsCodeOf(result.reason) === '503') this.#segments.clear();
         this.#retrying = true;
         break;
       }

@@ -1,9 +1,9 @@
 import type { NatsConnection } from 'nats';
-import { errorMessage, LanevisorError, type Runtime } from '../index.js';
+import { errorMessage, LanevisorError, parseOrThrow, type Runtime } from '../index.js';
 import { CommandResponder } from './command-responder.js';
 import { openNatsConnection } from './connection.js';
 import { type BridgeStats, EventBridge } from './event-bridge.js';
-import { type ConnectNatsOptions, connectNatsOptionsSchema, parseOptions, resolveBridgeOptions } from './options.js';
+import { type ConnectNatsOptions, connectNatsOptionsSchema, resolveBridgeOptions } from './options.js';
 import { Presence } from './presence.js';
 import { NatsSessions } from './session-server.js';
 import { ensureStream } from './stream.js';
@@ -34,7 +34,7 @@ export interface NatsLink {
  * keeps working, events wait in a bounded buffer and the link reconnects by itself.
  */
 export async function connectNats(rt: Runtime, options: ConnectNatsOptions): Promise<NatsLink> {
-  const parsed = parseOptions(connectNatsOptionsSchema, options);
+  const parsed = parseOrThrow(connectNatsOptionsSchema, options, 'options', 'INVALID_ARGUMENT');
   const resolved = resolveBridgeOptions(parsed);
   const nc = await openNatsConnection(parsed, `lanevisor ${rt.id}`);
   let jsm: Awaited<ReturnType<NatsConnection['jetstreamManager']>>;

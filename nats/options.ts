@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { type ConnectionOptions, nkeyAuthenticator } from 'nats';
 import { z } from 'zod';
-import { LanevisorError } from '../index.js';
 import { DEFAULT_STREAM_MAX_AGE_MS, DEFAULT_STREAM_MAX_BYTES } from './stream.js';
 import { DEFAULT_PREFIX, PREFIX_PATTERN, streamNameOf } from './subjects.js';
 
@@ -64,16 +63,6 @@ export interface ResolvedNatsOptions {
   readonly replicas: number;
   readonly ptyOutput: boolean;
   readonly maxBufferedEvents: number;
-}
-
-export function parseOptions<T extends z.ZodType>(schema: T, options: unknown): z.infer<T> {
-  const parsed = schema.safeParse(options);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const path = issue?.path.join('.') || 'options';
-  throw new LanevisorError('INVALID_ARGUMENT', `NATS options: ${path}: ${issue?.message ?? 'invalid'}`, {
-    details: { field: path },
-  });
 }
 
 export function resolveBridgeOptions(options: ConnectNatsOptions): ResolvedNatsOptions {

@@ -16,7 +16,7 @@ export interface RuntimeRef {
   readonly repo: string;
 }
 
-/** A remote runtime's lanes are asked again when a lookup misses and this much time has passed. */
+/** Remote runtimes' lanes are asked again when a lookup misses, or for runtime.info, once this much time has passed. */
 const REMOTE_LOOKUP_FRESH_MS = 1_000;
 
 /**
@@ -96,7 +96,8 @@ export class CommandRouter {
   }
 
   async #runtimes(): Promise<RuntimeRef[]> {
-    await this.#refresh();
+    // The page asks for the runtime and the lanes together: one round of lane.list serves both.
+    if (Date.now() - this.#knownAt >= REMOTE_LOOKUP_FRESH_MS) await this.#refresh();
     return [this.local, ...this.#known.map(({ runtime }) => runtime)];
   }
 

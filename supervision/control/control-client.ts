@@ -241,7 +241,8 @@ function viewOver(
   });
 }
 
-function errorFrom(error: ControlErrorBody): LanevisorError {
+/** The LanevisorError a control reply's error body stands for (an unknown code is INTERNAL_ERROR). */
+export function errorFrom(error: ControlErrorBody): LanevisorError {
   const code = isErrorCode(error.code) ? error.code : 'INTERNAL_ERROR';
   const details = error.details as Record<string, unknown> | undefined;
   return new LanevisorError(code, error.message, details === undefined ? {} : { details });
