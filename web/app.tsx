@@ -5,7 +5,8 @@ import { LaneList } from './components/lane-list.js';
 import { LanePanel } from './components/lane-panel.js';
 import { NewLaneForm } from './components/new-lane-form.js';
 import { TIMELINE_MAX_EVENTS, Timeline } from './components/timeline.js';
-import { type Connection, EventStream } from './event-stream.js';
+import { createEventFeed } from './event-feed.js';
+import type { Connection } from './event-stream.js';
 import type { BusEvent, CleanupReport, LaneView, RuntimeInfo } from './types.js';
 
 /** Events come in bursts (a lane's creation is several): the lane list is fetched once per burst. */
@@ -73,7 +74,7 @@ function Dashboard() {
   useEffect(() => {
     let pending: BusEvent[] = [];
     let flush: number | undefined;
-    const stream = new EventStream({
+    const stream = createEventFeed({
       event: (event) => {
         pending.push(event);
         flush ??= window.setTimeout(() => {

@@ -7,8 +7,8 @@ export const STREAM_RETRY_FIRST_MS = 500;
 export const STREAM_RETRY_MAX_MS = 5_000;
 
 export interface StreamHandlers {
-  /** A bus event, in order. */
-  event(event: BusEvent): void;
+  /** A bus event, in order, with its SSE id ('' when the server gave none). */
+  event(event: BusEvent, id: string): void;
   /** The stream is (again) open, or the server said events were missed: what is known may be stale. */
   resync(): void;
   connection(state: Connection): void;
@@ -21,13 +21,23 @@ export interface StreamHandlers {
  */
 export class EventStream {
   #source: EventSource | undefined;
-  /** "0": the first stream starts with what the server still holds, so the timeline has a past. */
-  #lastEventId = '0';
+  #lastEventId: string;
   #retryMs = STREAM_RETRY_FIRST_MS;
   #retryTimer: number | undefined;
   #closed = false;
+  #unauthorized = false;
 
-  constructor(private readonly handlers: StreamHandlers) {}
+  /**
+   * `lastEventId` "0" (the default): the first stream starts with what the server still holds, so
+   * the timeline has a past; a tab taking the stream over from another starts after the last event
+   * it saw.
+   */
+  constructor(
+    private readonly handlers: StreamHandlers,
+    lastEventId = '0',
+  ) {
+    this.#lastEventId = lastEventId;
+  }
 
   open(): void {
     this.handlers.connection('connecting');
@@ -40,6 +50,14 @@ export class EventStream {
     window.clearTimeout(this.#retryTimer);
   }
 
+  /** After `unauthorized`, tries once more: another tab may have been opened with the new token. */
+  retry(): void {
+    if (this.#closed || !this.#unauthorized) return;
+    this.#unauthorized = false;
+    this.handlers.connection('connecting');
+    void this.#reopen();
+  }
+
   #connect(): void {
     const source = new EventSource(`/api/events?lastEventId=${encodeURIComponent(this.#lastEventId)}`);
     this.#source = source;
@@ -50,7 +68,7 @@ export class EventStream {
     };
     source.onmessage = (message) => {
       if (message.lastEventId !== '') this.#lastEventId = message.lastEventId;
-      this.handlers.event(JSON.parse(message.data) as BusEvent);
+      this.handlers.event(JSON.parse(message.data) as BusEvent, message.lastEventId);
     };
     source.addEventListener('gap', () => this.handlers.resync());
     source.onerror = () => {
@@ -68,6 +86,7 @@ export class EventStream {
     const check = await fetch('/api/runtime', { credentials: 'same-origin' }).catch(() => undefined);
     if (this.#closed) return;
     if (check?.status === 401) {
+      this.#unauthorized = true;
       this.handlers.connection('unauthorized');
       return;
     }
