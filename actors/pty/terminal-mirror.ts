@@ -16,7 +16,10 @@ const { SerializeAddon } = serializePackage;
  * spend at most MIRROR_EAGER_SHARE of its time so: fifty flooding PTYs must not hold the event
  * loop fifty times as long as one. The terminal itself is made on first need.
  * A queue past MIRROR_MAX_BACKLOG_BYTES (a flood nobody looked at) keeps only its newest half, and
- * the mirror starts again from there: the screen a flood leaves is what its last bytes drew.
+ * the mirror starts again from there: the screen a flood leaves is what its last bytes drew. After
+ * such a drop nothing is parsed until quiet (or a snapshot): the flood outruns the eager share, so
+ * the next drop would throw the parsed screen away again (in a 100 MB flood that was a tenth of the
+ * host's time, and most of its garbage collection, spent on screens nobody saw).
  */
 /** Output parsed once the PTY printed nothing for this long. */
 export const MIRROR_QUIET_MS = 50;
@@ -53,6 +56,12 @@ export class TerminalMirror {
   #lastPushAt = 0;
   #changes = 0;
   #restart = false;
+  /**
+   * Output was dropped since the PTY last went quiet: it prints faster than the eager share can
+   * parse, and every drop starts the screen again, so what an eager step parses now would be
+   * thrown away with the next drop. Until quiet, nothing is parsed but for a snapshot.
+   */
+  #overrun = false;
   #timer: NodeJS.Timeout | undefined;
   #parsing: Promise<void> | undefined;
   #disposed = false;
@@ -78,7 +87,12 @@ export class TerminalMirror {
     if (!this.parseWhenQuiet) return;
     const now = performance.now();
     this.#lastPushAt = now;
-    if (this.#pendingBytes >= MIRROR_EAGER_BYTES && this.#parsing === undefined && now >= eagerStepAllowedAt) {
+    if (
+      this.#pendingBytes >= MIRROR_EAGER_BYTES &&
+      !this.#overrun &&
+      this.#parsing === undefined &&
+      now >= eagerStepAllowedAt
+    ) {
       this.#parsing = this.#eagerStep(now).finally(() => {
         this.#parsing = undefined;
       });
@@ -153,7 +167,9 @@ export class TerminalMirror {
     const timer = setTimeout(() => {
       const quietFor = performance.now() - this.#lastPushAt;
       this.#timer = quietFor >= MIRROR_QUIET_MS ? undefined : this.#quietTimer(MIRROR_QUIET_MS - quietFor);
-      if (this.#timer === undefined) void this.#catchUp();
+      if (this.#timer !== undefined) return;
+      this.#overrun = false;
+      void this.#catchUp();
     }, ms);
     timer.unref();
     return timer;
@@ -254,5 +270,6 @@ export class TerminalMirror {
     }
     this.#compact();
     this.#restart = true;
+    this.#overrun = true;
   }
 }

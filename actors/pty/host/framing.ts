@@ -30,14 +30,16 @@ export function encodeControl(message: unknown): Buffer {
   return frame;
 }
 
+/** A string is encoded straight into the frame: a flood's output is copied once, not twice. */
 export function encodeOutput(channel: number, offset: number, data: string | Uint8Array): Buffer {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 12 + bytes.byteLength);
-  frame.writeUInt32BE(13 + bytes.byteLength, 0);
+  const length = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 12 + length);
+  frame.writeUInt32BE(13 + length, 0);
   frame.writeUInt8(FrameKind.OUTPUT, 4);
   frame.writeUInt32BE(channel, 5);
   frame.writeDoubleBE(offset, 9);
-  frame.set(bytes, 17);
+  if (typeof data === 'string') frame.write(data, 17, 'utf8');
+  else frame.set(data, 17);
   return frame;
 }
 

@@ -41,6 +41,18 @@ describe("a PTY's output on its way to its runtime", () => {
     window.stop();
   });
 
+  it("opens the window for a flood of reads each under the threshold (a terminal's reads are at most 4,095 bytes)", async () => {
+    const { frames, window } = recorder();
+    const read = 'r'.repeat(OUTPUT_WINDOW_OPEN_CHARS - 1);
+    for (let n = 0; n < 8; n++) window.push(n * read.length, read);
+    // The first two went out as they came (the second made it heavy); the rest wait for the window, joined.
+    expect(frames.map((f) => f.data.length)).toEqual([read.length, read.length]);
+    await sleep(OUTPUT_WINDOW_MS * 3);
+    expect(frames.map((f) => f.data.length)).toEqual([read.length, read.length, read.length * 6]);
+    expect(frames.map((f) => f.offset)).toEqual([0, read.length, read.length * 2]);
+    window.stop();
+  });
+
   it('sends a full frame without waiting for the window, and flush sends what waits', () => {
     const { frames, window } = recorder();
     window.push(0, 'x'.repeat(OUTPUT_WINDOW_OPEN_CHARS));
