@@ -26,7 +26,13 @@ export class OutputBatcher {
     this.#offset = startOffset;
   }
 
+  /**
+   * A batch stays within OUTPUT_BATCH_MAX_CHARS unless one chunk is longer (a host's frames are at
+   * most 68 Ki characters): past it the bus's size bound straddles its limit, and it serializes the
+   * whole payload to measure it (a third of a runtime's time in a flood through the terminal host).
+   */
   add(chunk: string, bytes: number): void {
+    if (this.#data.length > 0 && this.#data.length + chunk.length > OUTPUT_BATCH_MAX_CHARS) this.flush();
     this.#data += chunk;
     this.#bytes += bytes;
     if (this.#data.length >= OUTPUT_BATCH_MAX_CHARS) this.flush();
