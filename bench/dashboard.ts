@@ -37,8 +37,9 @@ import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js
  * The dashboard in Chromium (issue #13's benchmarks), against a real `lanevisor serve` in its own
  * process, as a person runs it: 50 lanes made through the HTTP API, 10 pages each showing one
  * lane's bash terminal, one of them flooding (`yes`).
- * - first, how many of the 10 pages open as tabs of one browser profile (one context); the
- *   measured pages then get a context each, so that all 10 open;
+ * - first, how many of the 10 pages open as tabs of one browser profile (one context; since the
+ *   tabs share one event stream, all of them should); the measured pages then get a context
+ *   each, as in the runs before that, so that the numbers compare;
  * - keystroke → echo in another (quiet) page: from the page's `keydown` to the DOM row of xterm.js
  *   holding the character, measured inside the page and split at the WebSocket (sent, echo
  *   received); interleaved one for one with the same keystroke written to a bash of raw node-pty
@@ -134,7 +135,8 @@ export async function benchDashboard(options: DashboardOptions): Promise<BenchRe
     };
 
     // Tabs of one browser profile share its cookie and its connections: how many of the pages
-    // open there at all (Chromium keeps at most 6 HTTP/1.1 connections per host and profile).
+    // open there at all (Chromium keeps at most 6 HTTP/1.1 connections per host and profile; the
+    // tabs hold one event stream between them, their terminals are WebSockets, outside that pool).
     started = nowNs();
     const shared = await newContext();
     let openInOneContext = 0;
@@ -152,7 +154,7 @@ export async function benchDashboard(options: DashboardOptions): Promise<BenchRe
     const sharedProbeMs = elapsedMs(started);
 
     // The measured pages: each in a context of its own (as separate browser profiles are), so
-    // that all of them can open.
+    // that all of them could open before the tabs shared a stream, and still, to compare.
     const pages: Page[] = [];
     const contexts: BrowserContext[] = [];
     const sessions: CDPSession[] = [];
