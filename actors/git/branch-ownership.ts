@@ -118,12 +118,13 @@ export async function releaseBranch(repository: Repository, facts: BranchFacts):
 
 /**
  * The facts of every branch under `refs/heads/<prefix>`, and the markers left without a branch.
- * Worktrees in `goingAway` (about to be removed) do not count as having their branch checked out.
+ * Worktrees in `goingAway` (about to be removed) do not count as having their branch checked out;
+ * given as a promise, it is waited for after git answered (git runs while it is worked out).
  */
 export async function readBranchFacts(
   repository: Repository,
   prefix: string,
-  goingAway: ReadonlySet<string> = new Set(),
+  goingAway: ReadonlySet<string> | Promise<ReadonlySet<string>> = new Set(),
 ): Promise<{ branches: BranchFacts[]; staleMarkers: Array<{ branch: string; sha: string }> }> {
   const [refs, config] = await Promise.all([
     gitOrThrow(
@@ -139,7 +140,7 @@ export async function readBranchFacts(
     if (name.startsWith('refs/heads/')) tips.set(name.slice('refs/heads/'.length), { sha, upstream: upstream !== '' });
     else if (name.startsWith(BRANCH_MARKER_PREFIX)) markers.set(name.slice(BRANCH_MARKER_PREFIX.length), sha);
   }
-  const checkedOut = branchesCheckedOut(repository.commonDir, goingAway);
+  const checkedOut = branchesCheckedOut(repository.commonDir, await goingAway);
   const branches = [...tips].map(([branch, tip]) =>
     factsOf(branch, tip.sha, markers.get(branch) ?? null, tip.upstream, config, checkedOut),
   );
@@ -233,7 +234,8 @@ function factsOf(
       key.startsWith(section) ||
       value === branch ||
       value === ref ||
-      new RegExp(`(^|[\\s:+])${escapeRegExp(ref)}($|[\\s:])`).test(value),
+      // The pattern only when the name is there at all: 50 lanes' branches against every config entry.
+      (value.includes(ref) && new RegExp(`(^|[\\s:+])${escapeRegExp(ref)}($|[\\s:])`).test(value)),
   );
   return { branch, tip, marker, upstream, configured, checkedOut: checkedOut.has(ref) };
 }
@@ -265,13 +267,8 @@ async function readConfig(repository: Repository): Promise<ConfigEntry[]> {
  */
 export function branchesCheckedOut(commonDir: string, except: ReadonlySet<string> = new Set()): Set<string> {
   const gitDirs = [commonDir];
-  let linked: string[] = [];
-  try {
-    linked = readdirSync(join(commonDir, 'worktrees'));
-  } catch {
-    // No linked worktrees.
-  }
-  for (const name of linked) {
+  // No directory: no linked worktrees.
+  for (const name of readdirSafe(join(commonDir, 'worktrees'))) {
     const dir = join(commonDir, 'worktrees', name);
     // `gitdir` names the worktree's `.git` file: its directory is the worktree.
     const pointer = readText(join(dir, 'gitdir'));
@@ -279,8 +276,10 @@ export function branchesCheckedOut(commonDir: string, except: ReadonlySet<string
   }
   const branches = new Set<string>();
   for (const dir of gitDirs) {
+    // One listing instead of a failed open (and its exception) per file that is not there.
+    const present = new Set(readdirSafe(dir));
     for (const file of ['HEAD', 'rebase-merge/head-name', 'rebase-apply/head-name', 'BISECT_START']) {
-      const content = readText(join(dir, file));
+      const content = present.has(file.split('/', 1)[0] as string) ? readText(join(dir, file)) : null;
       if (content === null) continue;
       const ref = content.startsWith('ref: ') ? content.slice('ref: '.length) : content;
       if (ref.startsWith('refs/heads/')) branches.add(ref);
@@ -288,6 +287,14 @@ export function branchesCheckedOut(commonDir: string, except: ReadonlySet<string
     }
   }
   return branches;
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 function isFile(path: string): boolean {

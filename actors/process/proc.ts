@@ -77,7 +77,30 @@ export function listPids(): number[] {
 
 /** The value of one environment variable of a process, or undefined (absent, gone, or not readable). */
 export function readEnvironVariable(pid: number, name: string): string | undefined {
-  return readEnviron(pid).get(name);
+  return environVariable(readEnvironText(pid), name);
+}
+
+/** A process's /proc/<pid>/environ as it is (NUL-separated), '' when gone or not readable. */
+export function readEnvironText(pid: number): string {
+  try {
+    return readFileSync(`${PROC}/${pid}/environ`, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * One variable of an environ text, found without splitting the rest (a scan of every process
+ * asks each for one or two names); the first entry of that name wins, as in readEnviron.
+ */
+export function environVariable(environ: string, name: string): string | undefined {
+  const key = `${name}=`;
+  for (let at = environ.indexOf(key); at >= 0; at = environ.indexOf(key, at + 1)) {
+    if (at > 0 && environ[at - 1] !== '\0') continue;
+    const end = environ.indexOf('\0', at);
+    return environ.slice(at + key.length, end < 0 ? undefined : end);
+  }
+  return undefined;
 }
 
 /** A process's environment as it was at exec (empty when gone or not readable). */

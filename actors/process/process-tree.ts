@@ -1,4 +1,4 @@
-import { isRunning, listPids, type ProcStat, readEnviron, readProcStat } from './proc.js';
+import { environVariable, isRunning, listPids, type ProcStat, readEnvironText, readProcStat } from './proc.js';
 
 /** One process, as recorded when it was started: its pid and its start time. */
 export interface ProcessIdentity {
@@ -75,10 +75,10 @@ export function scanProcessTree(selection: ProcessTreeSelection): TreeMember[] {
     if (pid === process.pid) continue;
     const stat = readProcStat(pid);
     if (!isRunning(stat)) continue;
-    let environ: Map<string, string> | undefined;
+    let environ: string | undefined;
     const tagOf = (name: string) => {
-      environ ??= readEnviron(pid);
-      return environ.get(name);
+      environ ??= readEnvironText(pid);
+      return environVariable(environ, name);
     };
     if (selectors.some(({ selector, trustSession }) => belongsToTree(stat, selector, trustSession, tagOf))) {
       members.push({ pid, startTime: stat.startTime, pgid: stat.pgid });
@@ -96,7 +96,7 @@ export function tagsOfStoppedProcesses(tagName: string): Set<string> {
   const tags = new Set<string>();
   for (const pid of listPids()) {
     if (pid === process.pid || readProcStat(pid)?.state !== 'T') continue;
-    const value = readEnviron(pid).get(tagName);
+    const value = environVariable(readEnvironText(pid), tagName);
     if (value !== undefined) tags.add(value);
   }
   return tags;

@@ -62,18 +62,30 @@ export interface OrphanOutcome {
 
 const LANE_DIRECTORY = idPattern('lane');
 
+/** `listed`: git's worktree list, taken under the same lock; the branches are read while it is. */
 export async function planOrphans(
   repository: Repository,
   worktreeRoot: string,
-  worktrees: readonly WorktreeEntry[],
+  listed: Promise<readonly WorktreeEntry[]>,
   records: readonly LaneRecord[],
   unreadableRecords: number,
   branchPrefixes: readonly string[] = [BRANCH_PREFIX],
 ): Promise<OrphanPlan> {
   const recorded = new Set(records.map((record) => record.worktreePath));
-  const ours = worktrees.filter(
-    (w) => LANE_DIRECTORY.test(basename(w.path)) && isInside(worktreeRoot, w.path) && !recorded.has(w.path),
+  const ownWorktrees = listed.then((worktrees) =>
+    worktrees.filter(
+      (w) => LANE_DIRECTORY.test(basename(w.path)) && isInside(worktreeRoot, w.path) && !recorded.has(w.path),
+    ),
   );
+  // A worktree about to be pruned or removed does not keep its branch checked out.
+  const goingAway = ownWorktrees.then(
+    (ours) => new Set(ours.filter((w) => w.prunable !== null || w.locked === ADD_IN_PROGRESS_LOCK).map((w) => w.path)),
+  );
+  const reading = Promise.all(branchPrefixes.map((prefix) => readBranchFacts(repository, prefix, goingAway)));
+  // Waited for below; a failed list fails the plan there, not as an unhandled rejection here.
+  for (const pending of [goingAway, reading]) pending.catch(() => undefined);
+  const worktrees = await listed;
+  const ours = await ownWorktrees;
   const prune = ours.filter((w) => w.prunable !== null);
   const unfinished = ours.filter((w) => w.prunable === null && w.locked === ADD_IN_PROGRESS_LOCK);
   const kept = ours.filter((w) => w.prunable === null && w.locked !== ADD_IN_PROGRESS_LOCK);
@@ -84,9 +96,7 @@ export async function planOrphans(
     .map((entry) => join(worktreeRoot, entry.name))
     .filter((path) => !registered.has(path) && !recorded.has(path));
   const named = new Set(records.map((record) => record.branch));
-  // A worktree about to be pruned or removed does not keep its branch checked out.
-  const goingAway = new Set([...prune, ...unfinished].map((w) => w.path));
-  const read = await Promise.all(branchPrefixes.map((prefix) => readBranchFacts(repository, prefix, goingAway)));
+  const read = await reading;
   const facts = {
     branches: read.flatMap((one) => one.branches),
     staleMarkers: read.flatMap((one) => one.staleMarkers),

@@ -26,15 +26,16 @@ export interface AdoptionPlan {
 
 export const NO_ADOPTIONS: AdoptionPlan = { byLane: new Map(), kept: new Map(), others: [] };
 
-export async function planAdoptions(host: HostBackend | null, records: readonly LaneRecord[]): Promise<AdoptionPlan> {
-  if (host === null) return NO_ADOPTIONS;
+/** `hosted`: the host's list of its PTYs (null without a host). */
+export function planAdoptions(hosted: readonly HostPtyInfo[] | null, records: readonly LaneRecord[]): AdoptionPlan {
+  if (hosted === null) return NO_ADOPTIONS;
   const comingBack = new Set(
     records.filter((record) => record.phase === 'ready' && existsSync(record.worktreePath)).map((r) => r.laneId),
   );
   const byLane = new Map<string, Adoptable[]>();
   const kept = new Map<string, number>();
   const others: HostPtyInfo[] = [];
-  for (const info of await host.list()) {
+  for (const info of hosted) {
     if (!info.lingering) continue;
     const adoptable = adoptableOf(info);
     if (adoptable === undefined || !comingBack.has(adoptable.meta.laneId)) {

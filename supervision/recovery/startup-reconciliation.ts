@@ -18,7 +18,8 @@ import type { ProcessJournal } from '../state/process-journal.js';
 import { type OrphanPlan, planOrphans, previewOrphans, removeOrphans } from './orphan-recovery.js';
 import { planProcessRecovery, RECOVERY_GRACE_MS, stopOrphanProcesses } from './process-recovery.js';
 import { endUnadopted, planAdoptions, type Revival, revivalsOf } from './pty-adoption-plan.js';
-import { cleanLanes, predictCleanups, presenceOf } from './record-cleanups.js';
+import { cleanLanes, predictCleanups } from './record-cleanups.js';
+import { readStartupFacts, type StartupFacts } from './startup-facts.js';
 
 /**
  * Bringing a repository back to a known state after a runtime died: first the processes it left
@@ -66,6 +67,8 @@ export interface ReconcileOptions {
   readonly graceMs?: number;
   /** False: what no record accounts for is left alone (step 2 is skipped). Default true. */
   readonly orphans?: boolean;
+  /** The records and worktrees as read before anything was stopped; read here when absent. */
+  readonly facts?: Promise<StartupFacts>;
 }
 
 /** The report of a runtime before its reconciliation ran. */
@@ -101,17 +104,14 @@ const NO_ORPHANS: OrphanPlan = {
 export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileOptions): Promise<ReconciliationReport> {
   const started = performance.now();
   const dryRun = options.lanes === null;
-  const [ptys, runtimes, lanes] = await Promise.all([
-    ctx.journal.ptyRecords(),
-    ctx.journal.runtimeEntries(),
-    ctx.records.list(),
+  // The host is asked what it holds while the records are read (read already when given).
+  const [{ ptys, runtimes, lanes, before }, hosted] = await Promise.all([
+    options.facts ?? readStartupFacts(ctx),
+    ctx.ptyHost?.list() ?? null,
   ]);
-  // Before anything is stopped: a killed `worktree add`, stopped below, removes its own checkout,
-  // and that checkout is still one this reconciliation removes.
-  const before = await presenceOf(ctx.repository, lanes.records);
   const deadRuntimes = runtimes.records.map((entry) => entry.runtimeId).filter((id) => id !== ctx.runtimeId);
   // The host's PTYs of lanes that come back are taken over: their processes are spared.
-  const adoptions = await planAdoptions(ctx.ptyHost, lanes.records);
+  const adoptions = planAdoptions(hosted, lanes.records);
   const processPlan = planProcessRecovery(
     ptys.records,
     [...deadRuntimes, ...ptys.records.map((p) => p.runtimeId)],
@@ -137,16 +137,18 @@ export async function reconcileStartup(ctx: RecoveryContext, options: ReconcileO
       for (const prefix of branchPrefixesOf(ctx.config?.branchPrefix))
         await removeLocksLeftByKilledGit(ctx.repository, prefix, idPattern('lane'), stopped.gitKilledBy);
     }
-    const worktrees = await listWorktrees(ctx.repository);
-    if (options.orphans === false) return { orphans: previewOrphans(NO_ORPHANS), plan: NO_ORPHANS, worktrees };
+    const listed = listWorktrees(ctx.repository);
+    if (options.orphans === false)
+      return { orphans: previewOrphans(NO_ORPHANS), plan: NO_ORPHANS, worktrees: await listed };
     const plan = await planOrphans(
       ctx.repository,
       ctx.worktreeRoot,
-      worktrees,
+      listed,
       lanes.records,
       lanes.problems.length,
       branchPrefixesOf(ctx.config?.branchPrefix),
     );
+    const worktrees = await listed;
     const outcome = dryRun ? previewOrphans(plan) : await removeOrphans(ctx.repository, ctx.worktreeRoot, plan);
     // A salvage killed half way left its temporary index; the worktree it read is still there.
     if (!dryRun) await Promise.all([removeSalvageScratch(ctx.repository), removeMarkerScratch(ctx.repository)]);

@@ -19,6 +19,7 @@ import { type LaneSettings, laneSettingsOf, recordedLaneSettings } from '../lane
 import { laneConflicts } from '../lane/lane-workflow.js';
 import type { CreateLaneOptions, Lane, LaneState } from '../lane/types.js';
 import type { Pty } from '../pty/types.js';
+import type { StartupFacts } from '../recovery/startup-facts.js';
 import { EMPTY_RECONCILIATION, reconcileStartup } from '../recovery/startup-reconciliation.js';
 import type { LaneRecord } from '../state/lane-records.js';
 import type { RuntimeContext } from './runtime-context.js';
@@ -224,9 +225,10 @@ export class LanevisorRuntime implements Runtime {
   }
 
   /** Startup reconciliation (see supervision/recovery/), then `runtime.reconciled`. */
-  async reconcile(graceMs: number | undefined, orphans = true): Promise<void> {
+  async reconcile(graceMs: number | undefined, orphans = true, facts?: Promise<StartupFacts>): Promise<void> {
     this.reconciliation = await reconcileStartup(this.ctx, {
       ...(graceMs === undefined ? {} : { graceMs }),
+      ...(facts === undefined ? {} : { facts }),
       orphans,
       lanes: {
         resume: async (record, lostPtys, adopt, revive) => {
@@ -234,6 +236,8 @@ export class LanevisorRuntime implements Runtime {
           const adopted: string[] = [];
           const revived: string[] = [];
           const lost = [...lostPtys];
+          // One after the other: adopting all of a lane's PTYs at once was measured slower (the
+          // replies and their output then arrive as one flood the runtime works through).
           for (const adoptable of adopt) {
             const taken = await lane.adoptPty(adoptable).then(
               () => true,

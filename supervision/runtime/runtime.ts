@@ -4,6 +4,7 @@ import type { Bus } from '../../bus/types.js';
 import { DEFAULT_RESTART_INTENSITY } from '../../machines/restart-policy.js';
 import { PtyFactory } from '../pty/pty-factory.js';
 import { createBaseEnvironment } from '../pty/spawn-request.js';
+import { readStartupFacts, type StartupFacts } from '../recovery/startup-facts.js';
 import { LanevisorRuntime } from './lanevisor-runtime.js';
 import { openPtyBackend, type RuntimePtyBackend } from './pty-backend.js';
 import type { RuntimeContext } from './runtime-context.js';
@@ -25,9 +26,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { parsed } = place;
   let trace: TraceWriter | undefined;
   let terminals: RuntimePtyBackend | undefined;
+  let facts: Promise<StartupFacts> | undefined;
   try {
     // Before anything is started: a crash from here on leaves processes tagged with this id.
     await place.journal.addRuntime({ version: 1, runtimeId, pid: process.pid, startedAt: Date.now() });
+    // What the reconciliation reads first, read (and `git worktree list` run) while the host is reached.
+    facts = readStartupFacts(place);
+    facts.catch(() => undefined);
     terminals = await openPtyBackend(options, { stateDir: place.stateDir, runtimeId, bus });
     const ctx: RuntimeContext = {
       bus,
@@ -67,7 +72,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       combineInspectors(options.inspect, trace),
       trace,
     );
-    await runtime.reconcile(parsed.reconcileGraceMs, parsed.reconcileOrphans !== false);
+    await runtime.reconcile(parsed.reconcileGraceMs, parsed.reconcileOrphans !== false, facts);
     await runtime.listenForControl();
     return runtime;
   } catch (error) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -30,6 +31,22 @@ export async function writeFileAtomic(path: string, content: string, options: Wr
     throw error;
   }
   if (durable) await syncDirectory(dir);
+}
+
+/**
+ * The same without the fsyncs, synchronously: a temporary file, then a rename over the target.
+ * For small files many of which are written at once (the journal's PTY records): two system calls
+ * each instead of four trips through libuv's thread pool.
+ */
+export function writeFileAtomicSyncNotDurable(path: string, content: string): void {
+  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  writeFileSync(temp, content, { mode: 0o600 });
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
 }
 
 /** Removes a file (gone already is fine), then fsyncs its directory unless `durable: false`. */

@@ -1,8 +1,14 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { idPattern } from '../../bus/ids.js';
 import { spawnOptionsSchema } from '../pty/spawn-request.js';
-import { ensurePrivateDirectory, removeFileSafely, writeFileAtomic } from './atomic-file.js';
+import {
+  ensurePrivateDirectory,
+  removeFileSafely,
+  writeFileAtomic,
+  writeFileAtomicSyncNotDurable,
+} from './atomic-file.js';
 import { type RecordProblem, readRecords } from './record-files.js';
 
 /**
@@ -39,11 +45,16 @@ export const runtimeEntrySchema = z.strictObject({
 });
 export type RuntimeEntry = z.infer<typeof runtimeEntrySchema>;
 
+/** What is to become of one PTY's file in the next batch: its new content, or null to remove it. */
+type PendingChange = string | null;
+
 export class ProcessJournal {
   readonly #ptys: string;
   readonly #runtimes: string;
-  /** Per PTY, the last write or removal: they land in the order they were asked for. */
-  readonly #pending = new Map<string, Promise<void>>();
+  /** Per PTY, the change asked for last and not yet made: only the last one matters for the file. */
+  readonly #changes = new Map<string, PendingChange>();
+  /** Resolves once the changes asked for so far have landed (undefined: none waiting). */
+  #batch: Promise<void> | undefined;
 
   constructor(stateDir: string) {
     this.#ptys = join(stateDir, 'ptys');
@@ -65,24 +76,22 @@ export class ProcessJournal {
 
   /** Records a PTY's process (again for each restart: the same file, the new process). */
   ptySpawned(record: PtyJournalRecord): void {
-    this.#queue(record.ptyId, () =>
-      writeFileAtomic(this.#ptyFile(record.ptyId), `${JSON.stringify(record)}\n`, { durable: false }),
-    );
+    this.#change(record.ptyId, `${JSON.stringify(record)}\n`);
   }
 
   /** The PTY stopped for good (its whole process tree is gone). */
   ptyStopped(ptyId: string): void {
-    this.#queue(ptyId, () => removeFileSafely(this.#ptyFile(ptyId), { durable: false }));
+    this.#change(ptyId, null);
   }
 
   /** Waits until what was asked for this PTY so far has landed. */
   async settled(ptyId: string): Promise<void> {
-    await this.#pending.get(ptyId);
+    if (this.#changes.has(ptyId)) await this.#batch;
   }
 
   /** Waits until every write and removal asked for so far has landed. */
   async flush(): Promise<void> {
-    await Promise.all(this.#pending.values());
+    await this.#batch;
   }
 
   async ptyRecords(): Promise<{ records: PtyJournalRecord[]; problems: RecordProblem[] }> {
@@ -93,14 +102,29 @@ export class ProcessJournal {
     return readRecords(this.#runtimes, runtimeEntrySchema);
   }
 
-  #queue(ptyId: string, work: () => Promise<void>): void {
-    const previous = this.#pending.get(ptyId) ?? Promise.resolve();
-    // A failed write cannot be reported to anyone; the /proc sweep by tag still finds the process.
-    const next = previous.then(work).catch(() => undefined);
-    this.#pending.set(ptyId, next);
-    void next.then(() => {
-      if (this.#pending.get(ptyId) === next) this.#pending.delete(ptyId);
-    });
+  /**
+   * Changes asked for in one turn of the event loop land together, in the next, synchronously (a
+   * temporary file and a rename each, or a removal): 100 PTYs adopted at a start are 100 small
+   * writes, which through fs/promises took most of the adoption's time. A PTY asked for twice in
+   * one batch gets its last change only (what an earlier one wrote would be replaced at once).
+   */
+  #change(ptyId: string, change: PendingChange): void {
+    this.#changes.set(ptyId, change);
+    this.#batch ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const changes = [...this.#changes];
+        this.#changes.clear();
+        this.#batch = undefined;
+        for (const [id, content] of changes) {
+          // A failed write cannot be reported to anyone; the /proc sweep by tag still finds the process.
+          try {
+            if (content === null) rmSync(this.#ptyFile(id), { force: true });
+            else writeFileAtomicSyncNotDurable(this.#ptyFile(id), content);
+          } catch {}
+        }
+        resolve();
+      }),
+    );
   }
 
   #ptyFile(ptyId: string): string {

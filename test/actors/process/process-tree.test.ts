@@ -3,7 +3,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRunning, listPids, parseProcStat, readEnvironVariable, readProcStat } from '../../../actors/process/proc.js';
+import {
+  environVariable,
+  isRunning,
+  listPids,
+  parseProcStat,
+  readEnviron,
+  readEnvironText,
+  readEnvironVariable,
+  readProcStat,
+} from '../../../actors/process/proc.js';
 import {
   isSameProcessAlive,
   scanProcessTree,
@@ -60,6 +69,19 @@ describe('/proc reading', () => {
     expect(listPids()).toContain(process.pid);
     expect(readEnvironVariable(process.pid, 'PATH')).toBe(process.env.PATH);
     expect(readEnvironVariable(2 ** 30, 'PATH')).toBeUndefined();
+  });
+
+  it('finds one variable in an environ text as the whole environment reads it', () => {
+    const text = 'AX=no\0X=first\0Y=a X=b\0X=second\0EMPTY=\0EQ=a=b';
+    expect(environVariable(text, 'X')).toBe('first');
+    expect(environVariable(text, 'Y')).toBe('a X=b');
+    expect(environVariable(text, 'EMPTY')).toBe('');
+    expect(environVariable(text, 'EQ')).toBe('a=b');
+    expect(environVariable(text, 'A')).toBeUndefined();
+    expect(environVariable('', 'X')).toBeUndefined();
+    // A live process: every variable agrees with the parsed environment.
+    const own = readEnvironText(process.pid);
+    for (const [name, value] of readEnviron(process.pid)) expect(environVariable(own, name)).toBe(value);
   });
 });
 
