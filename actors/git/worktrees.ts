@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { LanevisorError } from '../../bus/errors.js';
-import { branchExistsRefusal, branchRefTaken, removeMarker, writeMarker } from './branch-ownership.js';
+import { branchExistsRefusal, removeMarker, writeMarker } from './branch-ownership.js';
 import { type GitResult, git, gitError, gitOrThrow } from './git.js';
+import { branchRefTaken } from './git-files.js';
 import { assertInside } from './paths.js';
 import { inRepository, type Repository } from './repository.js';
 

@@ -2,14 +2,13 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  branchesCheckedOut,
-  branchRefTaken,
   decideLaneBranch,
   deleteMarkedBranch,
   markerRef,
   readOneBranch,
   writeMarker,
 } from '../../../actors/git/branch-ownership.js';
+import { branchesCheckedOut, branchRefTaken } from '../../../actors/git/git-files.js';
 import { resolveCommit, resolveRepository } from '../../../actors/git/repository.js';
 import { addWorktree, removeWorktree } from '../../../actors/git/worktrees.js';
 import { isLanevisorError } from '../../../bus/errors.js';
