@@ -52,7 +52,7 @@ export async function startServe(repo: string): Promise<Served> {
   return { child, url, token, pid };
 }
 
-export async function stopServe(served: Served): Promise<void> {
+export async function stopServe(served: Pick<Served, 'child'>): Promise<void> {
   const { child } = served;
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolveExit) => child.once('exit', resolveExit));

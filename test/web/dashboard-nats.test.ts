@@ -1,16 +1,11 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi as callServedApi } from '../../bench/dashboard-serve.js';
 import type { Pty } from '../../index.js';
 import { connectNats, type NatsLink } from '../../nats/index.js';
-import { launchChromium, type PageProblems, screenshot, watchProblems } from '../support/browser.js';
-import { runLanevisor } from '../support/cli.js';
-import { distModule, killChild, lineFrom } from '../support/dist.js';
-import { createTempRepo, type TempRepo } from '../support/git-repo.js';
+import { type PageProblems, screenshot, watchProblems } from '../support/browser.js';
 import { type NatsServerFixture, startNatsServer } from '../support/nats-server.js';
 import { BASH_PTY, createRuntimeFixture, type RuntimeFixture } from '../support/runtime-fixture.js';
+import { ServedDashboard } from '../support/served-dashboard.js';
 import { waitUntil } from '../support/wait.js';
 
 /**
@@ -23,10 +18,7 @@ describe('the dashboard across runtimes (serve --nats)', () => {
   let there: RuntimeFixture;
   let link: NatsLink;
   let shell: Pty;
-  let repo: TempRepo;
-  let server: ChildProcess | undefined;
-  let served: { url: string; token: string };
-  let browser: Browser;
+  let dash: ServedDashboard;
   let page: Page;
   let problems: PageProblems;
 
@@ -36,37 +28,25 @@ describe('the dashboard across runtimes (serve --nats)', () => {
     link = await connectNats(there.rt, { servers: nats.url });
     const far = await there.rt.createLane({ label: 'far' });
     shell = await far.spawnPty({ ...BASH_PTY, env: { PS1: 'far$ ' } });
-    repo = createTempRepo();
-    server = spawn(
-      process.execPath,
-      [distModule('cli/main.js'), 'serve', '--json', '--repo', repo.path, '--nats', nats.url],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    served = JSON.parse(await lineFrom(server)) as { url: string; token: string };
-    browser = await launchChromium();
+    dash = await ServedDashboard.start(['--nats', nats.url]);
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await killChild(server);
-    await runLanevisor(['clean', '--all', '--discard', '--repo', repo.path]);
-    repo?.dispose();
+    await dash?.dispose();
     await link?.close();
     await there?.dispose();
     await nats?.dispose();
   }, 60_000);
 
   const callApi = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> =>
-    callServedApi<T>(served, method, path, body);
+    dash.callApi<T>(method, path, body);
 
   it("lists both runtimes' lanes grouped by runtime, and types into the other runtime's terminal", async () => {
     await callApi('POST', '/api/lanes', { label: 'near' });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await dash.browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
     problems = watchProblems(page);
-    await page.goto(`${served.url}?token=${served.token}`);
+    await page.goto(`${dash.served.url}?token=${dash.served.token}`);
     await page.locator('.lane-row', { hasText: 'far' }).waitFor();
     await page.locator('.lane-row', { hasText: 'near' }).waitFor();
     const headings = await page.locator('.runtime-heading').allInnerTexts();

@@ -1,56 +1,23 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi as callServedApi } from '../../bench/dashboard-serve.js';
 import { createRuntime } from '../../index.js';
-import { launchChromium, type PageProblems, screenshot, watchProblems } from '../support/browser.js';
+import { type PageProblems, screenshot, watchProblems } from '../support/browser.js';
 import { runLanevisor } from '../support/cli.js';
-import { distModule, killChild, lineFrom } from '../support/dist.js';
-import { createTempRepo, gitIn, type TempRepo } from '../support/git-repo.js';
+import { gitIn } from '../support/git-repo.js';
+import { ServedDashboard } from '../support/served-dashboard.js';
 
 /**
  * The dashboard as a person uses it: Debian's Chromium, headless, against a real `lanevisor
  * serve` on a temp repository. Each step also fails on any console error, page error or failed
  * request the page made. Screenshots land in test-artifacts/dashboard/.
  */
-let repo: TempRepo;
-let port: number;
-let server: ChildProcess | undefined;
-let served: { url: string; token: string };
-let browser: Browser;
+let dash: ServedDashboard;
 let context: BrowserContext;
 let page: Page;
 let problems: PageProblems;
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port: free } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return free;
-}
-
-async function startServe(): Promise<void> {
-  server = spawn(
-    process.execPath,
-    [distModule('cli/main.js'), 'serve', '--json', '--repo', repo.path, '--port', `${port}`],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  served = JSON.parse(await lineFrom(server)) as { url: string; token: string };
-}
-
-async function stopServe(): Promise<void> {
-  const child = server as ChildProcess;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 const callApi = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> =>
-  callServedApi<T>(served, method, path, body);
+  dash.callApi<T>(method, path, body);
 
 interface LaneJson {
   id: string;
@@ -61,7 +28,7 @@ interface LaneJson {
 
 /** What the PTY's own terminal shows, through the control API's snapshot (over the local socket). */
 async function ptyScreen(ptyId: string): Promise<string> {
-  const result = await runLanevisor(['logs', 'beta', '--pty', ptyId, '--repo', repo.path]);
+  const result = await runLanevisor(['logs', 'beta', '--pty', ptyId, '--repo', dash.repo.path]);
   return result.stdout;
 }
 
@@ -88,25 +55,19 @@ async function openLane(label: string, tab: RegExp): Promise<void> {
 }
 
 beforeAll(async () => {
-  repo = createTempRepo();
-  port = await freePort();
-  await startServe();
-  browser = await launchChromium();
+  dash = await ServedDashboard.start();
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await killChild(server);
-  await runLanevisor(['clean', '--all', '--discard', '--repo', repo.path]);
-  repo.dispose();
+  await dash?.dispose();
 });
 
 describe('the dashboard in Chromium', () => {
   it('without the token says "not authorized" instead of showing a blank page', async () => {
-    const stranger = await browser.newContext();
+    const stranger = await dash.browser.newContext();
     const strangerPage = await stranger.newPage();
     const strangerProblems = watchProblems(strangerPage);
-    await strangerPage.goto(served.url);
+    await strangerPage.goto(dash.served.url);
     await expect(strangerPage.getByRole('heading', { name: 'lanevisor: not authorized' }).isVisible()).resolves.toBe(
       true,
     );
@@ -118,12 +79,12 @@ describe('the dashboard in Chromium', () => {
 
   it('shows the lanes made through the API, and a new one without a reload; arrow keys move between them', async () => {
     await callApi('POST', '/api/lanes', { label: 'alpha' });
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context = await dash.browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
     problems = watchProblems(page);
-    await page.goto(`${served.url}?token=${served.token}`);
+    await page.goto(`${dash.served.url}?token=${dash.served.token}`);
     // The token left the address bar for the cookie.
-    expect(page.url()).toBe(served.url);
+    expect(page.url()).toBe(dash.served.url);
     await page.locator('.lane-row', { hasText: 'alpha' }).waitFor();
     await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
     await callApi('POST', '/api/lanes', { label: 'beta' });
@@ -203,7 +164,7 @@ describe('the dashboard in Chromium', () => {
     const earlier = page;
     page = await context.newPage();
     const pageProblems = watchProblems(page);
-    await page.goto(served.url);
+    await page.goto(dash.served.url);
     await openLane('beta', /^terminal 1/);
     const started = Date.now();
     await waitForRow((row) => row === 'written before the page opened', 'with the text vim holds', 3_000);
@@ -236,9 +197,9 @@ describe('the dashboard in Chromium', () => {
     expect(ref).toMatch(/^refs\//);
     await page.locator('.lane-row', { hasText: 'alpha' }).waitFor({ state: 'detached' });
     expect(await notice.innerText()).toContain('its commits stay on lane/alpha');
-    expect(gitIn(repo.path, 'show', 'lane/alpha:kept.txt').trim()).toBe('c');
+    expect(gitIn(dash.repo.path, 'show', 'lane/alpha:kept.txt').trim()).toBe('c');
     // The ref is real and holds the file.
-    expect(gitIn(repo.path, 'show', `${ref}:salvage-me.txt`).trim()).toBe('work');
+    expect(gitIn(dash.repo.path, 'show', `${ref}:salvage-me.txt`).trim()).toBe('work');
     await screenshot(page, 'after-cleanup');
     expect(problems.all).toEqual([]);
   });
@@ -315,7 +276,7 @@ describe('the dashboard in Chromium', () => {
       .getByRole('status')
       .filter({ hasText: /^Merged into / })
       .waitFor();
-    expect(gitIn(repo.path, 'log', '-1', '--format=%s', 'HEAD').trim()).toContain('delta');
+    expect(gitIn(dash.repo.path, 'log', '-1', '--format=%s', 'HEAD').trim()).toContain('delta');
     await screenshot(page, 'changes');
 
     // An error is shown in words, and nothing is made (the refused request is the one problem).
@@ -331,12 +292,12 @@ describe('the dashboard in Chromium', () => {
   it('after the server restarts, reconnects by itself and shows a lane created meanwhile', async () => {
     // While the server is down the browser itself logs the refused connections: those only.
     problems.tolerate(/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|ERR_INCOMPLETE_CHUNKED_ENCODING/);
-    await stopServe();
+    await dash.stopServe();
     await page.getByRole('status').filter({ hasText: 'reconnecting' }).waitFor();
-    const rt = await createRuntime({ repo: repo.path });
+    const rt = await createRuntime({ repo: dash.repo.path });
     await rt.createLane({ label: 'gamma' });
     await rt.shutdown();
-    await startServe();
+    await dash.startServe();
     await page.locator('.lane-row', { hasText: 'gamma' }).waitFor({ timeout: 20_000 });
     await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
     problems.tolerate(null);

@@ -1,14 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApi as callServedApi } from '../../bench/dashboard-serve.js';
-import { launchChromium, type PageProblems, watchProblems } from '../support/browser.js';
-import { runLanevisor } from '../support/cli.js';
-import { distModule, killChild, lineFrom } from '../support/dist.js';
-import { createTempRepo, type TempRepo } from '../support/git-repo.js';
+import { type PageProblems, watchProblems } from '../support/browser.js';
+import { ServedDashboard } from '../support/served-dashboard.js';
 
 /**
  * Tabs of one browser profile share one event stream: 8 pages of one Chromium context (Chromium
@@ -18,11 +13,7 @@ import { createTempRepo, type TempRepo } from '../support/git-repo.js';
  */
 const TABS = 8;
 
-let repo: TempRepo;
-let port: number;
-let server: ChildProcess | undefined;
-let served: { url: string; token: string };
-let browser: Browser;
+let dash: ServedDashboard;
 let context: BrowserContext;
 
 interface Tab {
@@ -33,7 +24,7 @@ interface Tab {
 }
 
 const callApi = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> =>
-  callServedApi<T>(served, method, path, body);
+  dash.callApi<T>(method, path, body);
 
 async function openTab(into: BrowserContext, address: string): Promise<Tab> {
   const page = await into.newPage();
@@ -55,42 +46,21 @@ async function createdEvents(tab: Tab): Promise<number> {
   return tab.page.locator('.event[data-topic="lane.created"]').count();
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port: free } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return free;
-}
-
-/** `lanevisor serve` on `port` (the same one each time, so that open pages reconnect to it). */
-async function startServe(): Promise<void> {
-  const args = [distModule('cli/main.js'), 'serve', '--json', '--repo', repo.path, '--port', `${port}`];
-  server = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  served = JSON.parse(await lineFrom(server)) as { url: string; token: string };
-}
-
 beforeAll(async () => {
-  repo = createTempRepo();
-  port = await freePort();
-  await startServe();
-  browser = await launchChromium();
+  dash = await ServedDashboard.start();
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await killChild(server);
-  await runLanevisor(['clean', '--all', '--discard', '--repo', repo.path]);
-  repo.dispose();
+  await dash?.dispose();
 });
 
 describe('dashboard tabs of one browser profile', () => {
   it('share one event stream: 8 tabs live, actions from the 8th, and a new leader when the first closes', async () => {
     await callApi('POST', '/api/lanes', { label: 'one' });
-    context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
+    context = await dash.browser.newContext({ viewport: { width: 1024, height: 700 } });
     // The first tab sets the cookie (and takes the lock); the others open at once.
-    const first = await openTab(context, `${served.url}?token=${served.token}`);
-    const others = await Promise.all(Array.from({ length: TABS - 1 }, () => openTab(context, served.url)));
+    const first = await openTab(context, `${dash.served.url}?token=${dash.served.token}`);
+    const others = await Promise.all(Array.from({ length: TABS - 1 }, () => openTab(context, dash.served.url)));
     const tabs = [first, ...others];
     await showLane(tabs, 'one');
     expect(tabs.map((tab) => tab.streams.length)).toEqual([1, 0, 0, 0, 0, 0, 0, 0]);
@@ -127,22 +97,19 @@ describe('dashboard tabs of one browser profile', () => {
   });
 
   it('say "not authorized" after a restart with a new token, until a tab opened with the new address brings them back', async () => {
-    context = await browser.newContext();
-    const first = await openTab(context, `${served.url}?token=${served.token}`);
-    const tabs = [first, await openTab(context, served.url), await openTab(context, served.url)];
+    context = await dash.browser.newContext();
+    const first = await openTab(context, `${dash.served.url}?token=${dash.served.token}`);
+    const tabs = [first, await openTab(context, dash.served.url), await openTab(context, dash.served.url)];
     // The restart: refused connections while it is down, then the old cookie's 401s (an event
     // stream refused so is reported as aborted).
     const restart =
       /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET|ERR_INCOMPLETE_CHUNKED|\b401\b|\/api\/events\?\S* net::ERR_ABORTED/;
     for (const tab of tabs) tab.problems.tolerate(restart);
-    const child = server as ChildProcess;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-    const oldToken = served.token;
-    rmSync(join(repo.path, '.git', 'lanevisor', 'serve-token'));
-    await startServe();
-    expect(served.token).not.toBe(oldToken);
+    await dash.stopServe();
+    const oldToken = dash.served.token;
+    rmSync(join(dash.repo.path, '.git', 'lanevisor', 'serve-token'));
+    await dash.startServe();
+    expect(dash.served.token).not.toBe(oldToken);
     await Promise.all(
       tabs.map((tab) =>
         tab.page.getByRole('status').filter({ hasText: 'not authorized' }).waitFor({ timeout: 15_000 }),
@@ -151,7 +118,7 @@ describe('dashboard tabs of one browser profile', () => {
     // One stream for the three all along: the first tab's, reopened by it.
     expect(tabs.map((tab) => tab.streams.length > 0)).toEqual([true, false, false]);
 
-    const fourth = await openTab(context, `${served.url}?token=${served.token}`);
+    const fourth = await openTab(context, `${dash.served.url}?token=${dash.served.token}`);
     const all = [...tabs, fourth];
     await Promise.all(all.map((tab) => tab.page.getByRole('status').filter({ hasText: 'live' }).waitFor()));
     await callApi('POST', '/api/lanes', { label: 'six' });
@@ -162,9 +129,9 @@ describe('dashboard tabs of one browser profile', () => {
   });
 
   it('falls back to a stream of its own where Web Locks are missing', async () => {
-    const bare = await browser.newContext();
+    const bare = await dash.browser.newContext();
     await bare.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }));
-    const tab = await openTab(bare, `${served.url}?token=${served.token}`);
+    const tab = await openTab(bare, `${dash.served.url}?token=${dash.served.token}`);
     await callApi('POST', '/api/lanes', { label: 'five' });
     await tab.page.locator('.lane-row', { hasText: 'five' }).waitFor();
     expect(tab.streams).toHaveLength(1);
