@@ -94,9 +94,11 @@ describe('re-adoption of terminals after the orchestrator died', () => {
     const numbers = await linesFrom(adopted, 150);
     expect(numbers.length).toBeGreaterThanOrEqual(150);
     expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, i) => (numbers[0] as number) + i));
-    const firstBatch = events.find(
-      (e) => e.topic === 'pty.output' && (e.payload as { ptyId: string }).ptyId === counter.ptyId,
-    );
+    // output() reads the retained bytes at once; the bus gets them in batches, a little later.
+    const firstBatchOf = () =>
+      events.find((e) => e.topic === 'pty.output' && (e.payload as { ptyId: string }).ptyId === counter.ptyId);
+    await waitUntil(() => firstBatchOf() !== undefined, "the counter's first pty.output event");
+    const firstBatch = firstBatchOf();
     expect((firstBatch?.payload as { offset: number } | undefined)?.offset).toBeGreaterThan(0);
 
     // It is driven as any other: input, resize, signals, and a cleanup that leaves nothing.
