@@ -38,6 +38,20 @@ async function terminalRows(): Promise<string[]> {
   return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd());
 }
 
+/**
+ * Whether the terminal's row `index` (text near its start, the rest of the row blank) is drawn on
+ * the screen: the pixels of its start differ from those of its blank end. A terminal laid out
+ * wrong has its rows in the DOM and nothing of them on the screen.
+ */
+async function rowDrawn(index: number): Promise<boolean> {
+  const box = await page.locator('.xterm-rows > div').nth(index).boundingBox();
+  if (box === null || box.height === 0 || box.width < 400) return false;
+  const width = 120;
+  const start = await page.screenshot({ clip: { x: box.x, y: box.y, width, height: box.height } });
+  const end = await page.screenshot({ clip: { x: box.x + box.width - width, y: box.y, width, height: box.height } });
+  return !start.equals(end);
+}
+
 async function waitForRow(match: (row: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -170,6 +184,10 @@ describe('the dashboard in Chromium', () => {
     await waitForRow((row) => row === 'written before the page opened', 'with the text vim holds', 3_000);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect((await terminalRows()).filter((row) => row === '~').length).toBeGreaterThan(3);
+    // On the screen, not only in the DOM.
+    // On the screen, not only in the DOM: vim's text and a `~` well below it.
+    expect((await terminalRows()).slice(0, 6)).toEqual(['written before the page opened', '~', '~', '~', '~', '~']);
+    expect([await rowDrawn(0), await rowDrawn(5)]).toEqual([true, true]);
     await screenshot(page, 'vim');
     expect(pageProblems.all).toEqual([]);
     await page.close();
