@@ -52,7 +52,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'conflicts.matrix.20': () => benchConflictMatrix(20, 10),
   // The PTY benchmarks again through the terminal host; ratios are against raw in-process node-pty.
   'host.spawn': onHost(() => benchSpawn(200, 0)),
-  'host.spawn.big_heap': onHost(() => benchSpawnWithHeap(60, 2_048)),
+  'host.spawn.big_heap': onHost(() => benchSpawnWithHeap(180, 2_048)),
   'host.echo.300_alive': onHost(() => benchEcho(1_000, 300)),
   'host.socket_round_trip': () => benchSocketRoundTrip(1_000),
   'host.throughput': onHost(() => benchThroughput(100_000_000, 3)),
