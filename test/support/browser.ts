@@ -42,3 +42,26 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: resolve(SCREENSHOTS, `${name}.png`) });
 }
+
+/** The rows xterm.js shows in `page`, as text (its DOM renderer spaces with no-break spaces). */
+export async function terminalRows(page: Page): Promise<string[]> {
+  const rows = await page.locator('.xterm-rows > div').allInnerTexts();
+  return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd());
+}
+
+/** The first terminal row that `match`es, once one does; fails after `timeoutMs` with the rows shown. */
+export async function waitForRow(
+  page: Page,
+  match: (row: string) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = (await terminalRows(page)).find(match);
+    if (row !== undefined) return row;
+    if (Date.now() > deadline)
+      throw new Error(`no terminal row ${what}; rows: ${JSON.stringify(await terminalRows(page))}`);
+    await page.waitForTimeout(50);
+  }
+}

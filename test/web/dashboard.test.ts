@@ -1,7 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../index.js';
-import { type PageProblems, screenshot, watchProblems } from '../support/browser.js';
+import { type PageProblems, screenshot, terminalRows, waitForRow, watchProblems } from '../support/browser.js';
 import { runLanevisor } from '../support/cli.js';
 import { gitIn } from '../support/git-repo.js';
 import { ServedDashboard } from '../support/served-dashboard.js';
@@ -32,12 +32,6 @@ async function ptyScreen(ptyId: string): Promise<string> {
   return result.stdout;
 }
 
-/** The rows xterm.js shows, as text (its DOM renderer spaces with no-break spaces). */
-async function terminalRows(): Promise<string[]> {
-  const rows = await page.locator('.xterm-rows > div').allInnerTexts();
-  return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd());
-}
-
 /**
  * Whether the terminal's row `index` (text near its start, the rest of the row blank) is drawn on
  * the screen: the pixels of its start differ from those of its blank end. A terminal laid out
@@ -50,17 +44,6 @@ async function rowDrawn(index: number): Promise<boolean> {
   const start = await page.screenshot({ clip: { x: box.x, y: box.y, width, height: box.height } });
   const end = await page.screenshot({ clip: { x: box.x + box.width - width, y: box.y, width, height: box.height } });
   return !start.equals(end);
-}
-
-async function waitForRow(match: (row: string) => boolean, what: string, timeoutMs = 10_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const row = (await terminalRows()).find(match);
-    if (row !== undefined) return row;
-    if (Date.now() > deadline)
-      throw new Error(`no terminal row ${what}; rows: ${JSON.stringify(await terminalRows())}`);
-    await page.waitForTimeout(50);
-  }
 }
 
 async function openLane(label: string, tab: RegExp): Promise<void> {
@@ -125,11 +108,11 @@ describe('the dashboard in Chromium', () => {
     await page.locator('.xterm').click();
     await page.keyboard.type('echo hello-from-browser\n');
     // The command's output is a row of its own, below the echoed command.
-    await waitForRow((row) => row === 'hello-from-browser', 'with the output');
+    await waitForRow(page, (row) => row === 'hello-from-browser', 'with the output');
     await screenshot(page, 'terminal');
 
     await page.keyboard.type('clear; stty size\n');
-    const before = await waitForRow((row) => /^\d+ \d+$/.test(row), 'with the first size');
+    const before = await waitForRow(page, (row) => /^\d+ \d+$/.test(row), 'with the first size');
     await page.setViewportSize({ width: 900, height: 560 });
     const sizeOfPty = async () =>
       (await callApi<LaneJson>('GET', `/api/lanes/${alpha?.id}`)).ptys.find((pty) => pty.id === shell.id);
@@ -139,7 +122,7 @@ describe('the dashboard in Chromium', () => {
     }
     const resized = await sizeOfPty();
     await page.keyboard.type('clear; stty size\n');
-    const after = await waitForRow((row) => row === `${resized?.rows} ${resized?.cols}`, 'with the new size');
+    const after = await waitForRow(page, (row) => row === `${resized?.rows} ${resized?.cols}`, 'with the new size');
     expect(after).not.toBe(before);
     expect(resized?.cols).toBeLessThan(Number(before.split(' ')[1]));
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -156,7 +139,7 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('tab', { name: 'Changes' }).click();
     await page.locator('.xterm').waitFor({ state: 'detached' });
     await page.getByRole('tab', { name: /^terminal 1/ }).click();
-    await waitForRow((row) => row === 'hello-from-browser' || /^\d+ \d+$/.test(row), 'redrawn from the screen');
+    await waitForRow(page, (row) => row === 'hello-from-browser' || /^\d+ \d+$/.test(row), 'redrawn from the screen');
     expect(sockets.map((socket) => socket.url.endsWith(`/api/ptys/${shell.id}/stream`))).toEqual([true]);
     expect(sockets[0]?.closed).toBe(false);
     expect(problems.all).toEqual([]);
@@ -181,12 +164,12 @@ describe('the dashboard in Chromium', () => {
     await page.goto(dash.served.url);
     await openLane('beta', /^terminal 1/);
     const started = Date.now();
-    await waitForRow((row) => row === 'written before the page opened', 'with the text vim holds', 3_000);
+    await waitForRow(page, (row) => row === 'written before the page opened', 'with the text vim holds', 3_000);
     expect(Date.now() - started).toBeLessThan(3_000);
-    expect((await terminalRows()).filter((row) => row === '~').length).toBeGreaterThan(3);
+    expect((await terminalRows(page)).filter((row) => row === '~').length).toBeGreaterThan(3);
     // On the screen, not only in the DOM.
     // On the screen, not only in the DOM: vim's text and a `~` well below it.
-    expect((await terminalRows()).slice(0, 6)).toEqual(['written before the page opened', '~', '~', '~', '~', '~']);
+    expect((await terminalRows(page)).slice(0, 6)).toEqual(['written before the page opened', '~', '~', '~', '~', '~']);
     expect([await rowDrawn(0), await rowDrawn(5)]).toEqual([true, true]);
     await screenshot(page, 'vim');
     expect(pageProblems.all).toEqual([]);
@@ -235,7 +218,7 @@ describe('the dashboard in Chromium', () => {
     await page.keyboard.press('ArrowRight');
     // Around the end to the first tab again: the terminal, drawn from its screen.
     await expect(page.getByRole('tab', { selected: true }).innerText()).resolves.toMatch(/^terminal 1/);
-    await waitForRow((row) => row === 'written before the page opened', 'of vim again');
+    await waitForRow(page, (row) => row === 'written before the page opened', 'of vim again');
     expect(problems.all).toEqual([]);
   });
 
@@ -265,7 +248,7 @@ describe('the dashboard in Chromium', () => {
     await page.getByLabel('Terminal command').fill('echo made-in-the-form; exec cat');
     await page.getByLabel('Restart type').selectOption('transient');
     await page.getByRole('button', { name: 'New terminal' }).click();
-    await waitForRow((row) => row === 'made-in-the-form', 'with the new terminal output');
+    await waitForRow(page, (row) => row === 'made-in-the-form', 'with the new terminal output');
     const ptys = (await callApi<LaneJson>('GET', `/api/lanes/${delta?.id}`)).ptys as Array<{ restart?: string }>;
     expect(ptys.map((pty) => pty.restart)).toEqual(['transient']);
 
