@@ -28,6 +28,8 @@ export interface LaneView {
   readonly worktreePath: string;
   readonly port: number | null;
   readonly agents: readonly string[];
+  /** Why it is blocked, null while it is not (absent from a runtime that does not say). */
+  readonly blockReason?: string | null;
   readonly createdAt: number;
   readonly ptys: readonly PtyInfo[];
   /** Whose lane it is, when the server shows several runtimes (`serve --nats`). */

@@ -36,6 +36,8 @@ export const laneViewSchema = z.object({
   /** When it was made (epoch ms). */
   createdAt: z.number().int(),
   agents: z.array(z.string()),
+  /** Why it is blocked, null while it is not. */
+  blockReason: z.string().nullable(),
   ptys: z.array(ptyInfoSchema),
 });
 export type LaneView = z.infer<typeof laneViewSchema>;
@@ -67,6 +69,7 @@ export function laneViewOf(lane: Lane): LaneView {
     port: lane.port,
     createdAt: lane.createdAt,
     agents: [...lane.agents],
+    blockReason: lane.blockReason,
     ptys: lane.ptys().map(ptyInfoOf),
   };
 }

@@ -105,6 +105,9 @@ export class LaneController implements Lane {
   get agents(): readonly string[] {
     return this.#actor?.getSnapshot().context.agents ?? [];
   }
+  get blockReason(): string | null {
+    return this.#actor?.getSnapshot().context.blockReason ?? null;
+  }
   /** Resolves when the lane is first active; rejects with the provisioning failure (after its rollback). */
   get ready(): Promise<void> {
     return this.#outcome.ready;

@@ -67,6 +67,8 @@ export interface Lane {
   readonly createdAt: number;
   readonly state: LaneState;
   readonly agents: readonly string[];
+  /** Why it is blocked (`block(reason)`, or its task stalled), null while it is not. */
+  readonly blockReason: string | null;
   spawnPty(options?: SpawnPtyOptions): Promise<Pty>;
   ptys(): Pty[];
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;

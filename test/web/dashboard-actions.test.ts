@@ -78,13 +78,17 @@ describe('dashboard actions in Chromium', () => {
     await block.getByRole('button', { name: 'Block' }).click();
     await page.getByRole('button', { name: 'Unblock' }).waitFor();
     await page.locator('.lane-row', { hasText: 'agents' }).getByText('blocked').waitFor();
-    expect((await laneOf(lane.id)).state).toBe('blocked');
+    expect(await laneOf(lane.id)).toMatchObject({ state: 'blocked', blockReason: 'waiting for a review' });
+    // Why, in the list and in the lane's head.
+    await page.locator('.lane-row .block-reason', { hasText: 'waiting for a review' }).waitFor();
+    await page.locator('.lane-head .block-reason', { hasText: 'waiting for a review' }).waitFor();
     await screenshot(page, 'blocked');
 
     await page.getByRole('button', { name: 'Unblock' }).click();
     await block.waitFor();
     const unblocked = await laneOf(lane.id);
-    expect(unblocked.state).not.toBe('blocked');
+    expect(unblocked).toMatchObject({ state: 'shared', blockReason: null });
+    expect(await page.locator('.block-reason').count()).toBe(0);
     expect(unblocked.agents).toEqual(['agent-b']);
     expect(problems.all).toEqual([]);
   });

@@ -38,6 +38,7 @@ export function LanePanel({ lane, onCleaned }: LanePanelProps) {
       <header class="lane-head">
         <h2>{laneName(lane)}</h2>
         <span class={stateClass(lane.state)}>{lane.state}</span>
+        {lane.state === 'blocked' && lane.blockReason && <span class="block-reason">{lane.blockReason}</span>}
         <span>
           branch <code>{lane.branch}</code> from <code>{lane.baseRef}</code>
         </span>

@@ -146,9 +146,11 @@ describe('sharing', () => {
     await lane.share();
     await lane.block('needs a human');
     expect(lane.state).toBe('blocked');
+    expect(lane.blockReason).toBe('needs a human');
     await expect(lane.block('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await lane.unblock();
     expect(lane.state).toBe('shared');
+    expect(lane.blockReason).toBeNull();
     await settle();
     expect(
       fixture.events.find((e) => e.topic === 'lane.state_changed' && (e.payload as { to: string }).to === 'blocked')
