@@ -106,7 +106,8 @@ export class LaneController implements Lane {
     return this.#actor?.getSnapshot().context.agents ?? [];
   }
   get blockReason(): string | null {
-    return this.#actor?.getSnapshot().context.blockReason ?? null;
+    // Kept in the context through a cleanup that began while blocked: only a blocked lane has one.
+    return this.state === 'blocked' ? (this.#actor?.getSnapshot().context.blockReason ?? null) : null;
   }
   /** Resolves when the lane is first active; rejects with the provisioning failure (after its rollback). */
   get ready(): Promise<void> {
