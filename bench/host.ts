@@ -19,14 +19,16 @@ const HOST_BASE_MB_GOAL = 100;
 const HOST_PER_PTY_MB_GOAL = 2.5;
 const SNAPSHOT_GOAL_MS = 50;
 
-/** Keeps `mib` MiB of the orchestrator's memory in use (touched, so the pages exist and fork must copy their tables). */
 /**
  * Small-heap and big-heap blocks alternate this many times: the machine's drift (a small-heap p95
  * moved from 6.8 to 10.7 ms between runs) then hits both sides of the ratio alike.
  */
 const HEAP_SPAWN_ROUNDS = 3;
 const BALLAST_RELEASE_MS = 10_000;
+/** What a dropped ballast may leave above the RSS the benchmark began with. */
+const BALLAST_RESIDUE_BYTES = 128 * 2 ** 20;
 
+/** Keeps `mib` MiB of the orchestrator's memory in use (touched, so the pages exist and fork must copy their tables). */
 function ballast(mib: number): Buffer[] {
   const blocks: Buffer[] = [];
   for (let i = 0; i < mib / 64; i++) blocks.push(Buffer.alloc(64 * 1024 * 1024, i & 0xff));
@@ -51,7 +53,10 @@ async function spawnSamples(spawnOne: () => Promise<() => Promise<void>>, sample
 async function releaseBallast(rssBefore: number): Promise<void> {
   globalThis.gc?.();
   const deadline = Date.now() + BALLAST_RELEASE_MS;
-  while (process.memoryUsage().rss > rssBefore + 2 ** 27 && Date.now() < deadline) {
+  while (process.memoryUsage().rss > rssBefore + BALLAST_RESIDUE_BYTES) {
+    // Without it the next small-heap block would be timed with the big heap.
+    if (Date.now() > deadline)
+      throw new Error(`the ballast was not released within ${BALLAST_RELEASE_MS} ms (run with --expose-gc)`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -73,6 +78,7 @@ export async function benchSpawnWithHeap(samples: number, heapMiB: number): Prom
   const perBlock = Math.ceil(samples / HEAP_SPAWN_ROUNDS);
   let rssWithBallast = 0;
   let rssWithout = 0;
+  const rssAtStart = process.memoryUsage().rss;
   for (let i = 0; i < HEAP_SPAWN_ROUNDS; i++) {
     rssWithout = Math.max(rssWithout, process.memoryUsage().rss);
     times.small.push(...(await spawnSamples(ours, perBlock)));
@@ -82,7 +88,7 @@ export async function benchSpawnWithHeap(samples: number, heapMiB: number): Prom
     times.big.push(...(await spawnSamples(ours, perBlock)));
     times.rawBig.push(...(await spawnSamples(raw, perBlock)));
     heap.length = 0;
-    await releaseBallast(rssWithout);
+    await releaseBallast(rssAtStart);
   }
   await harness.dispose();
   const [small, rawSmall, big, rawBig] = [

@@ -110,7 +110,8 @@ const filters = process.argv.slice(2);
 // A filter is a prefix (`host.` runs them all), except one that names a benchmark exactly:
 // `host.spawn` runs that one, not `host.spawn.big_heap` as well.
 const selected = Object.entries(BENCHMARKS).filter(
-  ([name]) => filters.length === 0 || filters.some((f) => name === f || (name.startsWith(f) && !(f in BENCHMARKS))),
+  ([name]) =>
+    filters.length === 0 || filters.some((f) => name === f || (name.startsWith(f) && !Object.hasOwn(BENCHMARKS, f))),
 );
 if (selected.length === 0) {
   process.stderr.write(`no benchmark matches ${filters.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}\n`);

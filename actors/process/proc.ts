@@ -106,13 +106,7 @@ export function environVariable(environ: string, name: string): string | undefin
 /** A process's environment as it was at exec (empty when gone or not readable). */
 export function readEnviron(pid: number): Map<string, string> {
   const variables = new Map<string, string>();
-  let environ: string;
-  try {
-    environ = readFileSync(`${PROC}/${pid}/environ`, 'latin1');
-  } catch {
-    return variables;
-  }
-  for (const entry of environ.split('\0')) {
+  for (const entry of readEnvironText(pid).split('\0')) {
     const equals = entry.indexOf('=');
     if (equals > 0 && !variables.has(entry.slice(0, equals)))
       variables.set(entry.slice(0, equals), entry.slice(equals + 1));

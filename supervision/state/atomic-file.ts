@@ -35,13 +35,14 @@ export async function writeFileAtomic(path: string, content: string, options: Wr
 
 /**
  * The same without the fsyncs, synchronously: a temporary file, then a rename over the target.
- * For small files many of which are written at once (the journal's PTY records): two system calls
- * each instead of four trips through libuv's thread pool.
+ * For small files many of which are written at once (the journal's PTY records): the same four
+ * system calls (open, write, close, rename) made at once instead of as trips through libuv's
+ * thread pool, each waiting for a turn of the loop.
  */
 export function writeFileAtomicSyncNotDurable(path: string, content: string): void {
   const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-  writeFileSync(temp, content, { mode: 0o600 });
   try {
+    writeFileSync(temp, content, { mode: 0o600 });
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });

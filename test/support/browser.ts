@@ -65,3 +65,9 @@ export async function waitForRow(
     await page.waitForTimeout(50);
   }
 }
+
+/** Selects the lane labelled `label` in the list and opens its tab named `tab`. */
+export async function openLane(page: Page, label: string, tab: RegExp): Promise<void> {
+  await page.locator('.lane-row', { hasText: label }).click();
+  await page.getByRole('tab', { name: tab }).click();
+}

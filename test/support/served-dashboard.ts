@@ -33,13 +33,29 @@ export class ServedDashboard {
   /** A fresh repository, `serve` on a free port (with `extraArgs`, e.g. `--nats`), and Chromium. */
   static async start(extraArgs: readonly string[] = []): Promise<ServedDashboard> {
     const repo = createTempRepo();
-    const browser = await launchChromium();
-    const dashboard = new ServedDashboard(repo, browser, await freePort(), extraArgs);
-    await dashboard.startServe();
-    return dashboard;
+    let browser: Browser | undefined;
+    let dashboard: ServedDashboard | undefined;
+    try {
+      browser = await launchChromium();
+      dashboard = new ServedDashboard(repo, browser, await freePort(), extraArgs);
+      await dashboard.startServe();
+      return dashboard;
+    } catch (error) {
+      // Half made: nothing of it may outlive the failed start.
+      if (dashboard !== undefined) await dashboard.dispose().catch(() => undefined);
+      else {
+        await browser?.close();
+        repo.dispose();
+      }
+      throw error;
+    }
   }
 
   async startServe(): Promise<void> {
+    const running = this.#child;
+    if (running !== undefined && running.exitCode === null && running.signalCode === null) {
+      throw new Error('serve is running already: stopServe() first');
+    }
     const args = [distModule('cli/main.js'), 'serve', '--json', '--repo', this.repo.path, '--port', `${this.port}`];
     this.#child = spawn(process.execPath, [...args, ...this.extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.served = JSON.parse(await lineFrom(this.#child)) as ServedAddress;
@@ -54,10 +70,23 @@ export class ServedDashboard {
     return callApi<T>(this.served, method, path, body);
   }
 
+  /** Every step runs whatever the one before did; the first failure is reported after the rest. */
   async dispose(): Promise<void> {
-    await this.browser.close();
-    await killChild(this.#child);
-    await runLanevisor(['clean', '--all', '--discard', '--repo', this.repo.path]);
-    this.repo.dispose();
+    const failures: unknown[] = [];
+    const step = async (run: () => unknown) => {
+      try {
+        await run();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    await step(() => this.browser.close());
+    await step(() => killChild(this.#child));
+    await step(async () => {
+      const clean = await runLanevisor(['clean', '--all', '--discard', '--repo', this.repo.path]);
+      if (clean.code !== 0) throw new Error(`lanevisor clean --all --discard failed (${clean.code}): ${clean.stderr}`);
+    });
+    await step(() => this.repo.dispose());
+    if (failures.length > 0) throw failures[0];
   }
 }

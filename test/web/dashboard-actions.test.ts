@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PageProblems, screenshot, waitForRow, watchProblems } from '../support/browser.js';
+import { openLane, type PageProblems, screenshot, waitForRow, watchProblems } from '../support/browser.js';
 import { ServedDashboard } from '../support/served-dashboard.js';
 
 /**
@@ -21,11 +21,6 @@ interface LaneJson {
 
 const laneOf = (id: string) => dash.callApi<LaneJson>('GET', `/api/lanes/${id}`);
 
-async function openLane(label: string, tab: RegExp): Promise<void> {
-  await page.locator('.lane-row', { hasText: label }).click();
-  await page.getByRole('tab', { name: tab }).click();
-}
-
 beforeAll(async () => {
   dash = await ServedDashboard.start();
   context = await dash.browser.newContext({
@@ -45,7 +40,7 @@ afterAll(async () => {
 describe('dashboard actions in Chromium', () => {
   it('attaches an agent, refuses a second until the lane is shared, detaches, blocks and unblocks', async () => {
     const lane = await dash.callApi<LaneJson>('POST', '/api/lanes', { label: 'agents' });
-    await openLane('agents', /^Actions$/);
+    await openLane(page, 'agents', /^Actions$/);
     const attach = page.getByRole('form', { name: 'Attach an agent' });
 
     await attach.getByLabel('Agent id').fill('agent-a');
@@ -100,7 +95,7 @@ describe('dashboard actions in Chromium', () => {
       args: ['--norc', '--noprofile', '-i'],
       env: { PS1: '$ ' },
     });
-    await openLane('clipboard', /^terminal 1/);
+    await openLane(page, 'clipboard', /^terminal 1/);
     await waitForRow(page, (row) => row === '$', 'with the prompt');
 
     // A paste as Chromium delivers one to xterm.js's input element (what Ctrl+V does).

@@ -1,7 +1,14 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../index.js';
-import { type PageProblems, screenshot, terminalRows, waitForRow, watchProblems } from '../support/browser.js';
+import {
+  openLane,
+  type PageProblems,
+  screenshot,
+  terminalRows,
+  waitForRow,
+  watchProblems,
+} from '../support/browser.js';
 import { runLanevisor } from '../support/cli.js';
 import { gitIn } from '../support/git-repo.js';
 import { ServedDashboard } from '../support/served-dashboard.js';
@@ -44,11 +51,6 @@ async function rowDrawn(index: number): Promise<boolean> {
   const start = await page.screenshot({ clip: { x: box.x, y: box.y, width, height: box.height } });
   const end = await page.screenshot({ clip: { x: box.x + box.width - width, y: box.y, width, height: box.height } });
   return !start.equals(end);
-}
-
-async function openLane(label: string, tab: RegExp): Promise<void> {
-  await page.locator('.lane-row', { hasText: label }).click();
-  await page.getByRole('tab', { name: tab }).click();
 }
 
 beforeAll(async () => {
@@ -104,7 +106,7 @@ describe('the dashboard in Chromium', () => {
       command: 'bash',
       args: ['--norc', '--noprofile'],
     });
-    await openLane('alpha', /^terminal 1/);
+    await openLane(page, 'alpha', /^terminal 1/);
     await page.locator('.xterm').click();
     await page.keyboard.type('echo hello-from-browser\n');
     // The command's output is a row of its own, below the echoed command.
@@ -162,12 +164,10 @@ describe('the dashboard in Chromium', () => {
     page = await context.newPage();
     const pageProblems = watchProblems(page);
     await page.goto(dash.served.url);
-    await openLane('beta', /^terminal 1/);
+    await openLane(page, 'beta', /^terminal 1/);
     const started = Date.now();
     await waitForRow(page, (row) => row === 'written before the page opened', 'with the text vim holds', 3_000);
     expect(Date.now() - started).toBeLessThan(3_000);
-    expect((await terminalRows(page)).filter((row) => row === '~').length).toBeGreaterThan(3);
-    // On the screen, not only in the DOM.
     // On the screen, not only in the DOM: vim's text and a `~` well below it.
     expect((await terminalRows(page)).slice(0, 6)).toEqual(['written before the page opened', '~', '~', '~', '~', '~']);
     expect([await rowDrawn(0), await rowDrawn(5)]).toEqual([true, true]);

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { activityOf, ageOf, laneName, lastLineOf, runtimeName, stateClass } from '../format.js';
 import type { LaneView } from '../types.js';
+import { BlockReason } from './block-reason.js';
 
 type SortKey = 'created' | 'label' | 'state';
 
@@ -101,7 +102,7 @@ export function LaneList({ lanes, selected, now, onSelect }: LaneListProps) {
                 <span>{lane.branch}</span>
                 <span>{lane.ptys.length === 1 ? '1 terminal' : `${lane.ptys.length} terminals`}</span>
                 {lane.agents.length > 0 && <span>agents: {lane.agents.join(', ')}</span>}
-                {lane.state === 'blocked' && lane.blockReason && <span class="block-reason">{lane.blockReason}</span>}
+                <BlockReason lane={lane} />
                 <span title={new Date(lane.createdAt).toLocaleString()}>{ageOf(lane.createdAt, now)} old</span>
               </div>
               <div class="lane-row-line">{lastLineOf(lane)}</div>

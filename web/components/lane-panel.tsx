@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { laneName, stateClass } from '../format.js';
 import type { CleanupReport, LaneView } from '../types.js';
+import { BlockReason } from './block-reason.js';
 import { CleanupDialog } from './cleanup-dialog.js';
 import { DiffPanel } from './diff-panel.js';
 import { AgentActions, ExecForm, NewTerminalForm } from './lane-actions.js';
@@ -38,7 +39,7 @@ export function LanePanel({ lane, onCleaned }: LanePanelProps) {
       <header class="lane-head">
         <h2>{laneName(lane)}</h2>
         <span class={stateClass(lane.state)}>{lane.state}</span>
-        {lane.state === 'blocked' && lane.blockReason && <span class="block-reason">{lane.blockReason}</span>}
+        <BlockReason lane={lane} />
         <span>
           branch <code>{lane.branch}</code> from <code>{lane.baseRef}</code>
         </span>
