@@ -151,6 +151,11 @@ describe('sharing', () => {
     await lane.unblock();
     expect(lane.state).toBe('shared');
     expect(lane.blockReason).toBeNull();
+    // A lane cleaned up while blocked is no longer blocked, nor says why.
+    await lane.block('cleaned while blocked');
+    await lane.cleanup();
+    expect(lane.state).toBe('closed');
+    expect(lane.blockReason).toBeNull();
     await settle();
     expect(
       fixture.events.find((e) => e.topic === 'lane.state_changed' && (e.payload as { to: string }).to === 'blocked')
