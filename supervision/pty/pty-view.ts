@@ -126,7 +126,9 @@ export function viewPty(pty: Pty, sink: PtyViewSink, options: PtyViewOptions = {
   const offData = pty.onData((data, offset) => {
     if (phase === 'live') deliver(data, offset);
     else if (phase === 'screening') {
-      if (heldChars + data.length > maxUnacked) {
+      // Once something is dropped, so is all that follows: shown after the hole, a later chunk
+      // that fits would be output the viewer takes for what came next.
+      if (droppedUpTo >= 0 || heldChars + data.length > maxUnacked) {
         droppedUpTo = offset + Buffer.byteLength(data, 'utf8');
         return;
       }
