@@ -33,6 +33,14 @@ async function startFlood(): Promise<{ pty: Pty; output: Buffer[] }> {
   return { pty, output };
 }
 
+/** The rest of a sink for tests that look at screens and output only: an error fails the test. */
+const SCREEN_AND_OUTPUT_ONLY = {
+  exit: () => undefined,
+  error: (error: Error) => {
+    throw error;
+  },
+};
+
 function terminalOf(rows: number, scrollback: number): HeadlessTerminal {
   return new Terminal({ cols: 80, rows, scrollback, allowProposedApi: true });
 }
@@ -162,10 +170,7 @@ describe('pty.screen() and viewPty', () => {
           seen.push({ kind: 'output', chars: data.length });
           queueMicrotask(() => view?.ack(data.length));
         },
-        exit: () => undefined,
-        error: (error) => {
-          throw error;
-        },
+        ...SCREEN_AND_OUTPUT_ONLY,
       },
       { maxUnackedChars: 10 },
     );
@@ -213,10 +218,7 @@ tick();`;
           // Acked a little late, as a page does after parsing: it falls behind now and then.
           setTimeout(() => view?.ack(data.length), 5);
         },
-        exit: () => undefined,
-        error: (error) => {
-          throw error;
-        },
+        ...SCREEN_AND_OUTPUT_ONLY,
       },
       { maxUnackedChars: 4_000 },
     );
@@ -250,10 +252,7 @@ tick();`;
       {
         screen: () => seen.push('<screen>'),
         output: (data) => seen.push(data),
-        exit: () => undefined,
-        error: (error) => {
-          throw error;
-        },
+        ...SCREEN_AND_OUTPUT_ONLY,
       },
       { maxUnackedChars: 100 },
     );
