@@ -73,22 +73,19 @@ export async function planOrphans(
 ): Promise<OrphanPlan> {
   const recorded = new Set(records.map((record) => record.worktreePath));
   const ownWorktrees = listed.then((worktrees) =>
-    worktrees.filter(
-      (w) => LANE_DIRECTORY.test(basename(w.path)) && isInside(worktreeRoot, w.path) && !recorded.has(w.path),
+    classifyOwn(
+      worktrees.filter(
+        (w) => LANE_DIRECTORY.test(basename(w.path)) && isInside(worktreeRoot, w.path) && !recorded.has(w.path),
+      ),
     ),
   );
   // A worktree about to be pruned or removed does not keep its branch checked out.
-  const goingAway = ownWorktrees.then(
-    (ours) => new Set(ours.filter((w) => w.prunable !== null || w.locked === ADD_IN_PROGRESS_LOCK).map((w) => w.path)),
-  );
+  const goingAway = ownWorktrees.then(({ prune, unfinished }) => new Set([...prune, ...unfinished].map((w) => w.path)));
   const reading = Promise.all(branchPrefixes.map((prefix) => readBranchFacts(repository, prefix, goingAway)));
   // Waited for below; a failed list fails the plan there, not as an unhandled rejection here.
   for (const pending of [goingAway, reading]) pending.catch(() => undefined);
   const worktrees = await listed;
-  const ours = await ownWorktrees;
-  const prune = ours.filter((w) => w.prunable !== null);
-  const unfinished = ours.filter((w) => w.prunable === null && w.locked === ADD_IN_PROGRESS_LOCK);
-  const kept = ours.filter((w) => w.prunable === null && w.locked !== ADD_IN_PROGRESS_LOCK);
+  const { prune, unfinished, kept } = await ownWorktrees;
   const registered = new Set(worktrees.map((w) => w.path));
   const strays = (await readdir(worktreeRoot, { withFileTypes: true }).catch(() => []))
     .filter((entry) => entry.isDirectory())
@@ -113,6 +110,15 @@ export async function planOrphans(
     else branches.push(branch);
   }
   return { prune, unfinished, kept, strays, branches, keptBranches, staleMarkers: facts.staleMarkers };
+}
+
+/** Lanevisor's unrecorded worktrees: git says prunable, a `worktree add` never finished, or kept. */
+function classifyOwn(ours: readonly WorktreeEntry[]): Pick<OrphanPlan, 'prune' | 'unfinished' | 'kept'> {
+  return {
+    prune: ours.filter((w) => w.prunable !== null),
+    unfinished: ours.filter((w) => w.prunable === null && w.locked === ADD_IN_PROGRESS_LOCK),
+    kept: ours.filter((w) => w.prunable === null && w.locked !== ADD_IN_PROGRESS_LOCK),
+  };
 }
 
 /** Carries the plan out. A directory whose salvage fails is kept (and counted kept), never deleted. */
