@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ACTIVITY_MIN_CHANGE_MS, ACTIVITY_QUIET_MS, ActivityWatch } from '../../../supervision/pty/activity-watch.js';
+import {
+  ACTIVITY_MIN_CHANGE_MS,
+  ACTIVITY_QUIET_MS,
+  ActivityClock,
+  ActivityWatch,
+} from '../../../supervision/pty/activity-watch.js';
 import { createPtyFixture, recordOutput } from '../../support/pty-fixture.js';
 import { waitUntil } from '../../support/wait.js';
 
@@ -76,6 +81,61 @@ describe('activity changes', () => {
       }
     } finally {
       vi.useRealTimers();
+    }
+  });
+});
+
+describe('the activity clock', () => {
+  it('looks at many quiet PTYs in short turns, each once a round, with the event loop served in between', async () => {
+    const PROBE_MS = 0.5;
+    const TURN_MS = 2;
+    const looks: Array<{ pid: number; at: number }> = [];
+    const clock = new ActivityClock(
+      (pid) => {
+        const started = performance.now();
+        while (performance.now() - started < PROBE_MS);
+        looks.push({ pid, at: performance.now() });
+        return { waitingForInput: false, cpuTicks: 0 };
+      },
+      50,
+      TURN_MS,
+    );
+    const watches = Array.from({ length: 40 }, (_, pid) => clock.watch(pid, null, () => undefined));
+    // What else the loop does meanwhile: one turn of it between two of the clock's, at least.
+    const others: number[] = [];
+    let running = true;
+    const other = () => {
+      others.push(performance.now());
+      if (running) setImmediate(other);
+    };
+    try {
+      await new Promise((resolve) => setTimeout(resolve, ACTIVITY_QUIET_MS + 20));
+      setImmediate(other);
+      await waitUntil(() => looks.length >= 120, 'three rounds of looks', 5_000);
+    } finally {
+      running = false;
+      for (const watch of watches) watch.stop();
+    }
+    // The first round runs code V8 has not compiled yet; the next two show the turns.
+    const rounds = [looks.slice(40, 80), looks.slice(80, 120)];
+    for (const round of rounds) {
+      expect(new Set(round.map((look) => look.pid)).size).toBe(40);
+      // A look with something else run since the one before starts a turn; the longest turn stays short.
+      let turns = 0;
+      let longest = 0;
+      let turnFrom = 0;
+      let previous = (round[0]?.at ?? 0) - PROBE_MS;
+      for (const look of round) {
+        if (turns === 0 || others.some((at) => at > previous && at < look.at)) {
+          turns++;
+          turnFrom = look.at - PROBE_MS;
+        }
+        longest = Math.max(longest, look.at - turnFrom);
+        previous = look.at;
+      }
+      // All at once, a round is one turn of 20 ms.
+      expect(turns).toBeGreaterThanOrEqual(5);
+      expect(longest).toBeLessThan(10);
     }
   });
 });
