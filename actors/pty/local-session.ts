@@ -92,6 +92,11 @@ export class LocalPtySession implements PtySession {
     this.child.resize(cols, rows);
   }
 
+  /** Grows with every chunk of output shown: a value other than one read earlier means something new. */
+  get screenChanges(): number {
+    return this.#mirror.changes;
+  }
+
   /**
    * The normal screen and its history, to show above the program when it is started again after
    * a reboot, and the count of output chunks it shows (TerminalMirror.historyToKeep).
