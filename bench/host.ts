@@ -1,8 +1,4 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Pty } from '../supervision/pty/types.js';
 import { createHarness, firstOutput, killRaw, rawOutput, settledRss, spawnRaw } from './pty-harness.js';
 import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js';
@@ -11,7 +7,8 @@ import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js
  * The terminal host's own benchmarks: what a big orchestrator costs a spawn with and without the
  * host, the host's memory with full mirrors, and a snapshot (taking 100 PTYs over after a crash is
  * readopt.ts).
- * The spawn, echo and throughput figures through the host are the PTY benchmarks of pty.ts run
+ * The spawn, echo and throughput figures through the host are the PTY benchmarks of pty.ts and
+ * echo.ts run
  * with LANEVISOR_PTY_HOST=process (see run.ts).
  */
 const HEAP_SPAWN_RATIO_GOAL = 1.1;
@@ -177,66 +174,5 @@ export async function benchSnapshot(samples: number): Promise<BenchResult> {
     p95Ms: round(s.p95),
     goal: `< ${SNAPSHOT_GOAL_MS} ms`,
     met: s.p95 < SNAPSHOT_GOAL_MS,
-  };
-}
-
-/**
- * The floor under any terminal in another process: a round trip between two Node processes over
- * a Unix socket (1 byte each way), next to raw node-pty's input → echo in this process. Input →
- * echo through the host cannot be faster than the two added together.
- */
-export async function benchSocketRoundTrip(trips: number): Promise<BenchResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'lanevisor-rtt-'));
-  const socketPath = join(dir, 's');
-  const server = spawn(
-    process.execPath,
-    [
-      '-e',
-      `require('node:net').createServer((s) => s.on('data', (d) => s.write(d))).listen(${JSON.stringify(socketPath)}, () => console.log('up'))`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise((resolve) => server.stdout.once('data', resolve));
-  const socket = createConnection(socketPath);
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const times: number[] = [];
-  for (let i = 0; i < trips; i++) {
-    const started = nowNs();
-    await new Promise<void>((resolve) => {
-      socket.once('data', () => resolve());
-      socket.write('x');
-    });
-    times.push(elapsedMs(started));
-  }
-  socket.destroy();
-  server.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-  const raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', 'stty raw -echo; echo ready; exec cat']);
-  await rawOutput(raw, 'ready');
-  const echoes: number[] = [];
-  for (let i = 0; i < trips; i++) {
-    const started = nowNs();
-    await new Promise<void>((resolve) => {
-      const sub = raw.onData(() => {
-        sub.dispose();
-        resolve();
-      });
-      raw.write('x');
-    });
-    echoes.push(elapsedMs(started));
-  }
-  await killRaw([raw]);
-  const rtt = summarize(times);
-  const echo = summarize(echoes);
-  return {
-    bench: 'host.socket_round_trip',
-    trips,
-    socketRoundTripP50Ms: round(rtt.p50),
-    socketRoundTripP95Ms: round(rtt.p95),
-    rawEchoP50Ms: round(echo.p50),
-    floorP50Ms: round(rtt.p50 + echo.p50),
-    floorRatio: round((rtt.p50 + echo.p50) / echo.p50),
-    goal: 'none: the least input → echo through another process can cost, as a ratio to raw',
-    met: true,
   };
 }

@@ -117,3 +117,27 @@ export async function settledRss(): Promise<number> {
   }
   return process.memoryUsage().rss;
 }
+
+/** `count` idle PTYs of our own (a crowd the measured one lives among). */
+export async function spawnIdleCrowd(count: number) {
+  const harness = createHarness({ maxPtys: count + 100 });
+  for (let i = 0; i < count; i++) await harness.spawn({ command: 'sleep', args: ['1000'] });
+  return harness;
+}
+
+/** Resolves once `text` has been printed (in the scrollback already, or from now on). */
+export function waitForOutput(pty: Pty, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = pty.scrollback();
+    if (seen.includes(text)) return resolve();
+    const off = pty.onData((chunk) => {
+      seen += chunk;
+      if (seen.includes(text)) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+/** Orchestrator RSS growth per idle PTY (an interactive bash each), ours and raw node-pty. */

@@ -1,29 +1,28 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IPty } from 'node-pty';
 import type { Pty } from '../supervision/pty/types.js';
-import { createHarness, firstOutput, killRaw, rawOutput, settledRss, spawnRaw } from './pty-harness.js';
+import {
+  createHarness,
+  firstOutput,
+  killRaw,
+  rawOutput,
+  settledRss,
+  spawnIdleCrowd,
+  spawnRaw,
+  waitForOutput,
+} from './pty-harness.js';
 import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js';
 
 const SPAWN_P95_GOAL_MS = 25;
 const SPAWN_RATIO_GOAL = 1.25;
-const ECHO_P50_GOAL_MS = 0.5;
-const ECHO_P95_GOAL_MS = 2;
-const ECHO_RATIO_GOAL = 1.5;
 const RSS_PER_PTY_GOAL_KB = 100;
 const LOOP_DELAY_P99_GOAL_MS = 20;
 const THROUGHPUT_RATIO_GOAL = 0.8;
 const RAW_KILL_FALLBACK_MS = 1_000;
-export const RAW_ECHO_SCRIPT = 'stty raw -echo; echo ready; exec cat';
-
-async function background(count: number) {
-  const harness = createHarness({ maxPtys: count + 100 });
-  for (let i = 0; i < count; i++) await harness.spawn({ command: 'sleep', args: ['1000'] });
-  return harness;
-}
 
 /** spawn → first output of an interactive bash, ours and raw, alternating so drift hits both alike. */
 export async function benchSpawn(samples: number, alive: number): Promise<BenchResult> {
-  const crowd = alive > 0 ? await background(alive) : undefined;
+  const crowd = alive > 0 ? await spawnIdleCrowd(alive) : undefined;
   const harness = createHarness();
   const ours: number[] = [];
   const raw: number[] = [];
@@ -59,101 +58,6 @@ export async function benchSpawn(samples: number, alive: number): Promise<BenchR
   };
 }
 
-export async function echoRoundTrips(
-  write: (s: string) => void,
-  onData: (cb: (chunk: string) => void) => () => void,
-  trips: number,
-) {
-  const samples: number[] = [];
-  for (let i = 0; i < trips; i++) {
-    const token = String.fromCharCode(97 + (i % 26));
-    const started = nowNs();
-    await new Promise<void>((resolve) => {
-      const off = onData((chunk) => {
-        if (chunk.includes(token)) {
-          off();
-          resolve();
-        }
-      });
-      write(token);
-    });
-    samples.push(elapsedMs(started));
-  }
-  return summarize(samples);
-}
-
-/** input → echo through the whole path (state check, paced writer, fd, child, output buffer, listeners), ours and raw. */
-export async function benchEcho(trips: number, alive: number): Promise<BenchResult> {
-  const crowd = alive > 0 ? await background(alive) : undefined;
-  const harness = createHarness();
-  const pty = await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT] });
-  await waitFor(pty, 'ready');
-  const busSamples: number[] = [];
-  harness.bus.subscribe('pty.output', () => undefined);
-  const ours = await echoRoundTrips(
-    (s) => pty.write(s),
-    (cb) => pty.onData(cb),
-    trips,
-  );
-  // The bus view of the same trips: pty.output is batched over 5 ms by design.
-  for (let i = 0; i < Math.min(trips, 200); i++) {
-    const started = nowNs();
-    await new Promise<void>((resolve) => {
-      const off = harness.bus.subscribe('pty.output', () => {
-        off();
-        resolve();
-      });
-      pty.write('z');
-    });
-    busSamples.push(elapsedMs(started));
-  }
-  const raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);
-  await rawOutput(raw, 'ready');
-  const rawStats = await echoRoundTrips(
-    (s) => raw.write(s),
-    (cb) => {
-      const sub = raw.onData(cb);
-      return () => sub.dispose();
-    },
-    trips,
-  );
-  await killRaw([raw]);
-  await harness.dispose();
-  await crowd?.dispose();
-  const bus = summarize(busSamples);
-  return {
-    bench: 'pty.input_to_echo',
-    trips,
-    otherPtysAlive: alive,
-    oursP50Ms: round(ours.p50),
-    oursP95Ms: round(ours.p95),
-    oursP99Ms: round(ours.p99),
-    rawP50Ms: round(rawStats.p50),
-    rawP95Ms: round(rawStats.p95),
-    rawP99Ms: round(rawStats.p99),
-    p50Ratio: round(ours.p50 / rawStats.p50),
-    busEventP50Ms: round(bus.p50),
-    busEventP95Ms: round(bus.p95),
-    goal: `p50 <= ${ECHO_P50_GOAL_MS} ms and <= ${ECHO_RATIO_GOAL}x raw, p95 <= ${ECHO_P95_GOAL_MS} ms (onData)`,
-    met: ours.p50 <= ECHO_P50_GOAL_MS && ours.p50 <= ECHO_RATIO_GOAL * rawStats.p50 && ours.p95 <= ECHO_P95_GOAL_MS,
-  };
-}
-
-function waitFor(pty: Pty, text: string): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = pty.scrollback();
-    if (seen.includes(text)) return resolve();
-    const off = pty.onData((chunk) => {
-      seen += chunk;
-      if (seen.includes(text)) {
-        off();
-        resolve();
-      }
-    });
-  });
-}
-
-/** Orchestrator RSS growth per idle PTY (an interactive bash each), ours and raw node-pty. */
 export async function benchIdleRss(count: number): Promise<BenchResult> {
   let before = await settledRss();
   const harness = createHarness({ maxPtys: count + 10 });
@@ -188,7 +92,7 @@ export async function benchFullRss(count: number, outputBufferBytes: number): Pr
   // Each prints twice its ceiling of one-byte characters, then waits.
   const script = `head -c ${outputBufferBytes * 2} /dev/zero | tr '\\0' a; echo; echo done; sleep 1000`;
   for (let i = 0; i < count; i++) ptys.push(await harness.spawn({ command: 'sh', args: ['-c', script] }));
-  await Promise.all(ptys.map((pty) => waitFor(pty, 'done')));
+  await Promise.all(ptys.map((pty) => waitForOutput(pty, 'done')));
   const growth = (await settledRss()) - before;
   const retained = ptys.map(
     (pty) => (pty as unknown as { outputStats(): { retainedBytes: number } }).outputStats().retainedBytes,

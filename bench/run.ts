@@ -7,18 +7,11 @@ import { errorMessage } from '../bus/errors.js';
 import { benchThroughput as benchBusThroughput, benchRequestLatency } from './bus.js';
 import { benchConflictMatrix } from './conflicts.js';
 import { benchBundle, benchDashboard, dashboardWindowMs } from './dashboard.js';
-import { benchHostMemory, benchSnapshot, benchSocketRoundTrip, benchSpawnWithHeap } from './host.js';
+import { benchEcho } from './echo.js';
+import { benchHostMemory, benchSnapshot, benchSpawnWithHeap } from './host.js';
 import { benchCleanup, benchConcurrent, benchCreate } from './lanes.js';
 import { benchNatsCreateLane, benchNatsEvents } from './nats.js';
-import {
-  benchEcho,
-  benchFullRss,
-  benchIdleRss,
-  benchLoopDelay,
-  benchSpawn,
-  benchTerminate,
-  benchThroughput,
-} from './pty.js';
+import { benchFullRss, benchIdleRss, benchLoopDelay, benchSpawn, benchTerminate, benchThroughput } from './pty.js';
 import { benchReadopt } from './readopt.js';
 import { benchReconcile } from './recovery.js';
 import { benchRestLanes, benchSseLatency, benchWebSocketEcho } from './server.js';
@@ -54,7 +47,6 @@ const BENCHMARKS: Record<string, () => Promise<BenchResult>> = {
   'host.spawn': onHost(() => benchSpawn(200, 0)),
   'host.spawn.big_heap': onHost(() => benchSpawnWithHeap(180, 2_048)),
   'host.echo.300_alive': onHost(() => benchEcho(1_000, 300)),
-  'host.socket_round_trip': () => benchSocketRoundTrip(1_000),
   'host.throughput': onHost(() => benchThroughput(100_000_000, 3)),
   'host.loop_delay.50_flooding': onHost(() => benchLoopDelay(50, 3)),
   'host.rss_idle.300': onHost(() => benchIdleRss(300)),

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { createRuntime, type Runtime } from '../index.js';
+import { echoRoundTrips, RAW_ECHO_SCRIPT } from './echo.js';
 import { makeRepo } from './lanes.js';
-import { echoRoundTrips, RAW_ECHO_SCRIPT } from './pty.js';
 import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js';
 
 /**

@@ -1,0 +1,141 @@
+import type { Pty } from '../supervision/pty/types.js';
+import { startEchoFloor } from './echo-floor.js';
+import {
+  benchBackend,
+  createHarness,
+  killRaw,
+  rawOutput,
+  spawnIdleCrowd,
+  spawnRaw,
+  waitForOutput,
+} from './pty-harness.js';
+import { type BenchResult, elapsedMs, nowNs, round, summarize } from './stats.js';
+
+const ECHO_P50_GOAL_MS = 0.5;
+const ECHO_P95_GOAL_MS = 2;
+const ECHO_RATIO_GOAL = 1.5;
+export const RAW_ECHO_SCRIPT = 'stty raw -echo; echo ready; exec cat';
+
+export async function echoRoundTrips(
+  write: (s: string) => void,
+  onData: (cb: (chunk: string) => void) => () => void,
+  trips: number,
+) {
+  return summarize(await echoTripSamples(write, onData, trips));
+}
+
+/** Each trip's time: one character written, until a chunk holding it comes back. */
+async function echoTripSamples(
+  write: (s: string) => void,
+  onData: (cb: (chunk: string) => void) => () => void,
+  trips: number,
+): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < trips; i++) {
+    const token = String.fromCharCode(97 + (i % 26));
+    const started = nowNs();
+    await new Promise<void>((resolve) => {
+      const off = onData((chunk) => {
+        if (chunk.includes(token)) {
+          off();
+          resolve();
+        }
+      });
+      write(token);
+    });
+    samples.push(elapsedMs(started));
+  }
+  return samples;
+}
+
+/** The sides take turns this many times, so that the machine's drift hits each alike. */
+const ECHO_ROUNDS = 5;
+/**
+ * Untimed trips per side first: the first thousands of trips run code V8 has not optimized yet
+ * (through the host, 3,000 cold trips cost the runtime 99 µs of CPU each, warm ones 32), and a
+ * terminal used all day is warm.
+ */
+const ECHO_WARMUP_TRIPS = 3_000;
+
+interface EchoSide {
+  readonly write: (s: string) => void;
+  readonly onData: (cb: (chunk: string) => void) => () => void;
+  readonly samples: number[];
+}
+
+/**
+ * input → echo through the whole path (state check, paced writer, fd, child, output buffer,
+ * listeners), ours and raw, taking turns. Through the terminal host, also the floor: the same
+ * trip through a bare second process (echo-floor.ts), which no design with the terminal in
+ * another process can beat; `floorRatio` is that floor against raw, `oursOverFloor` what the
+ * host's own work adds to it.
+ */
+export async function benchEcho(trips: number, alive: number): Promise<BenchResult> {
+  const crowd = alive > 0 ? await spawnIdleCrowd(alive) : undefined;
+  const harness = createHarness();
+  const pty = await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT] });
+  await waitForOutput(pty, 'ready');
+  const raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);
+  await rawOutput(raw, 'ready');
+  const floor = benchBackend() === 'process' ? await startEchoFloor(RAW_ECHO_SCRIPT, 'ready') : undefined;
+  // Someone listens on the bus, as in a runtime: pty.output events are made for every trip.
+  harness.bus.subscribe('pty.output', () => undefined);
+  const ours: EchoSide = { write: (s) => pty.write(s), onData: (cb) => pty.onData(cb), samples: [] };
+  const rawSide: EchoSide = {
+    write: (s) => raw.write(s),
+    onData: (cb) => {
+      const sub = raw.onData(cb);
+      return () => sub.dispose();
+    },
+    samples: [],
+  };
+  const floorSide: EchoSide | undefined = floor && { write: floor.write, onData: floor.onData, samples: [] };
+  const sides = [ours, ...(floorSide ? [floorSide] : []), rawSide];
+  for (const side of sides) await echoTripSamples(side.write, side.onData, ECHO_WARMUP_TRIPS);
+  const perRound = Math.ceil(trips / ECHO_ROUNDS);
+  for (let round = 0; round < ECHO_ROUNDS; round++) {
+    for (const side of sides) side.samples.push(...(await echoTripSamples(side.write, side.onData, perRound)));
+  }
+  const bus = await busEventSamples(harness, pty, Math.min(trips, 200));
+  await killRaw([raw]);
+  await floor?.dispose();
+  await harness.dispose();
+  await crowd?.dispose();
+  const o = summarize(ours.samples);
+  const r = summarize(rawSide.samples);
+  const f = floorSide && summarize(floorSide.samples);
+  return {
+    bench: 'pty.input_to_echo',
+    trips: perRound * ECHO_ROUNDS,
+    otherPtysAlive: alive,
+    oursP50Ms: round(o.p50),
+    oursP95Ms: round(o.p95),
+    oursP99Ms: round(o.p99),
+    rawP50Ms: round(r.p50),
+    rawP95Ms: round(r.p95),
+    rawP99Ms: round(r.p99),
+    p50Ratio: round(o.p50 / r.p50),
+    ...(f ? { floorP50Ms: round(f.p50), floorRatio: round(f.p50 / r.p50), oursOverFloor: round(o.p50 / f.p50) } : {}),
+    busEventP50Ms: round(bus.p50),
+    busEventP95Ms: round(bus.p95),
+    goal: `p50 <= ${ECHO_P50_GOAL_MS} ms and <= ${ECHO_RATIO_GOAL}x raw, p95 <= ${ECHO_P95_GOAL_MS} ms (onData)`,
+    met: o.p50 <= ECHO_P50_GOAL_MS && o.p50 <= ECHO_RATIO_GOAL * r.p50 && o.p95 <= ECHO_P95_GOAL_MS,
+  };
+}
+
+/** The bus view of the same trips: pty.output is batched over 5 ms by design. */
+async function busEventSamples(harness: ReturnType<typeof createHarness>, pty: Pty, trips: number) {
+  const samples: number[] = [];
+  for (let i = 0; i < trips; i++) {
+    const started = nowNs();
+    await new Promise<void>((resolve) => {
+      const off = harness.bus.subscribe('pty.output', () => {
+        off();
+        resolve();
+      });
+      pty.write('z');
+    });
+    samples.push(elapsedMs(started));
+  }
+  return summarize(samples);
+}
