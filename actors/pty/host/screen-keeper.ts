@@ -27,6 +27,8 @@ export class ScreenKeeper {
   #running: Promise<void> | undefined;
   /** No pass starts before this (performance.now()), so that passes keep to their share. */
   #nextPassAt = 0;
+  /** PTYs forgotten while the pass under way runs: their screens are not written again. */
+  readonly #forgotten = new Set<string>();
 
   constructor(
     private readonly stateDir: string,
@@ -39,19 +41,21 @@ export class ScreenKeeper {
     if (this.#running === undefined && performance.now() < this.#nextPassAt) return Promise.resolve();
     this.#running ??= this.#persist([...ptys]).finally(() => {
       this.#running = undefined;
+      this.#forgotten.clear();
     });
     return this.#running;
   }
 
   /** The PTY is done for good: its screen is not needed any more. */
   forget(ptyId: string): void {
+    if (this.#running !== undefined) this.#forgotten.add(ptyId);
     rmSync(screenFileOf(this.stateDir, ptyId), { force: true });
   }
 
   async #persist(ptys: readonly HostedPty[]): Promise<void> {
     let busyMs = 0;
     for (const pty of ptys) {
-      if (this.#written.get(pty) === pty.session.screenChanges) continue;
+      if (this.#forgotten.has(pty.ptyId) || this.#written.get(pty) === pty.session.screenChanges) continue;
       const started = performance.now();
       await this.#keep(pty);
       busyMs += performance.now() - started;
@@ -64,7 +68,8 @@ export class ScreenKeeper {
     try {
       // A flood's backlog is not parsed for this (it is once the PTY goes quiet, and kept on the next pass).
       const { data: screen, changes } = await pty.session.historyToKeep();
-      if (this.#written.get(pty) === changes) return;
+      // Forgotten while its screen was being taken: a file now would outlive the PTY.
+      if (this.#forgotten.has(pty.ptyId) || this.#written.get(pty) === changes) return;
       const file = screenFileOf(this.stateDir, pty.ptyId);
       mkdirSync(join(this.stateDir, SCREENS_DIR), { recursive: true, mode: 0o700 });
       writeFileSync(`${file}.tmp`, screen, { mode: 0o600 });

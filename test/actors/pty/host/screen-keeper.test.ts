@@ -107,4 +107,15 @@ describe('the screen keeper', () => {
     await keeper.persist(ptys);
     expect(serialized.map((spy) => spy.mock.calls.length)).toEqual(ptys.map(() => 2));
   });
+
+  it('writes no screen for a PTY forgotten while a pass runs (its file would outlive it)', async () => {
+    const { stateDir, ptys } = await terminalsShowing(4, 1_000);
+    const keeper = new ScreenKeeper(stateDir, () => undefined, 1);
+    const pass = keeper.persist(ptys);
+    const last = ptys.at(-1) as HostedPty;
+    keeper.forget(last.ptyId);
+    await pass;
+    for (const pty of ptys.slice(0, -1)) expect(existsSync(screenFileOf(stateDir, pty.ptyId))).toBe(true);
+    expect(existsSync(screenFileOf(stateDir, last.ptyId))).toBe(false);
+  });
 });
