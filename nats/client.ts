@@ -71,8 +71,19 @@ export async function connectNatsClient(options: NatsServerOptions): Promise<Nat
       return remoteRequest(nc, prefix, runtimeId, method, payload, requestOptions);
     },
     discover: (discoverOptions = {}) => discover(nc, prefix, discoverOptions.waitMs ?? DISCOVER_WAIT_MS),
-    watchRuntimes: async (watchOptions) =>
-      watchRuntimes(nc, prefix, await discover(nc, prefix, DISCOVER_WAIT_MS), watchOptions),
+    watchRuntimes: async (watchOptions) => {
+      const watch = watchRuntimes(nc, prefix, watchOptions);
+      try {
+        // The server holds the subscription before discovery asks: no goodbye falls in between.
+        await nc.flush();
+        watch.seed(await discover(nc, prefix, DISCOVER_WAIT_MS));
+      } catch (error) {
+        watch.stop();
+        throw error;
+      }
+      const { seed: _seed, ...started } = watch;
+      return started;
+    },
     connectRuntime: (runtimeId) => sessionWith(nc, prefix, runtimeId),
     events: (replayOptions) => replayEvents(nc, prefix, replayOptions),
     close: () => nc.drain().catch(() => nc.close()),

@@ -92,4 +92,21 @@ describe('watching the runtimes of a NATS', () => {
       await link.close();
     }
   }, 30_000);
+
+  it('keeps no runtime that leaves while a watch starts (its goodbye comes during discovery)', async () => {
+    const link = await connectNats(fixture.rt, { servers: nats.url });
+    const client = await connectNatsClient({ servers: nats.url });
+    try {
+      const starting = client.watchRuntimes({ onChange: () => undefined });
+      // Discovery (DISCOVER_WAIT_MS) has had the runtime's answer; the goodbye comes before it ends.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await link.close();
+      const watch = await starting;
+      expect(watch.runtimes().map((r) => r.runtimeId)).not.toContain(fixture.rt.id);
+      watch.stop();
+    } finally {
+      await client.close();
+      await link.close();
+    }
+  }, 30_000);
 });
