@@ -35,6 +35,7 @@ child.onExit(() => process.exit(0));
 const server = createServer((socket) => {
   client = socket;
   if (early !== '') socket.write(early);
+  // A trip's input is one byte: a short write (a full terminal) cannot happen here.
   socket.on('data', (data) => child.write(data));
   socket.on('error', () => undefined);
 });

@@ -20,10 +20,15 @@ export async function startEchoFloor(script: string, ready: string): Promise<Ech
   const host: ChildProcess = spawn(process.execPath, [FLOOR_HOST_ENTRY, socketPath, script], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise((resolve, reject) => {
-    host.stdout?.once('data', resolve);
-    host.once('exit', (code) => reject(new Error(`the echo floor host exited (${code}) before it listened`)));
-  });
+  try {
+    await new Promise((resolve, reject) => {
+      host.stdout?.once('data', resolve);
+      host.once('exit', (code) => reject(new Error(`the echo floor host exited (${code}) before it listened`)));
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const socket: Socket = createConnection(socketPath);
   socket.setEncoding('utf8');
   await new Promise<void>((resolve) => {
@@ -44,10 +49,12 @@ export async function startEchoFloor(script: string, ready: string): Promise<Ech
     },
     dispose: async () => {
       socket.destroy();
-      await new Promise<void>((resolve) => {
-        host.once('exit', () => resolve());
-        host.kill('SIGTERM');
-      });
+      if (host.exitCode === null && host.signalCode === null) {
+        await new Promise<void>((resolve) => {
+          host.once('exit', () => resolve());
+          host.kill('SIGTERM');
+        });
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
