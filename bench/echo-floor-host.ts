@@ -38,6 +38,11 @@ const server = createServer((socket) => {
   // A trip's input is one byte: a short write (a full terminal) cannot happen here.
   socket.on('data', (data) => child.write(data));
   socket.on('error', () => undefined);
+  // Its benchmark is done (or died): nothing is left to serve.
+  socket.on('close', () => {
+    child.dispose();
+    process.exit(0);
+  });
 });
 server.listen(socketPath, () => console.log('up'));
 process.on('SIGTERM', () => {

@@ -1,5 +1,6 @@
+import type { IPty } from 'node-pty';
 import type { Pty } from '../supervision/pty/types.js';
-import { startEchoFloor } from './echo-floor.js';
+import { type EchoFloor, startEchoFloor } from './echo-floor.js';
 import {
   benchBackend,
   createHarness,
@@ -73,34 +74,46 @@ interface EchoSide {
 export async function benchEcho(trips: number, alive: number): Promise<BenchResult> {
   const crowd = alive > 0 ? await spawnIdleCrowd(alive) : undefined;
   const harness = createHarness();
-  const pty = await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT] });
-  await waitForOutput(pty, 'ready');
-  const raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);
-  await rawOutput(raw, 'ready');
-  const floor = benchBackend() === 'process' ? await startEchoFloor(RAW_ECHO_SCRIPT, 'ready') : undefined;
-  // Someone listens on the bus, as in a runtime: pty.output events are made for every trip.
-  harness.bus.subscribe('pty.output', () => undefined);
+  let raw: IPty | undefined;
+  let floor: EchoFloor | undefined;
+  let pty: Pty;
   const ours: EchoSide = { write: (s) => pty.write(s), onData: (cb) => pty.onData(cb), samples: [] };
-  const rawSide: EchoSide = {
-    write: (s) => raw.write(s),
-    onData: (cb) => {
-      const sub = raw.onData(cb);
-      return () => sub.dispose();
-    },
-    samples: [],
-  };
-  const floorSide: EchoSide | undefined = floor && { write: floor.write, onData: floor.onData, samples: [] };
-  const sides = [ours, ...(floorSide ? [floorSide] : []), rawSide];
-  for (const side of sides) await echoTripSamples(side.write, side.onData, ECHO_WARMUP_TRIPS);
-  const perRound = Math.ceil(trips / ECHO_ROUNDS);
-  for (let round = 0; round < ECHO_ROUNDS; round++) {
-    for (const side of sides) side.samples.push(...(await echoTripSamples(side.write, side.onData, perRound)));
+  let rawSide: EchoSide;
+  let floorSide: EchoSide | undefined;
+  let bus: ReturnType<typeof summarize>;
+  // Whatever fails, nothing is left running: the crowd, our PTY, the raw one, the floor's host.
+  try {
+    pty = await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT] });
+    await waitForOutput(pty, 'ready');
+    const rawPty = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);
+    raw = rawPty;
+    await rawOutput(rawPty, 'ready');
+    floor = benchBackend() === 'process' ? await startEchoFloor(RAW_ECHO_SCRIPT, 'ready') : undefined;
+    // Someone listens on the bus, as in a runtime: pty.output events are made for every trip.
+    harness.bus.subscribe('pty.output', () => undefined);
+    rawSide = {
+      write: (s) => rawPty.write(s),
+      onData: (cb) => {
+        const sub = rawPty.onData(cb);
+        return () => sub.dispose();
+      },
+      samples: [],
+    };
+    floorSide = floor && { write: floor.write, onData: floor.onData, samples: [] };
+    const sides = [ours, ...(floorSide ? [floorSide] : []), rawSide];
+    for (const side of sides) await echoTripSamples(side.write, side.onData, ECHO_WARMUP_TRIPS);
+    const perRound = Math.ceil(trips / ECHO_ROUNDS);
+    for (let round = 0; round < ECHO_ROUNDS; round++) {
+      for (const side of sides) side.samples.push(...(await echoTripSamples(side.write, side.onData, perRound)));
+    }
+    bus = await busEventSamples(harness, pty, Math.min(trips, 200));
+  } finally {
+    if (raw) await killRaw([raw]);
+    await floor?.dispose();
+    await harness.dispose();
+    await crowd?.dispose();
   }
-  const bus = await busEventSamples(harness, pty, Math.min(trips, 200));
-  await killRaw([raw]);
-  await floor?.dispose();
-  await harness.dispose();
-  await crowd?.dispose();
+  const perRound = Math.ceil(trips / ECHO_ROUNDS);
   const o = summarize(ours.samples);
   const r = summarize(rawSide.samples);
   const f = floorSide && summarize(floorSide.samples);
