@@ -4,6 +4,7 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { untilPrinted } from './pty-harness.js';
 
 /** A terminal behind echo-floor-host.ts: the least input → echo through a second process can cost. */
 export interface EchoFloor {
@@ -31,17 +32,7 @@ export async function startEchoFloor(script: string, ready: string): Promise<Ech
   }
   const socket: Socket = createConnection(socketPath);
   socket.setEncoding('utf8');
-  await new Promise<void>((resolve) => {
-    let seen = '';
-    const onReady = (chunk: string) => {
-      seen += chunk;
-      if (!seen.includes(ready)) return;
-      socket.off('data', onReady);
-      resolve();
-    };
-    socket.on('data', onReady);
-  });
-  return {
+  const floor: EchoFloor = {
     write: (data) => socket.write(data),
     onData: (listener) => {
       socket.on('data', listener);
@@ -58,4 +49,6 @@ export async function startEchoFloor(script: string, ready: string): Promise<Ech
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  await untilPrinted(floor.onData, ready);
+  return floor;
 }

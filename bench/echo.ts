@@ -6,6 +6,7 @@ import {
   createHarness,
   killRaw,
   rawOutput,
+  rawSubscription,
   spawnIdleCrowd,
   spawnRaw,
   waitForOutput,
@@ -76,64 +77,52 @@ export async function benchEcho(trips: number, alive: number): Promise<BenchResu
   const harness = createHarness();
   let raw: IPty | undefined;
   let floor: EchoFloor | undefined;
-  let pty: Pty;
-  const ours: EchoSide = { write: (s) => pty.write(s), onData: (cb) => pty.onData(cb), samples: [] };
-  let rawSide: EchoSide;
-  let floorSide: EchoSide | undefined;
-  let bus: ReturnType<typeof summarize>;
   // Whatever fails, nothing is left running: the crowd, our PTY, the raw one, the floor's host.
   try {
-    pty = await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT] });
+    const pty = await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT] });
     await waitForOutput(pty, 'ready');
-    const rawPty = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);
-    raw = rawPty;
-    await rawOutput(rawPty, 'ready');
+    raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);
+    await rawOutput(raw, 'ready');
     floor = benchBackend() === 'process' ? await startEchoFloor(RAW_ECHO_SCRIPT, 'ready') : undefined;
     // Someone listens on the bus, as in a runtime: pty.output events are made for every trip.
     harness.bus.subscribe('pty.output', () => undefined);
-    rawSide = {
-      write: (s) => rawPty.write(s),
-      onData: (cb) => {
-        const sub = rawPty.onData(cb);
-        return () => sub.dispose();
-      },
-      samples: [],
-    };
-    floorSide = floor && { write: floor.write, onData: floor.onData, samples: [] };
+    const rawPty = raw;
+    const ours: EchoSide = { write: (s) => pty.write(s), onData: (cb) => pty.onData(cb), samples: [] };
+    const rawSide: EchoSide = { write: (s) => rawPty.write(s), onData: rawSubscription(rawPty), samples: [] };
+    const floorSide: EchoSide | undefined = floor && { write: floor.write, onData: floor.onData, samples: [] };
     const sides = [ours, ...(floorSide ? [floorSide] : []), rawSide];
     for (const side of sides) await echoTripSamples(side.write, side.onData, ECHO_WARMUP_TRIPS);
     const perRound = Math.ceil(trips / ECHO_ROUNDS);
     for (let round = 0; round < ECHO_ROUNDS; round++) {
       for (const side of sides) side.samples.push(...(await echoTripSamples(side.write, side.onData, perRound)));
     }
-    bus = await busEventSamples(harness, pty, Math.min(trips, 200));
+    const bus = await busEventSamples(harness, pty, Math.min(trips, 200));
+    const o = summarize(ours.samples);
+    const r = summarize(rawSide.samples);
+    const f = floorSide && summarize(floorSide.samples);
+    return {
+      bench: 'pty.input_to_echo',
+      trips: perRound * ECHO_ROUNDS,
+      otherPtysAlive: alive,
+      oursP50Ms: round(o.p50),
+      oursP95Ms: round(o.p95),
+      oursP99Ms: round(o.p99),
+      rawP50Ms: round(r.p50),
+      rawP95Ms: round(r.p95),
+      rawP99Ms: round(r.p99),
+      p50Ratio: round(o.p50 / r.p50),
+      ...(f ? { floorP50Ms: round(f.p50), floorRatio: round(f.p50 / r.p50), oursOverFloor: round(o.p50 / f.p50) } : {}),
+      busEventP50Ms: round(bus.p50),
+      busEventP95Ms: round(bus.p95),
+      goal: `p50 <= ${ECHO_P50_GOAL_MS} ms and <= ${ECHO_RATIO_GOAL}x raw, p95 <= ${ECHO_P95_GOAL_MS} ms (onData)`,
+      met: o.p50 <= ECHO_P50_GOAL_MS && o.p50 <= ECHO_RATIO_GOAL * r.p50 && o.p95 <= ECHO_P95_GOAL_MS,
+    };
   } finally {
     if (raw) await killRaw([raw]);
     await floor?.dispose();
     await harness.dispose();
     await crowd?.dispose();
   }
-  const perRound = Math.ceil(trips / ECHO_ROUNDS);
-  const o = summarize(ours.samples);
-  const r = summarize(rawSide.samples);
-  const f = floorSide && summarize(floorSide.samples);
-  return {
-    bench: 'pty.input_to_echo',
-    trips: perRound * ECHO_ROUNDS,
-    otherPtysAlive: alive,
-    oursP50Ms: round(o.p50),
-    oursP95Ms: round(o.p95),
-    oursP99Ms: round(o.p99),
-    rawP50Ms: round(r.p50),
-    rawP95Ms: round(r.p95),
-    rawP99Ms: round(r.p99),
-    p50Ratio: round(o.p50 / r.p50),
-    ...(f ? { floorP50Ms: round(f.p50), floorRatio: round(f.p50 / r.p50), oursOverFloor: round(o.p50 / f.p50) } : {}),
-    busEventP50Ms: round(bus.p50),
-    busEventP95Ms: round(bus.p95),
-    goal: `p50 <= ${ECHO_P50_GOAL_MS} ms and <= ${ECHO_RATIO_GOAL}x raw, p95 <= ${ECHO_P95_GOAL_MS} ms (onData)`,
-    met: o.p50 <= ECHO_P50_GOAL_MS && o.p50 <= ECHO_RATIO_GOAL * r.p50 && o.p95 <= ECHO_P95_GOAL_MS,
-  };
 }
 
 /** The bus view of the same trips: pty.output is batched over 5 ms by design. */

@@ -78,18 +78,37 @@ export async function killRaw(ptys: readonly IPty[]): Promise<void> {
   );
 }
 
-/** Resolves at the first raw output chunk (holding `text`, when given) from now on. */
-export function rawOutput(pty: IPty, text = ''): Promise<void> {
+/** A raw PTY's output as a subscription that returns its own end (as `Pty.onData` does). */
+export function rawSubscription(pty: IPty): (listener: (chunk: string) => void) => () => void {
+  return (listener) => {
+    const sub = pty.onData(listener);
+    return () => sub.dispose();
+  };
+}
+
+/** Resolves once `text` has been printed: in `already`, or in what `subscribe` delivers from now on. */
+export function untilPrinted(
+  subscribe: (listener: (chunk: string) => void) => () => void,
+  text: string,
+  already = '',
+): Promise<void> {
   return new Promise((resolve) => {
-    let seen = '';
-    const sub = pty.onData((chunk) => {
+    let seen = already;
+    // With nothing printed yet, even an empty `text` waits for the first chunk.
+    if (seen !== '' && seen.includes(text)) return resolve();
+    const off = subscribe((chunk) => {
       seen += chunk;
       if (seen.includes(text)) {
-        sub.dispose();
+        off();
         resolve();
       }
     });
   });
+}
+
+/** Resolves at the first raw output chunk (holding `text`, when given) from now on. */
+export function rawOutput(pty: IPty, text = ''): Promise<void> {
+  return untilPrinted(rawSubscription(pty), text);
 }
 
 /** Resolves at the first output chunk from now on, or at once if some is already retained. */
@@ -127,17 +146,5 @@ export async function spawnIdleCrowd(count: number) {
 
 /** Resolves once `text` has been printed (in the scrollback already, or from now on). */
 export function waitForOutput(pty: Pty, text: string): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = pty.scrollback();
-    if (seen.includes(text)) return resolve();
-    const off = pty.onData((chunk) => {
-      seen += chunk;
-      if (seen.includes(text)) {
-        off();
-        resolve();
-      }
-    });
-  });
+  return untilPrinted((listener) => pty.onData(listener), text, pty.scrollback());
 }
-
-/** Orchestrator RSS growth per idle PTY (an interactive bash each), ours and raw node-pty. */

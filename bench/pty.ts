@@ -58,6 +58,7 @@ export async function benchSpawn(samples: number, alive: number): Promise<BenchR
   };
 }
 
+/** Orchestrator RSS growth per idle PTY (an interactive bash each), ours and raw node-pty. */
 export async function benchIdleRss(count: number): Promise<BenchResult> {
   let before = await settledRss();
   const harness = createHarness({ maxPtys: count + 10 });

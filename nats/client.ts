@@ -81,8 +81,7 @@ export async function connectNatsClient(options: NatsServerOptions): Promise<Nat
         watch.stop();
         throw error;
       }
-      const { seed: _seed, ...started } = watch;
-      return started;
+      return watch;
     },
     connectRuntime: (runtimeId) => sessionWith(nc, prefix, runtimeId),
     events: (replayOptions) => replayEvents(nc, prefix, replayOptions),
