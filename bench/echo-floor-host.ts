@@ -25,16 +25,16 @@ const child = nodePtyDriver.spawn({
 });
 let client: Socket | undefined;
 // What the shell prints before the benchmark connects (its ready line) waits for it.
-let early = '';
+const early: Buffer[] = [];
 child.onData((chunk) => {
-  if (client === undefined) early += chunk;
+  if (client === undefined) early.push(chunk);
   else client.write(chunk);
 });
 child.onExit(() => process.exit(0));
 
 const server = createServer((socket) => {
   client = socket;
-  if (early !== '') socket.write(early);
+  if (early.length > 0) socket.write(Buffer.concat(early));
   // A trip's input is one byte: a short write (a full terminal) cannot happen here.
   socket.on('data', (data) => child.write(data));
   socket.on('error', () => undefined);

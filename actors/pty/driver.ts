@@ -38,8 +38,11 @@ export interface PtyProcess {
   /** Stops reading output: the child blocks on write, nothing is lost. */
   pause(): void;
   resume(): void;
-  /** Output, in order, as strings with multibyte characters kept whole. One listener. */
-  onData(listener: (chunk: string) => void): void;
+  /**
+   * Output, in order, as the bytes read (a multibyte character may be split between two chunks:
+   * see Utf8Pieces). One listener.
+   */
+  onData(listener: (chunk: Buffer) => void): void;
   /** Called once, after the child has exited and the last byte of its output has been delivered. */
   onExit(listener: (exit: PtyExit) => void): void;
   /** Last resort, synchronous: SIGKILL the child if alive and release every descriptor. */

@@ -6,6 +6,10 @@ import type { PtyBackend, PtyScreen, PtySession, PtySessionEvents, PtyStarted, P
 import type { PtyDriver, PtyProcess } from './driver.js';
 import { PacedWriter } from './paced-writer.js';
 import { TerminalMirror } from './terminal-mirror.js';
+import { incompleteTail, streamTail, Utf8Pieces } from './utf8-pieces.js';
+
+/** A local session's events: its output as the bytes read (the inline backend decodes them: `textEvents`). */
+export type LocalSessionEvents = Omit<PtySessionEvents, 'data'> & { bytes(chunk: Buffer): void };
 
 /**
  * A terminal run in this process: the driver's child, its paced input and the signaller of its
@@ -18,12 +22,14 @@ export class LocalPtySession implements PtySession {
   readonly #mirror: TerminalMirror;
   #closed = false;
   #outputBytes = 0;
+  /** The output's last bytes: a character they begin is not delivered (nor shown) before its rest comes. */
+  #outputTail: Uint8Array = new Uint8Array(0);
 
   private constructor(
     private readonly child: PtyProcess,
     readonly started: PtyStarted,
     request: PtyStartRequest,
-    events: PtySessionEvents,
+    events: LocalSessionEvents,
     mirrorWhenQuiet: boolean,
   ) {
     this.#input = new PacedWriter(child, request.maxPendingInputBytes);
@@ -35,9 +41,10 @@ export class LocalPtySession implements PtySession {
       () => events.treeGone(),
     );
     child.onData((chunk) => {
-      this.#outputBytes += Buffer.byteLength(chunk);
+      this.#outputBytes += chunk.byteLength;
+      this.#outputTail = streamTail(this.#outputTail, chunk);
       this.#mirror.push(chunk);
-      events.data(chunk);
+      events.bytes(chunk);
     });
     child.onExit((exit) => {
       this.#input.close();
@@ -53,7 +60,7 @@ export class LocalPtySession implements PtySession {
   static start(
     driver: PtyDriver,
     request: PtyStartRequest,
-    events: PtySessionEvents,
+    events: LocalSessionEvents,
     mirrorWhenQuiet = false,
   ): LocalPtySession {
     const { spawn } = request;
@@ -79,8 +86,9 @@ export class LocalPtySession implements PtySession {
     return this.#input.pendingBytes;
   }
 
+  /** Past the last whole character (the inline backend decodes whole characters only; a mirror shows only them). */
   get outputOffset(): number {
-    return this.#outputBytes;
+    return this.#outputBytes - incompleteTail(this.#outputTail);
   }
 
   write(data: string | Uint8Array): void {
@@ -108,7 +116,7 @@ export class LocalPtySession implements PtySession {
   async snapshot(options: { readonly scrollbackLines?: number } = {}): Promise<PtyScreen> {
     const data = await this.#mirror.snapshot(options.scrollbackLines);
     // Output arrives in I/O callbacks, never between the mirror's last parse and this line.
-    return { data, ...this.#mirror.size, offset: this.#outputBytes };
+    return { data, ...this.#mirror.size, offset: this.outputOffset };
   }
 
   signalGroup(signal: string): void {
@@ -145,6 +153,23 @@ export class LocalPtySession implements PtySession {
 export function createInlinePtyBackend(driver: PtyDriver): PtyBackend {
   return {
     kind: 'inline',
-    start: async (request, events) => LocalPtySession.start(driver, request, events),
+    start: async (request, events) => LocalPtySession.start(driver, request, textEvents(events)),
+  };
+}
+
+/** Output decoded for a session's owner in this process; a character cut off by the end comes out as U+FFFD. */
+function textEvents(events: PtySessionEvents): LocalSessionEvents {
+  const text = new Utf8Pieces();
+  return {
+    ...events,
+    bytes: (chunk) => {
+      const decoded = text.write(chunk);
+      if (decoded.length > 0) events.data(decoded);
+    },
+    exited: (exit) => {
+      const rest = text.end();
+      if (rest.length > 0) events.data(rest);
+      events.exited(exit);
+    },
   };
 }

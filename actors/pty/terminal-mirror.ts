@@ -42,7 +42,9 @@ const EAGER_STEP_LONGEST_MS = 1_000;
 /** When the next eager step of any mirror may start (shared: the budget is the process's). */
 let eagerStepAllowedAt = 0;
 
-type Pending = { readonly data: string } | { readonly cols: number; readonly rows: number };
+/** Output as a terminal read it (bytes) or as text (a restored screen); xterm takes either. */
+type Output = string | Uint8Array;
+type Pending = { readonly data: Output } | { readonly cols: number; readonly rows: number };
 
 export class TerminalMirror {
   #terminal: InstanceType<typeof Terminal> | undefined;
@@ -77,7 +79,7 @@ export class TerminalMirror {
     private readonly parseWhenQuiet = true,
   ) {}
 
-  push(data: string): void {
+  push(data: Output): void {
     if (this.#disposed || data.length === 0) return;
     this.#changes++;
     this.#pending.push({ data });
@@ -202,9 +204,10 @@ export class TerminalMirror {
   async #parse(steps: number, stepBytes = PARSE_STEP_BYTES): Promise<void> {
     for (let done = 0; done < steps && !this.#disposed && this.#head < this.#pending.length; done++) {
       const terminal = this.#terminalNow();
-      let step = '';
+      const step: Output[] = [];
+      let taken = 0;
       let stepChunks = 0;
-      while (this.#head < this.#pending.length && step.length < stepBytes) {
+      while (this.#head < this.#pending.length && taken < stepBytes) {
         const next = this.#pending[this.#head] as Pending;
         if ('cols' in next) {
           if (step.length > 0) break;
@@ -217,10 +220,11 @@ export class TerminalMirror {
         this.#head++;
         this.#pendingBytes -= next.data.length;
         stepChunks++;
-        step += next.data;
+        taken += next.data.length;
+        step.push(next.data);
       }
       this.#compact();
-      if (step.length > 0) await new Promise<void>((resolve) => terminal.write(step, resolve));
+      if (step.length > 0) await writeAll(terminal, step);
       // Counted as parsed only once xterm has parsed them: parsedHistory() must show what it counts.
       if (!this.#disposed) this.#pendingChunks -= stepChunks;
     }
@@ -272,4 +276,20 @@ export class TerminalMirror {
     this.#restart = true;
     this.#overrun = true;
   }
+}
+
+/** Writes in order, neighbours of a kind joined (one parse call per step); resolves once xterm parsed the last. */
+function writeAll(terminal: InstanceType<typeof Terminal>, pieces: readonly Output[]): Promise<void> {
+  const runs: Output[][] = [];
+  for (const piece of pieces) {
+    const run = runs.at(-1);
+    if (run !== undefined && typeof run[0] === typeof piece) run.push(piece);
+    else runs.push([piece]);
+  }
+  return new Promise<void>((resolve) => {
+    runs.forEach((run, index) => {
+      const joined = typeof run[0] === 'string' ? run.join('') : Buffer.concat(run as Uint8Array[]);
+      terminal.write(joined, index === runs.length - 1 ? resolve : undefined);
+    });
+  });
 }

@@ -1,9 +1,12 @@
+import type { Writable } from 'node:stream';
+
 /**
  * The terminal host's wire format: length-prefixed binary frames on a local socket, each written
- * with one `write` (two writes per frame cost half the throughput, see pty-host-facts.md).
+ * with one system call (two writes per frame cost half the throughput, see pty-host-facts.md).
  * A frame is a 4-byte big-endian length of what follows, a 1-byte kind, then the payload:
  * - `CONTROL`: one JSON message (requests, replies, notices);
- * - `OUTPUT`: a PTY's output, `[u32 channel][f64 offset of its first byte][UTF-8 bytes]`;
+ * - `OUTPUT`: a PTY's output, `[u32 channel][f64 offset of its first byte][bytes as read]` (UTF-8
+ *   whose characters may be split between two frames);
  * - `INPUT`: keystrokes for a PTY, `[u32 channel][bytes]`.
  * A channel is a small number the host gives each PTY per connection, so the hot frames carry no id.
  */
@@ -30,17 +33,48 @@ export function encodeControl(message: unknown): Buffer {
   return frame;
 }
 
-/** A string is encoded straight into the frame: a flood's output is copied once, not twice. */
-export function encodeOutput(channel: number, offset: number, data: string | Uint8Array): Buffer {
-  const length = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 12 + length);
-  frame.writeUInt32BE(13 + length, 0);
+const OUTPUT_HEADER_BYTES = FRAME_HEADER_BYTES + 12;
+
+function outputHeader(frame: Buffer, channel: number, offset: number, length: number): Buffer {
+  frame.writeUInt32BE(OUTPUT_HEADER_BYTES - 4 + length, 0);
   frame.writeUInt8(FrameKind.OUTPUT, 4);
   frame.writeUInt32BE(channel, 5);
   frame.writeDoubleBE(offset, 9);
-  if (typeof data === 'string') frame.write(data, 17, 'utf8');
-  else frame.set(data, 17);
   return frame;
+}
+
+export function encodeOutput(channel: number, offset: number, data: Uint8Array): Buffer {
+  const frame = outputHeader(
+    Buffer.allocUnsafe(OUTPUT_HEADER_BYTES + data.byteLength),
+    channel,
+    offset,
+    data.byteLength,
+  );
+  frame.set(data, OUTPUT_HEADER_BYTES);
+  return frame;
+}
+
+/**
+ * One output frame made of a PTY's reads as they are. Several (a flood's window) go to the kernel
+ * in one `writev`, so nothing is copied or allocated for them (joining them was a copy of every
+ * byte and a 64 KiB allocation per frame); a single read (an echo) is copied behind its header
+ * and written once, which costs less than a corked write of two.
+ */
+export function writeOutputFrame(
+  socket: Writable,
+  channel: number,
+  offset: number,
+  chunks: readonly Uint8Array[],
+  bytes: number,
+): void {
+  if (chunks.length === 1) {
+    socket.write(encodeOutput(channel, offset, chunks[0] as Uint8Array));
+    return;
+  }
+  socket.cork();
+  socket.write(outputHeader(Buffer.allocUnsafe(OUTPUT_HEADER_BYTES), channel, offset, bytes));
+  for (const chunk of chunks) socket.write(chunk);
+  socket.uncork();
 }
 
 export function encodeInput(channel: number, data: string | Uint8Array): Buffer {

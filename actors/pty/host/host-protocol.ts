@@ -12,7 +12,11 @@ import { encodeControl } from './framing.js';
  * viewer (`lanevisor attach`) watches one and may type into it. Requests carry an `id` their reply
  * repeats; commands for a PTY name its `channel`, a number the host gave it on this connection.
  */
-export const HOST_PROTOCOL_VERSION = 1;
+/**
+ * 2: output frames carry the bytes as read (a character may be split between two frames) and a
+ * viewer acknowledges bytes, not characters.
+ */
+export const HOST_PROTOCOL_VERSION = 2;
 
 /** What the host keeps of a PTY for whoever adopts it: opaque to the host. */
 export type PtyMeta = Readonly<Record<string, unknown>>;
@@ -76,8 +80,8 @@ export type ClientMessage =
   | { readonly t: 'killTree'; readonly channel: number }
   | { readonly t: 'pause'; readonly channel: number }
   | { readonly t: 'resume'; readonly channel: number }
-  /** A runtime has received the output up to `offset`; a viewer has shown `chars` more characters. */
-  | { readonly t: 'ack'; readonly channel: number; readonly offset?: number; readonly chars?: number }
+  /** A runtime has received the output up to `offset`; a viewer has shown `bytes` more bytes of output. */
+  | { readonly t: 'ack'; readonly channel: number; readonly offset?: number; readonly bytes?: number }
   /** Last resort for one PTY: SIGKILL what runs, forget it. */
   | { readonly t: 'close'; readonly channel: number }
   | { readonly t: 'detach'; readonly channel: number }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { LanevisorError } from '../../../bus/errors.js';
 import { TreeSignaller } from '../../process/tree-signaller.js';
 import type { PtyScreen, PtySession, PtySessionEvents, PtyStarted, PtyStartRequest } from '../backend.js';
+import { Utf8Pieces } from '../utf8-pieces.js';
 import { encodeInput } from './framing.js';
 import { type HostMessage, send } from './host-protocol.js';
 
@@ -22,11 +23,15 @@ interface SessionPeer {
  * A PTY in the terminal host, as the runtime sees it: a `PtySession` over the host's socket.
  * Input is bounded here by what the host has not reported taken yet; output is acknowledged to
  * the host (by offset) as it arrives, so the host keeps only what this runtime has not received.
+ * Frames carry bytes as the terminal read them: a character split between two is delivered with
+ * the second, and acknowledged only then, so a runtime adopting the PTY after this one starts on a
+ * character's first byte.
  */
 export class HostSession implements PtySession {
   #sent = 0;
   #taken = 0;
   #received: number;
+  readonly #text = new Utf8Pieces();
   #acked: number;
   #ackQueued = false;
   #done = false;
@@ -53,7 +58,7 @@ export class HostSession implements PtySession {
   }
 
   get outputOffset(): number {
-    return this.#received;
+    return this.#received - this.#text.heldBytes;
   }
 
   write(data: string | Uint8Array): void {
@@ -122,8 +127,9 @@ export class HostSession implements PtySession {
     if (end <= this.#received) return;
     const fresh = offset < this.#received ? data.subarray(this.#received - offset) : data;
     this.#received = end;
-    this.events.data(fresh.toString('utf8'));
-    if (this.#received - this.#acked >= ACK_EVERY_BYTES) this.#ackNow();
+    const text = this.#text.write(fresh);
+    if (text.length > 0) this.events.data(text);
+    if (this.outputOffset - this.#acked >= ACK_EVERY_BYTES) this.#ackNow();
     else if (!this.#ackQueued) {
       this.#ackQueued = true;
       setTimeout(() => this.#ackNow(), ACK_DELAY_MS).unref();
@@ -137,10 +143,14 @@ export class HostSession implements PtySession {
       case 'inputTaken':
         this.#taken = Math.max(this.#taken, message.taken);
         break;
-      case 'exited':
+      case 'exited': {
+        // Nothing follows: a character the program left unfinished is shown as U+FFFD.
+        const rest = this.#text.end();
+        if (rest.length > 0) this.events.data(rest);
         this.#ackNow();
         this.events.exited(message.exit);
         break;
+      }
       case 'treeGone':
         this.events.treeGone();
         break;
@@ -170,8 +180,9 @@ export class HostSession implements PtySession {
 
   #ackNow(): void {
     this.#ackQueued = false;
-    if (this.#received <= this.#acked || this.#done) return;
-    this.#acked = this.#received;
+    const upTo = this.outputOffset;
+    if (upTo <= this.#acked || this.#done) return;
+    this.#acked = upTo;
     this.#send({ t: 'ack', channel: this.channel, offset: this.#acked });
   }
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { LanevisorError } from '../../../bus/errors.js';
 import type { PtyExit } from '../driver.js';
+import { Utf8Pieces } from '../utf8-pieces.js';
 import { encodeInput, type Frame, FrameDecoder, FrameKind } from './framing.js';
 import { ensureSocketDir, hostPathsOf, readToken } from './host-paths.js';
 import {
@@ -41,6 +42,9 @@ export interface Attached {
 export class HostViewer {
   readonly #decoder = new FrameDecoder();
   readonly #waiting = new Map<number, (message: HostMessage) => void>();
+  #text = new Utf8Pieces();
+  /** Output handed to `output` and not reported shown yet: its characters, and the bytes they came in. */
+  readonly #unshown: { chars: number; bytes: number }[] = [];
   #events: ViewerEvents | undefined;
   #channel = 0;
   #nextId = 1;
@@ -111,7 +115,7 @@ export class HostViewer {
         if (!this.socket.destroyed) this.socket.write(encodeInput(channel, data));
       },
       resize: (cols, rows) => send(this.socket, { t: 'resize', channel, cols, rows }),
-      shown: (chars) => send(this.socket, { t: 'ack', channel, chars }),
+      shown: (chars) => this.#shown(channel, chars),
       detach: () => this.close(),
     };
   }
@@ -141,7 +145,7 @@ export class HostViewer {
 
   #receive(frame: Frame): void {
     if (frame.kind === FrameKind.OUTPUT) {
-      if (frame.channel === this.#channel) this.#events?.output(frame.data.toString('utf8'));
+      if (frame.channel === this.#channel) this.#output(frame.data);
       return;
     }
     if (frame.kind !== FrameKind.CONTROL) return;
@@ -154,7 +158,45 @@ export class HostViewer {
       this.#waiting.delete(id);
       return;
     }
-    if (message.t === 'redraw') this.#events?.redraw(message.snapshot, message.cols, message.rows);
-    else if (message.t === 'exited') this.#events?.exited(message.exit);
+    if (message.t === 'redraw') {
+      // The deltas after a fresh screen start on a whole character.
+      this.#text = new Utf8Pieces();
+      this.#events?.redraw(message.snapshot, message.cols, message.rows);
+    } else if (message.t === 'exited') this.#events?.exited(message.exit);
+  }
+
+  /**
+   * The host counts bytes, the viewer shows characters: each piece of text is owed the bytes it
+   * came in (a frame with no whole character is owed nothing and acknowledged at once), so once
+   * everything handed out is shown, everything received is acknowledged.
+   */
+  #output(bytes: Buffer): void {
+    const text = this.#text.write(bytes);
+    if (text.length === 0) {
+      send(this.socket, { t: 'ack', channel: this.#channel, bytes: bytes.byteLength });
+      return;
+    }
+    this.#unshown.push({ chars: text.length, bytes: bytes.byteLength });
+    this.#events?.output(text);
+  }
+
+  #shown(channel: number, chars: number): void {
+    let bytes = 0;
+    let left = chars;
+    while (left > 0 && this.#unshown.length > 0) {
+      const head = this.#unshown[0] as { chars: number; bytes: number };
+      if (head.chars <= left) {
+        left -= head.chars;
+        bytes += head.bytes;
+        this.#unshown.shift();
+      } else {
+        const part = Math.floor((head.bytes * left) / head.chars);
+        head.chars -= left;
+        head.bytes -= part;
+        bytes += part;
+        left = 0;
+      }
+    }
+    if (bytes > 0) send(this.socket, { t: 'ack', channel, bytes });
   }
 }

@@ -11,7 +11,8 @@ import type { HostPtyInfo, PtyMeta } from './host-protocol.js';
  * stops reading, so the child blocks on its write and nothing is lost.
  */
 export interface PtyListener {
-  output(chunk: string, offset: number, charOffset: number): void;
+  /** Bytes as read from the terminal (a character may be split between two), at their byte offset. */
+  output(chunk: Buffer, offset: number): void;
   exited(exit: PtyExit): void;
   treeGone(): void;
   signaled(record: SignalRecord): void;
@@ -20,7 +21,7 @@ export interface PtyListener {
 
 interface RetainedChunk {
   readonly offset: number;
-  readonly data: string;
+  readonly data: Buffer;
   /** The offset just past it. */
   readonly end: number;
 }
@@ -41,7 +42,6 @@ export class HostedPty {
   /** What the runtime acknowledged: bytes before this offset are its own now. */
   #acked = 0;
   #total = 0;
-  #chars = 0;
   readonly #retained: RetainedChunk[] = [];
   #runtimePaused = false;
   #retentionPaused = false;
@@ -62,7 +62,7 @@ export class HostedPty {
       driver,
       request,
       {
-        data: (chunk) => this.#onData(chunk),
+        bytes: (chunk) => this.#onData(chunk),
         exited: (exit) => {
           this.exit = exit;
           for (const listener of this.listeners) listener.exited(exit);
@@ -146,23 +146,20 @@ export class HostedPty {
     for (const listener of this.listeners) if (listener !== by) listener.resized(cols, rows);
   }
 
-  /** The screen, with the count of characters of output it accounts for (later ones are deltas). */
-  async snapshot(scrollbackLines?: number): Promise<PtyScreen & { readonly through: number }> {
-    const screen = await this.session.snapshot(scrollbackLines === undefined ? {} : { scrollbackLines });
-    return { ...screen, through: this.#chars };
+  /** The screen, with the offset of the output it shows (what follows it is a delta). */
+  snapshot(scrollbackLines?: number): Promise<PtyScreen> {
+    return this.session.snapshot(scrollbackLines === undefined ? {} : { scrollbackLines });
   }
 
-  #onData(chunk: string): void {
+  #onData(chunk: Buffer): void {
     const offset = this.#total;
-    const charOffset = this.#chars;
-    this.#total += Buffer.byteLength(chunk);
-    this.#chars += chunk.length;
+    this.#total += chunk.byteLength;
     this.#retained.push({ offset, data: chunk, end: this.#total });
     if (!this.#retentionPaused && this.#total - this.#acked >= this.outputBufferBytes) {
       this.#retentionPaused = true;
       this.#applyFlow();
     }
-    for (const listener of this.listeners) listener.output(chunk, offset, charOffset);
+    for (const listener of this.listeners) listener.output(chunk, offset);
   }
 
   #applyFlow(): void {

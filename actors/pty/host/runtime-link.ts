@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { LanevisorError } from '../../../bus/errors.js';
-import { encodeOutput, type Frame, FrameKind } from './framing.js';
+import { encodeOutput, type Frame, FrameKind, writeOutputFrame } from './framing.js';
 import { Channels, type Link } from './host-channels.js';
 import { type ClientMessage, errorReply, send } from './host-protocol.js';
 import type { HostServer } from './host-server.js';
@@ -184,8 +184,8 @@ export class RuntimeLink extends Channels implements Link {
 
   #attach(pty: HostedPty): number {
     return this.open(pty, (channel) => {
-      const window = new OutputWindow((offset, data) => {
-        if (!this.socket.destroyed) this.socket.write(encodeOutput(channel, offset, data));
+      const window = new OutputWindow((offset, chunks, bytes) => {
+        if (!this.socket.destroyed) writeOutputFrame(this.socket, channel, offset, chunks, bytes);
       });
       this.#windows.set(channel, window);
       return {

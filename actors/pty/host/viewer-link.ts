@@ -6,10 +6,10 @@ import type { HostedPty } from './hosted-pty.js';
 
 /**
  * A viewer's connection (`lanevisor attach`): it gets a snapshot of one PTY, then its output, and
- * may type into it and resize it. A viewer more than VIEWER_MAX_UNACKED_CHARS behind gets nothing
+ * may type into it and resize it. A viewer more than VIEWER_MAX_UNACKED_BYTES behind gets nothing
  * more until it caught up, then a fresh screen: it never slows the PTY or anyone else.
  */
-export const VIEWER_MAX_UNACKED_CHARS = 100_000;
+export const VIEWER_MAX_UNACKED_BYTES = 100_000;
 
 export class ViewerLink extends Channels implements Link {
   readonly #views = new Map<number, { readOnly: boolean; unacked: number; behind: boolean; through: number }>();
@@ -41,7 +41,7 @@ export class ViewerLink extends Channels implements Link {
       }
       const view = { readOnly: message.readOnly, unacked: 0, behind: true, through: Number.POSITIVE_INFINITY };
       const channel = this.open(pty, (channel) => ({
-        output: (chunk, offset, charOffset) => this.#deliver(channel, chunk, offset, charOffset),
+        output: (chunk, offset) => this.#deliver(channel, chunk, offset),
         exited: (exit) => send(this.socket, { t: 'exited', channel, exit }),
         treeGone: () => undefined,
         signaled: () => undefined,
@@ -52,7 +52,7 @@ export class ViewerLink extends Channels implements Link {
         pty.resize(message.cols, message.rows, this.listenerOf(pty));
       }
       const screen = await pty.snapshot();
-      Object.assign(view, { behind: false, through: screen.through });
+      Object.assign(view, { behind: false, through: screen.offset });
       send(this.socket, {
         t: 'attached',
         id: message.id,
@@ -81,27 +81,30 @@ export class ViewerLink extends Channels implements Link {
     } else if (message.t === 'detach') {
       this.drop(message.channel);
       this.#views.delete(message.channel);
-    } else if (message.t === 'ack' && message.chars !== undefined) {
-      view.unacked = Math.max(0, view.unacked - message.chars);
+    } else if (message.t === 'ack' && message.bytes !== undefined) {
+      view.unacked = Math.max(0, view.unacked - message.bytes);
       if (view.behind && view.unacked === 0) await this.#redraw(message.channel, pty, view);
     }
   }
 
-  #deliver(channel: number, chunk: string, offset: number, charOffset: number): void {
+  #deliver(channel: number, chunk: Buffer, offset: number): void {
     const view = this.#views.get(channel);
-    if (view === undefined || view.behind || charOffset < view.through) return;
-    if (view.unacked > VIEWER_MAX_UNACKED_CHARS) {
+    const end = offset + chunk.byteLength;
+    if (view === undefined || view.behind || end <= view.through) return;
+    if (view.unacked > VIEWER_MAX_UNACKED_BYTES) {
       view.behind = true;
       return;
     }
-    view.unacked += chunk.length;
-    this.socket.write(encodeOutput(channel, offset, chunk));
+    // The screen may end inside this chunk (on the start of a character it does not show yet).
+    const fresh = offset < view.through ? chunk.subarray(view.through - offset) : chunk;
+    view.unacked += fresh.byteLength;
+    this.socket.write(encodeOutput(channel, Math.max(offset, view.through), fresh));
   }
 
   /** A viewer that fell behind and caught up: a fresh screen instead of what it missed. */
   async #redraw(channel: number, pty: HostedPty, view: { behind: boolean; through: number }): Promise<void> {
     const screen = await pty.snapshot();
-    Object.assign(view, { behind: false, through: screen.through });
+    Object.assign(view, { behind: false, through: screen.offset });
     send(this.socket, { t: 'redraw', channel, snapshot: screen.data, cols: screen.cols, rows: screen.rows });
   }
 }

@@ -12,12 +12,12 @@ function spawn(file: string, args: string[]): { pty: PtyProcess; output: () => s
     cols: 80,
     rows: 24,
   });
-  let output = '';
+  const chunks: Buffer[] = [];
   pty.onData((chunk) => {
-    output += chunk;
+    chunks.push(chunk);
   });
   const exit = new Promise<PtyExit>((resolve) => pty.onExit(resolve));
-  return { pty, output: () => output, exit };
+  return { pty, output: () => Buffer.concat(chunks).toString('utf8'), exit };
 }
 
 describe('the node-pty driver', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Attached, HostViewer } from '../../../../actors/pty/host/host-viewer.js';
-import { VIEWER_MAX_UNACKED_CHARS } from '../../../../actors/pty/host/viewer-link.js';
+import { VIEWER_MAX_UNACKED_BYTES } from '../../../../actors/pty/host/viewer-link.js';
 import { createRuntime } from '../../../../supervision/runtime/runtime.js';
 import type { Runtime } from '../../../../supervision/runtime/types.js';
 import { createTempRepo, type TempRepo } from '../../../support/git-repo.js';
@@ -108,7 +108,7 @@ describe('viewers of a hosted terminal', () => {
     pty.write('\r');
     await waitUntil(() => runtimeText.includes('flood-done'), 'the runtime to read the whole flood', 20_000);
     expect(numbersIn(runtimeText)).toEqual([...calm, ...Array.from({ length: FLOOD_LINES }, (_, i) => i + 1)]);
-    expect(slow.received).toBeLessThan(VIEWER_MAX_UNACKED_CHARS + 70_000);
+    expect(slow.received).toBeLessThan(VIEWER_MAX_UNACKED_BYTES + 70_000);
     expect(slow.text).not.toContain('flood-done');
     expect(slow.redraws).toBe(0);
 
@@ -129,6 +129,32 @@ describe('viewers of a hosted terminal', () => {
     expect(screenOf(slow.terminal).lines).toEqual(now.lines);
     expect(slow.text).not.toContain('flood-done');
   }, 60_000);
+
+  it('gets characters split between reads whole, and acknowledges in bytes: one that keeps up stays live far past its bound', async () => {
+    repo = createTempRepo();
+    rt = await createRuntime({ repo: repo.path, pty: { host: 'process', terminateGraceMs: 500 } });
+    const lane = await rt.createLane({ label: 'watched' });
+    // A unit is 11 bytes and 5 UTF-16 units: a write of 400 is read as 4,095 bytes and the rest, a
+    // character cut in two; and acknowledged in characters, what is shown would fall behind its bytes.
+    const unit = 'é€😀ü';
+    const writes = 100;
+    const perWrite = 400;
+    const script = `read; w=$(yes '${unit}' | head -n ${perWrite} | tr -d '\\n'); for i in $(seq 1 ${writes}); do printf '%s' "$w"; sleep 0.005; done; echo; echo flood-done; exec sleep 600`;
+    const pty = await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-c', script] });
+    const viewer = await HostViewer.connect(rt.stateDir);
+    viewers.push(viewer);
+    const watcher = await watch(viewer, pty.id, true);
+    pty.write('\r');
+    await waitUntil(
+      () => watcher.text.includes('flood-done') || watcher.redraws > 0,
+      'the viewer to see it all',
+      20_000,
+    );
+    expect(Buffer.byteLength(unit) * perWrite * writes).toBeGreaterThan(VIEWER_MAX_UNACKED_BYTES * 4);
+    expect(watcher.redraws).toBe(0);
+    expect(watcher.text).not.toContain('\uFFFD');
+    expect(watcher.text).toContain(unit.repeat(perWrite * writes));
+  });
 
   it('misses nothing of the output that arrives together with the reply to its attach', async () => {
     repo = createTempRepo();
