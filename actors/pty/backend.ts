@@ -58,8 +58,12 @@ export interface PtyStarted {
 
 /** What a session reports, in order. Nothing is reported after `exited` or `lost`, but `treeGone`. */
 export interface PtySessionEvents {
-  /** Output, in order, with multibyte characters kept whole. */
-  data(chunk: string): void;
+  /**
+   * Output, in order, with multibyte characters kept whole. `bytes`: how many bytes of the
+   * terminal's output it came from (its UTF-8 length unless the output was not UTF-8); offsets
+   * (`outputOffset`, a screen's `offset`) count these.
+   */
+  data(chunk: string, bytes?: number): void;
   /** The child exited and the last byte of its output has been delivered. */
   exited(exit: PtyExit): void;
   /** After `signalTree` or `killTree`: no process of the PTY is left. */

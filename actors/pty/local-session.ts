@@ -86,6 +86,12 @@ export class LocalPtySession implements PtySession {
     return this.#input.pendingBytes;
   }
 
+  /** The start of a character whose rest has not come: read, not shown on a screen nor delivered yet. */
+  get heldOutput(): Uint8Array {
+    const tail = this.#outputTail;
+    return tail.subarray(tail.byteLength - incompleteTail(tail));
+  }
+
   /** Past the last whole character (the inline backend decodes whole characters only; a mirror shows only them). */
   get outputOffset(): number {
     return this.#outputBytes - incompleteTail(this.#outputTail);
@@ -164,11 +170,11 @@ function textEvents(events: PtySessionEvents): LocalSessionEvents {
     ...events,
     bytes: (chunk) => {
       const decoded = text.write(chunk);
-      if (decoded.length > 0) events.data(decoded);
+      if (decoded.length > 0) events.data(decoded, text.decodedBytes);
     },
     exited: (exit) => {
       const rest = text.end();
-      if (rest.length > 0) events.data(rest);
+      if (rest.length > 0) events.data(rest, text.decodedBytes);
       events.exited(exit);
     },
   };

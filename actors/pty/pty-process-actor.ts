@@ -8,7 +8,7 @@ import type { PtyBackend, PtySession, PtyStartRequest } from './backend.js';
 /** Where the process actor hands what does not go through the machine: the session, the hot data path and facts. */
 export interface PtyProcessSink {
   spawned(session: PtySession): void;
-  data(chunk: string): void;
+  data(chunk: string, bytes?: number): void;
   signaled(record: SignalRecord): void;
   /** Someone else resized the terminal. */
   resized(cols: number, rows: number): void;
@@ -57,7 +57,7 @@ export function createPtyProcessLogic(lookup: (ptyId: string) => PtyProcessOptio
       ? (options.backend.adopt as NonNullable<PtyBackend['adopt']>).bind(options.backend)
       : options.backend.start.bind(options.backend);
     begin(options.request, {
-      data: (chunk) => sink.data(chunk),
+      data: (chunk, bytes) => sink.data(chunk, bytes),
       signaled: (record) => sink.signaled(record),
       resized: (cols, rows) => sink.resized(cols, rows),
       exited: (exit) => report({ type: 'EXITED', exitCode: exit.exitCode, signal: exit.signal }),

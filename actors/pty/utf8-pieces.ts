@@ -6,10 +6,19 @@
  */
 export class Utf8Pieces {
   #held: Buffer | undefined;
+  #decodedBytes = 0;
 
   /** Bytes received and not decoded yet: the start of a character whose rest has not come. */
   get heldBytes(): number {
     return this.#held?.byteLength ?? 0;
+  }
+
+  /**
+   * The bytes the text last returned came from. Not its UTF-8 length where the output is not
+   * UTF-8 (an invalid byte becomes U+FFFD, three bytes): offsets are counted in these.
+   */
+  get decodedBytes(): number {
+    return this.#decodedBytes;
   }
 
   /** The text of every whole character so far not returned yet (possibly empty). */
@@ -20,12 +29,14 @@ export class Utf8Pieces {
         : Buffer.concat([this.#held, piece]);
     const whole = bytes.byteLength - incompleteTail(bytes);
     this.#held = whole < bytes.byteLength ? Buffer.from(bytes.subarray(whole)) : undefined;
+    this.#decodedBytes = whole;
     return bytes.toString('utf8', 0, whole);
   }
 
   /** What is held back, decoded as it is (an unfinished character becomes U+FFFD): the stream ended. */
   end(): string {
     const rest = this.#held?.toString('utf8') ?? '';
+    this.#decodedBytes = this.heldBytes;
     this.#held = undefined;
     return rest;
   }

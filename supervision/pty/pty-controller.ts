@@ -89,7 +89,7 @@ export class PtyController implements Pty {
       request: startRequestOf(options),
       sink: {
         spawned: (session) => this.#onSpawned(session),
-        data: (chunk) => this.#onData(chunk),
+        data: (chunk, bytes) => this.#onData(chunk, bytes),
         signaled: (record) => this.#publish('pty.signal', { ...this.#ref(), ...record }),
         resized: (cols, rows) => this.#resized(cols, rows),
       },
@@ -258,10 +258,10 @@ export class PtyController implements Pty {
     this.options.owner.spawned?.(this, session.started);
   }
 
-  #onData(chunk: string): void {
+  #onData(chunk: string, bytes: number | undefined): void {
     this.#running.touch();
     if (this.#idleThrottled) this.#actor?.send({ type: 'OUTPUT' });
-    this.#output.push(chunk);
+    this.#output.push(chunk, bytes);
   }
 
   #onSnapshot(snapshot: PtySnapshot): void {

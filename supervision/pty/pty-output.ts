@@ -37,8 +37,8 @@ export class PtyOutput {
     return this.#buffer.retainedBytes;
   }
 
-  push(chunk: string): void {
-    const bytes = Buffer.byteLength(chunk, 'utf8');
+  /** `bytes`: what it came from in the terminal's count (see PtySessionEvents.data); its UTF-8 length by default. */
+  push(chunk: string, bytes = Buffer.byteLength(chunk, 'utf8')): void {
     const offset = this.#buffer.totalBytes;
     this.#buffer.append(chunk, bytes);
     this.#batcher.add(chunk, bytes);

@@ -128,7 +128,7 @@ export class HostSession implements PtySession {
     const fresh = offset < this.#received ? data.subarray(this.#received - offset) : data;
     this.#received = end;
     const text = this.#text.write(fresh);
-    if (text.length > 0) this.events.data(text);
+    if (text.length > 0) this.events.data(text, this.#text.decodedBytes);
     if (this.outputOffset - this.#acked >= ACK_EVERY_BYTES) this.#ackNow();
     else if (!this.#ackQueued) {
       this.#ackQueued = true;
@@ -146,7 +146,7 @@ export class HostSession implements PtySession {
       case 'exited': {
         // Nothing follows: a character the program left unfinished is shown as U+FFFD.
         const rest = this.#text.end();
-        if (rest.length > 0) this.events.data(rest);
+        if (rest.length > 0) this.events.data(rest, this.#text.decodedBytes);
         this.#ackNow();
         this.events.exited(message.exit);
         break;

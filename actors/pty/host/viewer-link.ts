@@ -11,8 +11,16 @@ import type { HostedPty } from './hosted-pty.js';
  */
 export const VIEWER_MAX_UNACKED_BYTES = 100_000;
 
+/** A viewer's PTY: output before `through` is on the screen it was sent. */
+interface View {
+  readonly readOnly: boolean;
+  unacked: number;
+  behind: boolean;
+  through: number;
+}
+
 export class ViewerLink extends Channels implements Link {
-  readonly #views = new Map<number, { readOnly: boolean; unacked: number; behind: boolean; through: number }>();
+  readonly #views = new Map<number, View>();
 
   receive(frame: Frame): void {
     if (frame.kind === FrameKind.INPUT) {
@@ -52,7 +60,7 @@ export class ViewerLink extends Channels implements Link {
         pty.resize(message.cols, message.rows, this.listenerOf(pty));
       }
       const screen = await pty.snapshot();
-      Object.assign(view, { behind: false, through: screen.offset });
+      const held = this.#follow(pty, view, screen.offset);
       send(this.socket, {
         t: 'attached',
         id: message.id,
@@ -61,6 +69,7 @@ export class ViewerLink extends Channels implements Link {
         cols: screen.cols,
         rows: screen.rows,
       });
+      this.#sendHeld(channel, view, screen.offset, held);
       if (pty.exit !== null) send(this.socket, { t: 'exited', channel, exit: pty.exit });
       return;
     }
@@ -89,22 +98,37 @@ export class ViewerLink extends Channels implements Link {
 
   #deliver(channel: number, chunk: Buffer, offset: number): void {
     const view = this.#views.get(channel);
-    const end = offset + chunk.byteLength;
-    if (view === undefined || view.behind || end <= view.through) return;
+    if (view === undefined || view.behind || offset < view.through) return;
     if (view.unacked > VIEWER_MAX_UNACKED_BYTES) {
       view.behind = true;
       return;
     }
-    // The screen may end inside this chunk (on the start of a character it does not show yet).
-    const fresh = offset < view.through ? chunk.subarray(view.through - offset) : chunk;
-    view.unacked += fresh.byteLength;
-    this.socket.write(encodeOutput(channel, Math.max(offset, view.through), fresh));
+    view.unacked += chunk.byteLength;
+    this.socket.write(encodeOutput(channel, offset, chunk));
+  }
+
+  /**
+   * Output from the screen's offset on follows it. A screen ends before the start of a character
+   * whose rest has not come (read with what came before it, so no chunk to come holds it): those
+   * bytes are returned, to be sent right after the screen.
+   */
+  #follow(pty: HostedPty, view: View, screenOffset: number): Uint8Array {
+    const held = pty.session.heldOutput;
+    Object.assign(view, { behind: false, through: screenOffset + held.byteLength });
+    return held;
+  }
+
+  #sendHeld(channel: number, view: View, offset: number, held: Uint8Array): void {
+    if (held.byteLength === 0) return;
+    view.unacked += held.byteLength;
+    this.socket.write(encodeOutput(channel, offset, held));
   }
 
   /** A viewer that fell behind and caught up: a fresh screen instead of what it missed. */
-  async #redraw(channel: number, pty: HostedPty, view: { behind: boolean; through: number }): Promise<void> {
+  async #redraw(channel: number, pty: HostedPty, view: View): Promise<void> {
     const screen = await pty.snapshot();
-    Object.assign(view, { behind: false, through: screen.offset });
+    const held = this.#follow(pty, view, screen.offset);
     send(this.socket, { t: 'redraw', channel, snapshot: screen.data, cols: screen.cols, rows: screen.rows });
+    this.#sendHeld(channel, view, screen.offset, held);
   }
 }

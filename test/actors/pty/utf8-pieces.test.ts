@@ -27,14 +27,19 @@ describe('UTF-8 decoded piece by piece', () => {
         const pieces = new Utf8Pieces();
         let text = '';
         let received = 0;
+        let decoded = 0;
         for (const piece of cut(bytes, points)) {
           text += pieces.write(piece);
+          decoded += pieces.decodedBytes;
           received += piece.byteLength;
+          // Offsets count what the text came from: the bytes received but those held back.
+          expect(decoded).toBe(received - pieces.heldBytes);
           // What is held is the unfinished end of what came, never more than a character's start.
           expect(pieces.heldBytes).toBeLessThanOrEqual(3);
           expect(pieces.heldBytes).toBe(incompleteTail(bytes.subarray(0, received)));
         }
         expect(text + pieces.end()).toBe(bytes.toString('utf8'));
+        expect(decoded + pieces.decodedBytes).toBe(bytes.byteLength);
         expect(pieces.heldBytes).toBe(0);
       }),
       { numRuns: 500 },

@@ -87,6 +87,25 @@ describe('PTY output', () => {
     expect(text).toBe(unit.repeat(count));
   });
 
+  it('counts offsets in the bytes the terminal printed, also where they are not UTF-8', async () => {
+    fixture = createPtyFixture();
+    // 0xff is no UTF-8: shown as U+FFFD (three bytes in UTF-8), counted as the one byte it was.
+    const pty = await fixture.spawn({
+      command: 'bash',
+      args: ['--norc', '--noprofile', '-c', "printf 'a\\377b'; sleep 0.3; printf 'c'; exec sleep 600"],
+    });
+    const chunks: Array<{ chunk: string; offset: number }> = [];
+    let text = pty.scrollback();
+    pty.onData((chunk, offset) => {
+      chunks.push({ chunk, offset });
+      text += chunk;
+    });
+    await waitUntil(() => text.endsWith('c'), 'the last byte');
+    expect(text).toBe('a\uFFFDbc');
+    expect(chunks.at(-1)).toEqual({ chunk: 'c', offset: 3 });
+    expect((await pty.screen()).offset).toBe(4);
+  });
+
   it('with no pulling consumer, keeps reading and retains at most outputBufferBytes of scrollback, counting what it dropped', async () => {
     const limit = 256 * 1024;
     fixture = createPtyFixture({ pty: { outputBufferBytes: limit } });

@@ -156,6 +156,30 @@ describe('viewers of a hosted terminal', () => {
     expect(watcher.text).toContain(unit.repeat(perWrite * writes));
   });
 
+  it('gets a character whole whose first bytes came before its attach and its rest after', async () => {
+    repo = createTempRepo();
+    rt = await createRuntime({ repo: repo.path, pty: { host: 'process', terminateGraceMs: 500 } });
+    const lane = await rt.createLane({ label: 'watched' });
+    // The first two bytes of '€' (e2 82 ac), then, once told, the last one.
+    const script = "stty -echo; printf 'ab\\342\\202'; read; printf '\\254A'; exec sleep 600";
+    const pty = await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-c', script] });
+    let printed = '';
+    pty.onData((chunk) => {
+      printed += chunk;
+    });
+    // 'ab' came in the read that held the first bytes of '€' too.
+    await waitUntil(() => printed === 'ab', 'the first bytes');
+    const viewer = await HostViewer.connect(rt.stateDir);
+    viewers.push(viewer);
+    const watcher = await watch(viewer, pty.id, true);
+    pty.write('\r');
+    await waitUntil(() => watcher.text.includes('A'), 'the rest');
+    expect(watcher.text).toBe('€A');
+    await watcher.drawn;
+    expect(screenOf(watcher.terminal).lines[0]).toBe('ab€A');
+    expect(printed).toContain('€A');
+  });
+
   it('misses nothing of the output that arrives together with the reply to its attach', async () => {
     repo = createTempRepo();
     rt = await createRuntime({ repo: repo.path, pty: { host: 'process', terminateGraceMs: 500 } });
