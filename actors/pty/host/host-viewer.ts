@@ -45,6 +45,12 @@ export class HostViewer {
   #text = new Utf8Pieces();
   /** Output handed to `output` and not reported shown yet: its characters, and the bytes they came in. */
   readonly #unshown: { chars: number; bytes: number }[] = [];
+  /**
+   * Output that came with the reply to the attach (in the same read), until whoever attached has
+   * its screen: handed over before, it would be drawn before the screen, then cleared with it,
+   * and never acknowledged (the host would count it unshown for good).
+   */
+  #early: Buffer[] | undefined;
   #events: ViewerEvents | undefined;
   #channel = 0;
   #nextId = 1;
@@ -145,7 +151,9 @@ export class HostViewer {
 
   #receive(frame: Frame): void {
     if (frame.kind === FrameKind.OUTPUT) {
-      if (frame.channel === this.#channel) this.#output(frame.data);
+      if (frame.channel !== this.#channel) return;
+      if (this.#early !== undefined) this.#early.push(frame.data);
+      else this.#output(frame.data);
       return;
     }
     if (frame.kind !== FrameKind.CONTROL) return;
@@ -153,7 +161,16 @@ export class HostViewer {
     const id = 'id' in message ? message.id : message.t === 'welcome' || message.t === 'refused' ? 0 : undefined;
     if (id !== undefined) {
       // Output follows the reply at once, often in the same read: the channel is known from here on.
-      if (message.t === 'attached') this.#channel = message.channel;
+      if (message.t === 'attached') {
+        this.#channel = message.channel;
+        this.#early = [];
+        // After the attach's caller got its screen: that runs in the promise jobs of this reply.
+        setImmediate(() => {
+          const early = this.#early ?? [];
+          this.#early = undefined;
+          for (const bytes of early) this.#output(bytes);
+        });
+      }
       this.#waiting.get(id)?.(message);
       this.#waiting.delete(id);
       return;

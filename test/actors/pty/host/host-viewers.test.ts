@@ -194,11 +194,15 @@ describe('viewers of a hosted terminal', () => {
     const viewer = await HostViewer.connect(rt.stateDir);
     viewers.push(viewer);
     let text = '';
+    let attachedYet = false;
+    let beforeAttached = 0;
     const attaching = viewer.attach(
       pty.id,
       { readOnly: true },
       {
         output: (data) => {
+          // Drawn before the screen, it would be cleared with it.
+          if (!attachedYet) beforeAttached++;
           text += data;
         },
         redraw: () => undefined,
@@ -209,7 +213,9 @@ describe('viewers of a hosted terminal', () => {
     // The reply, its snapshot and the lines printed meanwhile land in one read.
     setImmediate(() => blockEventLoop(300));
     const attached = await attaching;
+    attachedYet = true;
     await waitUntil(() => numbersIn(text).length > 80, 'live lines');
+    expect(beforeAttached).toBe(0);
     // The snapshot's last line may end in cursor moves rather than a line break.
     const cursorMoves = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
     const shown = numbersIn(`${attached.screen}${text}`.replace(cursorMoves, '\r\n'));
