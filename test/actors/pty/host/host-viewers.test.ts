@@ -69,6 +69,25 @@ async function watch(viewer: HostViewer, ptyId: string, keepUp: boolean): Promis
   return watcher;
 }
 
+/** A lane's PTY running `script` in a terminal host, in a fresh repository: what its runtime got, and viewers of it. */
+async function hostedPty(script: string) {
+  repo = createTempRepo();
+  const runtime = await createRuntime({ repo: repo.path, pty: { host: 'process', terminateGraceMs: 500 } });
+  rt = runtime;
+  const lane = await runtime.createLane({ label: 'watched' });
+  const pty = await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-c', script] });
+  let printed = '';
+  pty.onData((chunk) => {
+    printed += chunk;
+  });
+  const connect = async () => {
+    const viewer = await HostViewer.connect(runtime.stateDir);
+    viewers.push(viewer);
+    return viewer;
+  };
+  return { pty, printed: () => printed, connect };
+}
+
 /** The terminal's screen now, as a fresh terminal shows its snapshot. */
 async function screenNow(snapshot: string) {
   const terminal = new Terminal({ cols: 80, rows: 24, scrollback: 100, allowProposedApi: true });
@@ -78,18 +97,10 @@ async function screenNow(snapshot: string) {
 
 describe('viewers of a hosted terminal', () => {
   it('each sees its output; one that does not keep up slows nobody and is redrawn from a snapshot when it catches up', async () => {
-    repo = createTempRepo();
-    rt = await createRuntime({ repo: repo.path, pty: { host: 'process', terminateGraceMs: 500 } });
-    const lane = await rt.createLane({ label: 'watched' });
     // Prints a little, then floods when told; stays alive after so its screen can be read.
     const script = `read; seq 1 ${CALM_LINES}; echo calm-done; read; seq 1 ${FLOOD_LINES}; echo flood-done; exec sleep 600`;
-    const pty = await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-c', script] });
-    let runtimeText = '';
-    pty.onData((chunk) => {
-      runtimeText += chunk;
-    });
-    const connections = await Promise.all([1, 2, 3].map(() => HostViewer.connect(rt?.stateDir as string)));
-    viewers.push(...connections);
+    const { pty, printed: runtimeText, connect } = await hostedPty(script);
+    const connections = await Promise.all([1, 2, 3].map(connect));
     const [first, second, slow] = [
       await watch(connections[0] as HostViewer, pty.id, true),
       await watch(connections[1] as HostViewer, pty.id, true),
@@ -106,8 +117,8 @@ describe('viewers of a hosted terminal', () => {
 
     // A flood: the runtime reads every byte and the PTY runs to its end while the slow viewer is left behind.
     pty.write('\r');
-    await waitUntil(() => runtimeText.includes('flood-done'), 'the runtime to read the whole flood', 20_000);
-    expect(numbersIn(runtimeText)).toEqual([...calm, ...Array.from({ length: FLOOD_LINES }, (_, i) => i + 1)]);
+    await waitUntil(() => runtimeText().includes('flood-done'), 'the runtime to read the whole flood', 20_000);
+    expect(numbersIn(runtimeText())).toEqual([...calm, ...Array.from({ length: FLOOD_LINES }, (_, i) => i + 1)]);
     expect(slow.received).toBeLessThan(VIEWER_MAX_UNACKED_BYTES + 70_000);
     expect(slow.text).not.toContain('flood-done');
     expect(slow.redraws).toBe(0);
@@ -131,19 +142,14 @@ describe('viewers of a hosted terminal', () => {
   }, 60_000);
 
   it('gets characters split between reads whole, and acknowledges in bytes: one that keeps up stays live far past its bound', async () => {
-    repo = createTempRepo();
-    rt = await createRuntime({ repo: repo.path, pty: { host: 'process', terminateGraceMs: 500 } });
-    const lane = await rt.createLane({ label: 'watched' });
     // A unit is 11 bytes and 5 UTF-16 units: a write of 400 is read as 4,095 bytes and the rest, a
     // character cut in two; and acknowledged in characters, what is shown would fall behind its bytes.
     const unit = 'é€😀ü';
     const writes = 100;
     const perWrite = 400;
     const script = `read; w=$(yes '${unit}' | head -n ${perWrite} | tr -d '\\n'); for i in $(seq 1 ${writes}); do printf '%s' "$w"; sleep 0.005; done; echo; echo flood-done; exec sleep 600`;
-    const pty = await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-c', script] });
-    const viewer = await HostViewer.connect(rt.stateDir);
-    viewers.push(viewer);
-    const watcher = await watch(viewer, pty.id, true);
+    const { pty, connect } = await hostedPty(script);
+    const watcher = await watch(await connect(), pty.id, true);
     pty.write('\r');
     await waitUntil(
       () => watcher.text.includes('flood-done') || watcher.redraws > 0,
@@ -157,42 +163,25 @@ describe('viewers of a hosted terminal', () => {
   });
 
   it('gets a character whole whose first bytes came before its attach and its rest after', async () => {
-    repo = createTempRepo();
-    rt = await createRuntime({ repo: repo.path, pty: { host: 'process', terminateGraceMs: 500 } });
-    const lane = await rt.createLane({ label: 'watched' });
     // The first two bytes of '€' (e2 82 ac), then, once told, the last one.
     const script = "stty -echo; printf 'ab\\342\\202'; read; printf '\\254A'; exec sleep 600";
-    const pty = await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-c', script] });
-    let printed = '';
-    pty.onData((chunk) => {
-      printed += chunk;
-    });
+    const { pty, printed, connect } = await hostedPty(script);
     // 'ab' came in the read that held the first bytes of '€' too.
-    await waitUntil(() => printed === 'ab', 'the first bytes');
-    const viewer = await HostViewer.connect(rt.stateDir);
-    viewers.push(viewer);
-    const watcher = await watch(viewer, pty.id, true);
+    await waitUntil(() => printed() === 'ab', 'the first bytes');
+    const watcher = await watch(await connect(), pty.id, true);
     pty.write('\r');
     await waitUntil(() => watcher.text.includes('A'), 'the rest');
     expect(watcher.text).toBe('€A');
     await watcher.drawn;
     expect(screenOf(watcher.terminal).lines[0]).toBe('ab€A');
-    expect(printed).toContain('€A');
+    expect(printed()).toContain('€A');
   });
 
   it('misses nothing of the output that arrives together with the reply to its attach', async () => {
-    repo = createTempRepo();
-    rt = await createRuntime({ repo: repo.path, pty: { host: 'process', terminateGraceMs: 500 } });
-    const lane = await rt.createLane({ label: 'watched' });
     const script = 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.005; done';
-    const pty = await lane.spawnPty({ command: 'bash', args: ['--norc', '--noprofile', '-c', script] });
-    let printed = '';
-    pty.onData((chunk) => {
-      printed += chunk;
-    });
-    await waitUntil(() => printed.includes('3\r\n'), 'the first lines');
-    const viewer = await HostViewer.connect(rt.stateDir);
-    viewers.push(viewer);
+    const { pty, printed, connect } = await hostedPty(script);
+    await waitUntil(() => printed().includes('3\r\n'), 'the first lines');
+    const viewer = await connect();
     let text = '';
     let attachedYet = false;
     let beforeAttached = 0;
