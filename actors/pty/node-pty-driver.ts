@@ -162,7 +162,7 @@ class NodePtyProcess implements PtyProcess {
 
   #openStream(): void {
     // Bytes, not text: the terminal host forwards them as they are, and text is decoded once,
-    // where it is needed (a flood decoded and encoded again cost the host a sixth of its time).
+    // where it is shown (decoding every read and encoding it again was work on every byte).
     const stream = new ReadStream(this.fd);
     stream.on('data', (chunk: Buffer) => {
       this.#lastDataAt = performance.now();

@@ -58,7 +58,7 @@ export function encodeOutput(channel: number, offset: number, data: Uint8Array):
  * One output frame made of a PTY's reads as they are. Several (a flood's window) go to the kernel
  * in one `writev`, so nothing is copied or allocated for them (joining them was a copy of every
  * byte and a 64 KiB allocation per frame); a single read (an echo) is copied behind its header
- * and written once, which costs less than a corked write of two.
+ * and written as one buffer, as the echo path was measured.
  */
 export function writeOutputFrame(
   socket: Writable,

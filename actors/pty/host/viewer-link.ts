@@ -1,7 +1,8 @@
 import { LanevisorError } from '../../../bus/errors.js';
+import type { PtyScreen } from '../backend.js';
 import { encodeOutput, type Frame, FrameKind } from './framing.js';
 import { Channels, type Link, validSize } from './host-channels.js';
-import { type ClientMessage, errorReply, send } from './host-protocol.js';
+import { type ClientMessage, errorReply, type HostMessage, send } from './host-protocol.js';
 import type { HostedPty } from './hosted-pty.js';
 
 /**
@@ -59,17 +60,14 @@ export class ViewerLink extends Channels implements Link {
       if (!message.readOnly && validSize(message.cols) && validSize(message.rows)) {
         pty.resize(message.cols, message.rows, this.listenerOf(pty));
       }
-      const screen = await pty.snapshot();
-      const held = this.#follow(pty, view, screen.offset);
-      send(this.socket, {
+      await this.#sendScreen(channel, pty, view, (screen) => ({
         t: 'attached',
         id: message.id,
         channel,
         snapshot: screen.data,
         cols: screen.cols,
         rows: screen.rows,
-      });
-      this.#sendHeld(channel, view, screen.offset, held);
+      }));
       if (pty.exit !== null) send(this.socket, { t: 'exited', channel, exit: pty.exit });
       return;
     }
@@ -108,27 +106,28 @@ export class ViewerLink extends Channels implements Link {
   }
 
   /**
-   * Output from the screen's offset on follows it. A screen ends before the start of a character
-   * whose rest has not come (read with what came before it, so no chunk to come holds it): those
-   * bytes are returned, to be sent right after the screen.
+   * The PTY's screen in `message`, then output from its offset on. A screen ends before the start
+   * of a character whose rest has not come (read with what came before it, so no chunk to come
+   * holds it): those bytes go right after the screen.
    */
-  #follow(pty: HostedPty, view: View, screenOffset: number): Uint8Array {
+  async #sendScreen(channel: number, pty: HostedPty, view: View, message: (screen: PtyScreen) => HostMessage) {
+    const screen = await pty.snapshot();
     const held = pty.session.heldOutput;
-    Object.assign(view, { behind: false, through: screenOffset + held.byteLength });
-    return held;
-  }
-
-  #sendHeld(channel: number, view: View, offset: number, held: Uint8Array): void {
+    Object.assign(view, { behind: false, through: screen.offset + held.byteLength });
+    send(this.socket, message(screen));
     if (held.byteLength === 0) return;
     view.unacked += held.byteLength;
-    this.socket.write(encodeOutput(channel, offset, held));
+    this.socket.write(encodeOutput(channel, screen.offset, held));
   }
 
   /** A viewer that fell behind and caught up: a fresh screen instead of what it missed. */
-  async #redraw(channel: number, pty: HostedPty, view: View): Promise<void> {
-    const screen = await pty.snapshot();
-    const held = this.#follow(pty, view, screen.offset);
-    send(this.socket, { t: 'redraw', channel, snapshot: screen.data, cols: screen.cols, rows: screen.rows });
-    this.#sendHeld(channel, view, screen.offset, held);
+  #redraw(channel: number, pty: HostedPty, view: View): Promise<void> {
+    return this.#sendScreen(channel, pty, view, (screen) => ({
+      t: 'redraw',
+      channel,
+      snapshot: screen.data,
+      cols: screen.cols,
+      rows: screen.rows,
+    }));
   }
 }
