@@ -1,6 +1,6 @@
 import type { IPty } from 'node-pty';
 import type { Pty } from '../supervision/pty/types.js';
-import { type EchoFloor, startEchoFloor } from './echo-floor.js';
+import { type Floor, startFloor } from './floor.js';
 import {
   benchBackend,
   createHarness,
@@ -68,7 +68,7 @@ interface EchoSide {
 /**
  * input → echo through the whole path (state check, paced writer, fd, child, output buffer,
  * listeners), ours and raw, taking turns. Through the terminal host, also the floor: the same
- * trip through a bare second process (echo-floor.ts), which no design with the terminal in
+ * trip through a bare second process (floor.ts), which no design with the terminal in
  * another process can beat; `floorRatio` is that floor against raw, `oursOverFloor` what the
  * host's own work adds to it.
  */
@@ -76,14 +76,14 @@ export async function benchEcho(trips: number, alive: number): Promise<BenchResu
   const crowd = alive > 0 ? await spawnIdleCrowd(alive) : undefined;
   const harness = createHarness();
   let raw: IPty | undefined;
-  let floor: EchoFloor | undefined;
+  let floor: Floor | undefined;
   // Whatever fails, nothing is left running: the crowd, our PTY, the raw one, the floor's host.
   try {
     const pty = await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT] });
     await waitForOutput(pty, 'ready');
     raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);
     await rawOutput(raw, 'ready');
-    floor = benchBackend() === 'process' ? await startEchoFloor(RAW_ECHO_SCRIPT, 'ready') : undefined;
+    floor = benchBackend() === 'process' ? await startFloor(RAW_ECHO_SCRIPT, 'ready') : undefined;
     // Someone listens on the bus, as in a runtime: pty.output events are made for every trip.
     harness.bus.subscribe('pty.output', () => undefined);
     const rawPty = raw;

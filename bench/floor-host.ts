@@ -2,16 +2,17 @@
  * The least a terminal in another process can cost: the terminal host's own PTY layer
  * (node-pty-driver.ts: node-pty's fork, a synchronous write to the master, its read stream)
  * behind a bare Unix socket, in a second Node process — no framing, no sessions, no mirror, no
- * retained output. Input → echo through it, next to raw node-pty in the benchmark's process,
- * says what the second process costs; our host against it, what the host's own work costs.
- * Run as `node echo-floor-host.js <socket path> <shell script>`; prints `up` when it listens.
+ * retained output. Input → echo and a flood through it, next to raw node-pty in the benchmark's
+ * process, say what the second process costs; our host against it, what the host's own work
+ * costs. Run as `node floor-host.js <socket path> <shell script>`; prints `up` when it listens.
+ * When the script ends, everything it printed is sent and the socket ended before this exits.
  */
 import { createServer, type Socket } from 'node:net';
 import { nodePtyDriver } from '../actors/pty/node-pty-driver.js';
 
 const [socketPath, script] = process.argv.slice(2);
 if (socketPath === undefined || script === undefined) {
-  console.error('usage: echo-floor-host.js <socket path> <shell script>');
+  console.error('usage: floor-host.js <socket path> <shell script>');
   process.exit(2);
 }
 
@@ -30,7 +31,12 @@ child.onData((chunk) => {
   if (client === undefined) early.push(chunk);
   else client.write(chunk);
 });
-child.onExit(() => process.exit(0));
+// The driver reports the exit after the terminal is drained; a flood's tail may still be queued
+// in this process, so the socket is ended (and flushed) first.
+child.onExit(() => {
+  if (client === undefined) process.exit(0);
+  else client.end(() => process.exit(0));
+});
 
 const server = createServer((socket) => {
   client = socket;

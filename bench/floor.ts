@@ -6,17 +6,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { untilPrinted } from './pty-harness.js';
 
-/** A terminal behind echo-floor-host.ts: the least input → echo through a second process can cost. */
-export interface EchoFloor {
+/**
+ * A terminal behind floor-host.ts: the least input → echo, or a flood, through a second process
+ * can cost.
+ */
+export interface Floor {
   write(data: string): void;
   onData(listener: (chunk: string) => void): () => void;
+  /** Resolves when the script has ended and everything it printed has come. */
+  readonly ended: Promise<void>;
   dispose(): Promise<void>;
 }
 
-const FLOOR_HOST_ENTRY = fileURLToPath(new URL('./echo-floor-host.js', import.meta.url));
+const FLOOR_HOST_ENTRY = fileURLToPath(new URL('./floor-host.js', import.meta.url));
 
-export async function startEchoFloor(script: string, ready: string): Promise<EchoFloor> {
-  const dir = mkdtempSync(join(tmpdir(), 'lanevisor-echo-floor-'));
+/** Starts `script` behind the floor host and resolves once it has printed `ready`. */
+export async function startFloor(script: string, ready: string): Promise<Floor> {
+  const dir = mkdtempSync(join(tmpdir(), 'lanevisor-floor-'));
   const socketPath = join(dir, 's');
   const host: ChildProcess = spawn(process.execPath, [FLOOR_HOST_ENTRY, socketPath, script], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -32,7 +38,9 @@ export async function startEchoFloor(script: string, ready: string): Promise<Ech
   }
   const socket: Socket = createConnection(socketPath);
   socket.setEncoding('utf8');
-  const floor: EchoFloor = {
+  const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+  const floor: Floor = {
+    ended,
     write: (data) => socket.write(data),
     onData: (listener) => {
       socket.on('data', listener);
