@@ -5,7 +5,8 @@ import { DEFAULT_SCROLLBACK_LINES, type PtyBackend, type PtySessionEvents, type 
 import { HostConnection, isConnectionLoss } from './host-connection.js';
 import { launchHost } from './host-launch.js';
 import { ensureSocketDir, ensureToken, hostPathsOf } from './host-paths.js';
-import { dial, type HostPtyInfo } from './host-protocol.js';
+import { dial, HOST_IDLE_EXIT_MS, type HostPtyInfo } from './host-protocol.js';
+import type { RefusalDetails } from './host-refusal.js';
 import type { HostSession } from './host-session.js';
 
 /**
@@ -22,6 +23,9 @@ export const HOST_MAX_RESTARTS = 5;
 export const HOST_RESTART_PERIOD_MS = 60_000;
 const HOST_RESTART_BACKOFF_MS = 100;
 const CONNECT_POLL_MS = 20;
+/** How long a host of another protocol that holds nothing is waited for to exit (its idle exit, and some). */
+export const OTHER_PROTOCOL_EXIT_WAIT_MS = HOST_IDLE_EXIT_MS + 2_000;
+const OTHER_PROTOCOL_POLL_MS = 100;
 /** How long a start the host died in the middle of may take to be stopped before it is started again. */
 const STRAY_STOP_GIVE_UP_MS = 2_000;
 
@@ -175,9 +179,33 @@ export class HostBackend implements PtyBackend {
     const socket = await dial(paths.socket);
     if (socket === undefined) return undefined;
     const connection = new HostConnection(socket, (reason) => this.#lost(connection, reason));
-    await connection.hello(ensureToken(paths.tokenFile), this.options);
+    try {
+      await connection.hello(ensureToken(paths.tokenFile), this.options, paths.logFile);
+    } catch (error) {
+      if (!(await this.#outlivedOtherProtocol(error, paths.socket))) throw error;
+      return undefined;
+    }
     if (keep) this.#connection = connection;
     return connection;
+  }
+
+  /**
+   * After an upgrade, the host of the version before may still run. One that holds no PTYs exits
+   * by itself once idle (HOST_IDLE_EXIT_MS), and then a host of this version can start: waited
+   * for (true once it is gone). One that holds PTYs, or does not go, is the caller's error, which
+   * says what to do.
+   */
+  async #outlivedOtherProtocol(error: unknown, socket: string): Promise<boolean> {
+    const details = error instanceof LanevisorError ? (error.details as RefusalDetails | undefined) : undefined;
+    if (details?.hostProtocol === undefined || (details.heldPtys ?? 0) > 0) return false;
+    const deadline = performance.now() + OTHER_PROTOCOL_EXIT_WAIT_MS;
+    while (performance.now() < deadline) {
+      await delay(OTHER_PROTOCOL_POLL_MS);
+      const still = existsSync(socket) ? await dial(socket) : undefined;
+      if (still === undefined) return true;
+      still.destroy();
+    }
+    return false;
   }
 
   #lost(connection: HostConnection, reason: string): void {

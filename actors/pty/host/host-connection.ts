@@ -3,6 +3,7 @@ import { errorMessage, LanevisorError } from '../../../bus/errors.js';
 import type { PtySessionEvents, PtyStartRequest } from '../backend.js';
 import { type Frame, FrameDecoder, FrameKind } from './framing.js';
 import { type ClientMessage, HOST_PROTOCOL_VERSION, type HostMessage, send } from './host-protocol.js';
+import { refusalError } from './host-refusal.js';
 import { HostSession } from './host-session.js';
 
 export const HOST_HEARTBEAT_MS = 5_000;
@@ -19,6 +20,7 @@ export interface RuntimeHello {
 
 /** One authenticated connection to a host: requests and their replies, the sessions by channel, the heartbeat. */
 export class HostConnection {
+  /** 0 until the host has welcomed this connection. */
   hostPid = 0;
   readonly #decoder = new FrameDecoder();
   readonly #waiting = new Map<number, { resolve(message: HostMessage): void; reject(error: Error): void }>();
@@ -45,7 +47,8 @@ export class HostConnection {
     socket.on('close', () => this.#gone || this.#closed(this.#ending ? 'closed' : 'died (its connection closed)'));
   }
 
-  async hello(token: string, options: RuntimeHello): Promise<void> {
+  /** Authenticates; a refusal rejects with what to tell the user (`logFile`: the host's log, named in it). */
+  async hello(token: string, options: RuntimeHello, logFile: string): Promise<void> {
     send(this.socket, {
       t: 'hello',
       token,
@@ -58,10 +61,8 @@ export class HostConnection {
     const welcome = await this.#next(0);
     if (welcome.t !== 'welcome') {
       this.socket.destroy();
-      throw new LanevisorError(
-        'INVALID_STATE',
-        `the terminal host refused this runtime: ${'reason' in welcome ? welcome.reason : welcome.t}`,
-      );
+      if (welcome.t === 'refused') throw refusalError(welcome, logFile);
+      throw new LanevisorError('INTERNAL_ERROR', `the terminal host answered ${welcome.t} to a hello`);
     }
     this.hostPid = welcome.hostPid;
     this.#heartbeat = setInterval(() => this.#beat(), HOST_HEARTBEAT_MS);
@@ -200,7 +201,8 @@ export class HostConnection {
     for (const waiter of this.#waiting.values()) waiter.reject(connectionLost(reason));
     this.#waiting.clear();
     this.#early.clear();
-    if (!this.#ending) this.onLost(reason);
+    // Before the welcome nothing was served, so nothing is lost (a refusal closes it too).
+    if (!this.#ending && this.hostPid > 0) this.onLost(reason);
   }
 }
 

@@ -17,6 +17,11 @@ import { encodeControl } from './framing.js';
  * viewer acknowledges bytes, not characters.
  */
 export const HOST_PROTOCOL_VERSION = 2;
+/**
+ * No connection and no PTY for this long: the host exits (a runtime waiting for a host of another
+ * protocol to go counts on it, which is why it is part of the protocol).
+ */
+export const HOST_IDLE_EXIT_MS = 5_000;
 
 /** What the host keeps of a PTY for whoever adopts it: opaque to the host. */
 export type PtyMeta = Readonly<Record<string, unknown>>;
@@ -88,9 +93,22 @@ export type ClientMessage =
   /** The runtime leaves on purpose; with `keepPtys` its PTYs linger as if it had died. */
   | { readonly t: 'bye'; readonly keepPtys: boolean };
 
+/**
+ * Why the host closed a connection it would not serve. Refusing a client of another protocol,
+ * since protocol 2 it also says its own protocol, pid and how many PTYs it holds, so that the
+ * client can tell its user what to do (protocol 1 said only the reason).
+ */
+export interface HostRefusal {
+  readonly t: 'refused';
+  readonly reason: string;
+  readonly version?: number;
+  readonly hostPid?: number;
+  readonly heldPtys?: number;
+}
+
 export type HostMessage =
   | { readonly t: 'welcome'; readonly hostPid: number; readonly version: number }
-  | { readonly t: 'refused'; readonly reason: string }
+  | HostRefusal
   | { readonly t: 'started'; readonly id: number; readonly channel: number; readonly started: PtyStarted }
   | {
       readonly t: 'adopted';

@@ -7,7 +7,13 @@ import { type Frame, FrameDecoder, FrameKind } from './framing.js';
 import type { Link } from './host-channels.js';
 import type { HostPaths } from './host-paths.js';
 import { ensureSocketDir, tokensMatch } from './host-paths.js';
-import { type ClientMessage, HOST_PROTOCOL_VERSION, send } from './host-protocol.js';
+import {
+  type ClientMessage,
+  HOST_IDLE_EXIT_MS,
+  HOST_PROTOCOL_VERSION,
+  type HostRefusal,
+  send,
+} from './host-protocol.js';
 import type { HostedPty } from './hosted-pty.js';
 import { RuntimeLink } from './runtime-link.js';
 import { SCREEN_PERSIST_MS, ScreenKeeper } from './screen-keeper.js';
@@ -33,8 +39,6 @@ export interface HostServerOptions {
   readonly onIdle: () => void;
 }
 
-/** No connection and no PTY for this long: the host exits. */
-export const HOST_IDLE_EXIT_MS = 5_000;
 /** A connection that has not said hello with the token by then is closed. */
 export const HOST_AUTH_TIMEOUT_MS = 2_000;
 /** How often the host looks whether it is idle, or its state directory gone. */
@@ -198,8 +202,8 @@ export class HostServer {
         const greeting = frame.kind === FrameKind.CONTROL ? (frame.message as ClientMessage) : undefined;
         const refusal = this.#refusalOf(greeting);
         if (refusal !== undefined) {
-          this.log(`refused a connection: ${refusal}`);
-          send(socket, { t: 'refused', reason: refusal });
+          this.log(`refused a connection: ${refusal.reason}`);
+          send(socket, refusal);
           socket.end();
           socket.destroy();
           return;
@@ -224,15 +228,23 @@ export class HostServer {
     });
   }
 
-  #refusalOf(hello: ClientMessage | undefined): string | undefined {
-    if (hello === undefined || hello.t !== 'hello') return 'the first message must be hello';
-    if (!tokensMatch(this.options.token, hello.token)) return 'wrong token';
-    if (hello.version !== HOST_PROTOCOL_VERSION)
-      return `protocol ${String(hello.version)} is not ${HOST_PROTOCOL_VERSION}`;
-    if (hello.role === 'runtime' && (typeof hello.runtimeId !== 'string' || hello.runtimeId.length === 0)) {
-      return 'a runtime must say its id';
+  #refusalOf(hello: ClientMessage | undefined): HostRefusal | undefined {
+    const refused = (reason: string): HostRefusal => ({ t: 'refused', reason });
+    if (hello === undefined || hello.t !== 'hello') return refused('the first message must be hello');
+    if (!tokensMatch(this.options.token, hello.token)) return refused('wrong token');
+    if (hello.version !== HOST_PROTOCOL_VERSION) {
+      // Said only to a client with the token: what it needs to tell its user (see host-refusal.ts).
+      return {
+        ...refused(`protocol ${String(hello.version)} is not ${HOST_PROTOCOL_VERSION}`),
+        version: HOST_PROTOCOL_VERSION,
+        hostPid: process.pid,
+        heldPtys: this.ptys.size,
+      };
     }
-    if (hello.role !== 'runtime' && hello.role !== 'viewer') return 'unknown role';
+    if (hello.role === 'runtime' && (typeof hello.runtimeId !== 'string' || hello.runtimeId.length === 0)) {
+      return refused('a runtime must say its id');
+    }
+    if (hello.role !== 'runtime' && hello.role !== 'viewer') return refused('unknown role');
     return undefined;
   }
 

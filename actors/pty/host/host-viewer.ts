@@ -13,6 +13,7 @@ import {
   type HostPtyInfo,
   send,
 } from './host-protocol.js';
+import { refusalError } from './host-refusal.js';
 
 /**
  * A viewer's connection to a state directory's terminal host (`lanevisor attach`): it lists the
@@ -90,10 +91,8 @@ export class HostViewer {
     const welcome = await viewer.#reply(0);
     if (welcome.t !== 'welcome') {
       socket.destroy();
-      throw new LanevisorError(
-        'INVALID_STATE',
-        `the terminal host refused: ${'reason' in welcome ? welcome.reason : welcome.t}`,
-      );
+      if (welcome.t === 'refused') throw refusalError(welcome, paths.logFile);
+      throw new LanevisorError('INTERNAL_ERROR', `the terminal host answered ${welcome.t} to a hello`);
     }
     return viewer;
   }

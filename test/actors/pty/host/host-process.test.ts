@@ -7,7 +7,7 @@ import { readEnviron, readProcStat } from '../../../../actors/process/proc.js';
 import { HostBackend } from '../../../../actors/pty/host/host-client.js';
 import { launchHost } from '../../../../actors/pty/host/host-launch.js';
 import { ensureSocketDir, hostPathsOf } from '../../../../actors/pty/host/host-paths.js';
-import { HOST_IDLE_EXIT_MS } from '../../../../actors/pty/host/host-server.js';
+import { HOST_IDLE_EXIT_MS } from '../../../../actors/pty/host/host-protocol.js';
 import type { EventEnvelope } from '../../../../bus/envelopes.js';
 import { createBus } from '../../../../bus/local-bus.js';
 import { createRuntime } from '../../../../supervision/runtime/runtime.js';
