@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeControl, FrameDecoder, FrameKind } from '../../../../actors/pty/host/framing.js';
-import { HostBackend, OTHER_PROTOCOL_EXIT_WAIT_MS } from '../../../../actors/pty/host/host-client.js';
+import { OTHER_PROTOCOL_EXIT_WAIT_MS } from '../../../../actors/pty/host/host-client.js';
 import { ensureSocketDir, ensureToken, hostPathsOf } from '../../../../actors/pty/host/host-paths.js';
 import { HOST_PROTOCOL_VERSION, type HostRefusal } from '../../../../actors/pty/host/host-protocol.js';
 import { refusalError } from '../../../../actors/pty/host/host-refusal.js';
@@ -12,9 +12,9 @@ import { HostServer } from '../../../../actors/pty/host/host-server.js';
 import { HostViewer } from '../../../../actors/pty/host/host-viewer.js';
 import { nodePtyDriver } from '../../../../actors/pty/node-pty-driver.js';
 import { LanevisorError } from '../../../../bus/errors.js';
-import { createPtyId } from '../../../../bus/ids.js';
 import { createRuntime } from '../../../../supervision/runtime/runtime.js';
 import { createTempRepo } from '../../../support/git-repo.js';
+import { bashPtyRequest, IGNORED_SESSION_EVENTS, testHostBackend } from '../../../support/host-fixture.js';
 import { isAlive } from '../../../support/proc-scan.js';
 import { waitUntil } from '../../../support/wait.js';
 
@@ -29,17 +29,7 @@ function stateDirForTest(): string {
   return stateDir;
 }
 
-function backendFor(stateDir: string): HostBackend {
-  const backend = new HostBackend({
-    stateDir,
-    runtimeId: 'rt_test0000000000',
-    lingerMs: 0,
-    graceMs: 200,
-    outputBufferBytes: 1 << 20,
-  });
-  cleanups.push(() => backend.close());
-  return backend;
-}
+const backendFor = (stateDir: string) => testHostBackend(stateDir, cleanups);
 
 /**
  * What a host of another lanevisor version does on this state directory's socket, on the wire
@@ -101,28 +91,7 @@ describe('a terminal host of another protocol', () => {
     expect(await server.listen()).toBe(true);
     cleanups.push(() => server.close());
     const backend = backendFor(stateDir);
-    await backend.start(
-      {
-        ptyId: createPtyId(),
-        spawn: {
-          file: 'sleep',
-          args: ['30'],
-          cwd: '/',
-          env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-          cols: 80,
-          rows: 24,
-        },
-        tag: { name: 'LANEVISOR_PTY_ID', value: 'refusal-test' },
-        maxPendingInputBytes: 1 << 20,
-      },
-      {
-        data: () => undefined,
-        exited: () => undefined,
-        treeGone: () => undefined,
-        signaled: () => undefined,
-        lost: () => undefined,
-      },
-    );
+    await backend.start(bashPtyRequest('sleep 30'), IGNORED_SESSION_EVENTS);
 
     const socket = createConnection(paths.socket);
     cleanups.push(() => void socket.destroy());

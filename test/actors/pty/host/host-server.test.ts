@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeControl, FrameDecoder, MAX_FRAME_BYTES } from '../../../../actors/pty/host/framing.js';
-import { HostBackend } from '../../../../actors/pty/host/host-client.js';
 import {
   ensureSocketDir,
   ensureToken,
@@ -14,7 +13,7 @@ import {
 import { HOST_PROTOCOL_VERSION } from '../../../../actors/pty/host/host-protocol.js';
 import { HOST_AUTH_TIMEOUT_MS, HostServer } from '../../../../actors/pty/host/host-server.js';
 import { nodePtyDriver } from '../../../../actors/pty/node-pty-driver.js';
-import { createPtyId } from '../../../../bus/ids.js';
+import { bashPtyRequest, testHostBackend } from '../../../support/host-fixture.js';
 import { sleep, waitUntil } from '../../../support/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -61,31 +60,8 @@ function rawClient(socketPath: string) {
   return { socket, received, closed: () => closed };
 }
 
-function backendFor(stateDir: string) {
-  const backend = new HostBackend({
-    stateDir,
-    runtimeId: 'rt_test0000000000',
-    lingerMs: 0,
-    graceMs: 200,
-    outputBufferBytes: 1 << 20,
-  });
-  cleanups.push(() => backend.close());
-  return backend;
-}
-
-const request = (cols = 80) => ({
-  ptyId: createPtyId(),
-  spawn: {
-    file: 'bash',
-    args: ['--norc', '--noprofile', '-c', 'echo hi from the host; sleep 0.2'],
-    cwd: '/',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    cols,
-    rows: 24,
-  },
-  tag: { name: 'LANEVISOR_PTY_ID', value: 'x' },
-  maxPendingInputBytes: 1 << 20,
-});
+const backendFor = (stateDir: string) => testHostBackend(stateDir, cleanups);
+const request = (cols = 80) => bashPtyRequest('echo hi from the host; sleep 0.2', cols);
 
 describe('the terminal host server', () => {
   it('refuses a wrong token, a garbage frame and a frame over the limit, and keeps serving the others', async () => {
