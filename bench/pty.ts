@@ -233,7 +233,10 @@ export async function benchThroughput(bytes: number, rounds: number): Promise<Be
   };
 }
 
-/** MB/s of one flood through the floor, from the line that starts it until the last byte. */
+/**
+ * MB/s of one flood through the floor, from the line that starts it until its host has sent all
+ * and ended the socket (after the terminal is drained, as ours is timed to its exit).
+ */
 async function floodFloor(script: string, bytes: number): Promise<number> {
   const floor = await startFloor(`echo ready; read -r _; ${script}`, 'ready');
   try {
@@ -252,7 +255,6 @@ async function floodFloor(script: string, bytes: number): Promise<number> {
   }
 }
 
-/** terminate() of an idle interactive bash until it resolves, against raw node-pty's kill() → onExit. */
 /**
  * node-pty's `kill()` (SIGHUP) of a bash that has just printed its prompt: now and then (1 in 50
  * here) bash never exits. A tool using node-pty directly needs a fallback; this one SIGKILLs after
@@ -272,6 +274,7 @@ async function killRawOnce(rawPty: IPty): Promise<boolean> {
   return !timedOut;
 }
 
+/** terminate() of an idle interactive bash until it resolves, against raw node-pty's kill() → onExit. */
 export async function benchTerminate(samples: number): Promise<BenchResult> {
   const harness = createHarness();
   const ours: number[] = [];
