@@ -5,7 +5,7 @@ import { DEFAULT_SCROLLBACK_LINES, type PtyBackend, type PtySessionEvents, type 
 import { HostConnection, isConnectionLoss } from './host-connection.js';
 import { launchHost } from './host-launch.js';
 import { ensureSocketDir, ensureToken, hostPathsOf } from './host-paths.js';
-import { dial, HOST_IDLE_EXIT_MS, type HostPtyInfo } from './host-protocol.js';
+import { answers, dial, HOST_IDLE_EXIT_MS, type HostPtyInfo } from './host-protocol.js';
 import type { RefusalDetails } from './host-refusal.js';
 import type { HostSession } from './host-session.js';
 
@@ -201,9 +201,7 @@ export class HostBackend implements PtyBackend {
     const deadline = performance.now() + OTHER_PROTOCOL_EXIT_WAIT_MS;
     while (performance.now() < deadline) {
       await delay(OTHER_PROTOCOL_POLL_MS);
-      const still = existsSync(socket) ? await dial(socket) : undefined;
-      if (still === undefined) return true;
-      still.destroy();
+      if (!(await answers(socket))) return true;
     }
     return false;
   }

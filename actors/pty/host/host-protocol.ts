@@ -174,3 +174,10 @@ export function dial(socketPath: string): Promise<Socket | undefined> {
     attempt.once('error', () => resolve(undefined));
   });
 }
+
+/** Whether something listens on `socketPath` (connect refused or no socket: no). */
+export async function answers(socketPath: string): Promise<boolean> {
+  const probe = await dial(socketPath);
+  probe?.destroy();
+  return probe !== undefined;
+}

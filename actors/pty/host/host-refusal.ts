@@ -5,16 +5,16 @@ import { HOST_PROTOCOL_VERSION, type HostRefusal } from './host-protocol.js';
 const OTHER_PROTOCOL_REASON = /^protocol \S+ is not (\d+)$/;
 
 /** What a refused client learns of the host, in its error's `details`. */
-export interface RefusalDetails {
+export type RefusalDetails = {
   /** The host's protocol, when it refused this client for speaking another one. */
   readonly hostProtocol?: number;
   readonly hostPid?: number;
   /** The PTYs it holds (hosts of protocol 1 do not say). */
   readonly heldPtys?: number;
-}
+};
 
 /** The host's protocol when it refused for a client of another one, else undefined. */
-export function otherProtocolOf(refusal: HostRefusal): number | undefined {
+function otherProtocolOf(refusal: HostRefusal): number | undefined {
   if (refusal.version !== undefined) return refusal.version;
   const match = OTHER_PROTOCOL_REASON.exec(refusal.reason);
   return match === null ? undefined : Number(match[1]);
@@ -47,6 +47,6 @@ export function refusalError(refusal: HostRefusal, logFile: string): LanevisorEr
     `${host} speaks protocol ${hostProtocol} and this lanevisor ${HOST_PROTOCOL_VERSION}: another version of lanevisor started it${holds}. ` +
       `It exits by itself once it holds no terminals and serves no runtime (a crashed runtime's terminals linger for pty.lingerMs first). ` +
       `To go on now, ${stop}, which ends its terminals, or use the version of lanevisor that started it.`,
-    { details: { ...details } },
+    { details },
   );
 }

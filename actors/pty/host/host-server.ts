@@ -1,5 +1,5 @@
 import { existsSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { errorMessage } from '../../../bus/errors.js';
 import type { PtyDriver } from '../driver.js';
 import { withBindLock } from './bind-lock.js';
@@ -8,6 +8,7 @@ import type { Link } from './host-channels.js';
 import type { HostPaths } from './host-paths.js';
 import { ensureSocketDir, tokensMatch } from './host-paths.js';
 import {
+  answers,
   type ClientMessage,
   HOST_IDLE_EXIT_MS,
   HOST_PROTOCOL_VERSION,
@@ -272,15 +273,3 @@ const IGNORE = {
   signaled: () => undefined,
   resized: () => undefined,
 };
-
-/** Whether a live host answers on `socket` (connect refused or missing: no). */
-function answers(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createConnection(socket);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-}
