@@ -87,43 +87,70 @@ export function encodeInput(channel: number, data: string | Uint8Array): Buffer 
   return frame;
 }
 
-/** Turns a byte stream into frames; throws FrameError for one that is too long or malformed. */
+/**
+ * Turns a byte stream into frames; throws FrameError for one that is too long or malformed. A
+ * frame that lies whole in one read is a view of it; one that spans reads (a flood's 64 KiB frame
+ * and the socket's 64 KiB reads never line up) is copied once into a buffer of its own size, as
+ * its bytes come: joining the reads at each frame copied a flood twice and allocated 128 KiB a
+ * frame.
+ */
 export class FrameDecoder {
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  /** The start of a frame whose 4-byte length has not all come yet. */
+  #lengthBytes = Buffer.alloc(4);
+  #lengthFilled = 0;
+  /** The frame spanning reads, as far as it has come. */
+  #frame: Buffer | undefined;
+  #frameFilled = 0;
 
   constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
 
   /** The frames completed by `chunk`, in order. */
   push(chunk: Buffer): Frame[] {
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.byteLength;
     const frames: Frame[] = [];
-    for (;;) {
-      if (this.#buffered < 4) return frames;
-      const head = this.#peek(4);
-      const length = head.readUInt32BE(0);
-      if (length < 1 || length > this.maxFrameBytes) {
-        throw new FrameError(`a frame of ${length} bytes (the most is ${this.maxFrameBytes})`);
+    let at = 0;
+    while (at < chunk.byteLength) {
+      if (this.#frame !== undefined) {
+        const taken = chunk.copy(this.#frame, this.#frameFilled, at);
+        this.#frameFilled += taken;
+        at += taken;
+        if (this.#frameFilled < this.#frame.byteLength) return frames;
+        frames.push(parseFrame(this.#frame));
+        this.#frame = undefined;
+        continue;
       }
-      if (this.#buffered < 4 + length) return frames;
-      const frame = this.#take(4 + length);
-      frames.push(parseFrame(frame));
+      if (this.#lengthFilled === 0 && chunk.byteLength - at >= 4) {
+        const size = 4 + this.#checkedLength(chunk.readUInt32BE(at));
+        if (chunk.byteLength - at >= size) {
+          frames.push(parseFrame(chunk.subarray(at, at + size)));
+          at += size;
+        } else {
+          this.#begin(size, chunk.subarray(at, at + 4));
+          at += 4;
+        }
+        continue;
+      }
+      const taken = chunk.copy(this.#lengthBytes, this.#lengthFilled, at, at + 4 - this.#lengthFilled);
+      this.#lengthFilled += taken;
+      at += taken;
+      if (this.#lengthFilled < 4) return frames;
+      this.#lengthFilled = 0;
+      this.#begin(4 + this.#checkedLength(this.#lengthBytes.readUInt32BE(0)), this.#lengthBytes);
     }
+    return frames;
   }
 
-  #peek(bytes: number): Buffer {
-    if ((this.#chunks[0] as Buffer).byteLength < bytes) this.#chunks = [Buffer.concat(this.#chunks)];
-    return this.#chunks[0] as Buffer;
+  #checkedLength(length: number): number {
+    if (length < 1 || length > this.maxFrameBytes) {
+      throw new FrameError(`a frame of ${length} bytes (the most is ${this.maxFrameBytes})`);
+    }
+    return length;
   }
 
-  #take(bytes: number): Buffer {
-    const all = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
-    const frame = all.subarray(0, bytes);
-    const rest = all.subarray(bytes);
-    this.#chunks = rest.byteLength > 0 ? [rest] : [];
-    this.#buffered = rest.byteLength;
-    return frame;
+  /** A frame of `size` bytes, of which its 4-byte length has come. */
+  #begin(size: number, length: Uint8Array): void {
+    this.#frame = Buffer.allocUnsafe(size);
+    this.#frame.set(length, 0);
+    this.#frameFilled = 4;
   }
 }
 
