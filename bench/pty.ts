@@ -182,6 +182,10 @@ export async function benchLoopDelay(count: number, seconds: number): Promise<Be
  * second process), in turn with the other two: what any design with the terminal in another
  * process gets on this machine in the same minute. Its flood waits for a line typed to it, so its
  * process's start is not timed; ours and raw are timed from the spawn (a few ms of a second).
+ * Every side is timed to its last byte, not to its exit: throughput is output delivered, and the
+ * exit is reported differently by each (raw node-pty's onExit comes within a millisecond of the
+ * last byte or before it, node-pty #726; ours once the terminal is drained, EXIT_DRAIN_QUIET_MS
+ * of quiet, 20-40 ms later). That lag is printed as `oursExitLagMs`. Ours must deliver every byte.
  */
 export async function benchThroughput(bytes: number, rounds: number): Promise<BenchResult> {
   let oursCold = 0;
@@ -189,28 +193,29 @@ export async function benchThroughput(bytes: number, rounds: number): Promise<Be
   const oursMBps: number[] = [];
   const rawMBps: number[] = [];
   const floorMBps: number[] = [];
+  const oursExitLags: number[] = [];
   const harness = createHarness();
   for (let i = 0; i < THROUGHPUT_WARMUP_ROUNDS + rounds; i++) {
-    let started = nowNs();
+    const oursFlood = new FloodCount();
     const pty = await harness.spawn({ command: 'sh', args: ['-c', script] });
-    pty.onData(() => undefined);
+    pty.onData(oursFlood.listener);
     await pty.exited;
-    const ours = bytes / 1e6 / (elapsedMs(started) / 1000);
+    const exitLagMs = elapsedMs(oursFlood.lastAt);
+    // Text: one character per byte of this flood.
+    if (oursFlood.count !== bytes) throw new Error(`our flood delivered ${oursFlood.count} of ${bytes} bytes`);
     await pty.terminate({ graceMs: 1_000 });
 
     const floor = benchBackend() === 'process' ? await floodFloor(script, bytes) : undefined;
 
-    started = nowNs();
+    const rawFlood = new FloodCount();
     const raw = spawnRaw('sh', ['-c', script]);
-    let rawCount = 0;
-    raw.onData((chunk) => {
-      rawCount += chunk.length;
-    });
+    raw.onData(rawFlood.listener);
     await new Promise<void>((resolve) => raw.onExit(() => resolve()));
-    if (i === 0) oursCold = ours;
+    if (i === 0) oursCold = oursFlood.mbps();
     if (i < THROUGHPUT_WARMUP_ROUNDS) continue;
-    oursMBps.push(ours);
-    rawMBps.push(rawCount / 1e6 / (elapsedMs(started) / 1000));
+    oursMBps.push(oursFlood.mbps());
+    oursExitLags.push(exitLagMs);
+    rawMBps.push(rawFlood.mbps());
     if (floor !== undefined) floorMBps.push(floor);
   }
   await harness.dispose();
@@ -225,6 +230,7 @@ export async function benchThroughput(bytes: number, rounds: number): Promise<Be
     rawMBps: round(raw, 1),
     ratio: round(ours / raw),
     oursColdMBps: round(oursCold, 1),
+    oursExitLagMs: round(summarize(oursExitLags).p50, 1),
     ...(floor !== undefined
       ? { floorMBps: round(floor, 1), floorRatio: round(floor / raw), oursOverFloor: round(ours / floor) }
       : {}),
@@ -233,23 +239,34 @@ export async function benchThroughput(bytes: number, rounds: number): Promise<Be
   };
 }
 
-/**
- * MB/s of one flood through the floor, from the line that starts it until its host has sent all
- * and ended the socket (after the terminal is drained, as ours is timed to its exit).
- */
+/** Output of one flood as it comes: how much, and when the last of it came (ns, as nowNs). */
+class FloodCount {
+  readonly startedAt = nowNs();
+  count = 0;
+  lastAt = this.startedAt;
+
+  readonly listener = (chunk: string): void => {
+    this.count += chunk.length;
+    this.lastAt = nowNs();
+  };
+
+  /** MB/s from its start to its last byte. */
+  mbps(): number {
+    return this.count / 1e6 / (Number(this.lastAt - this.startedAt) / 1e9);
+  }
+}
+
+/** MB/s of one flood through the floor, from the line that starts it until its last byte came. */
 async function floodFloor(script: string, bytes: number): Promise<number> {
   const floor = await startFloor(`echo ready; read -r _; ${script}`, 'ready');
   try {
-    let count = 0;
-    floor.onData((chunk) => {
-      count += chunk.length;
-    });
-    const started = nowNs();
+    const flood = new FloodCount();
+    floor.onData(flood.listener);
     floor.write('\n');
     await floor.ended;
     // The typed line's echo came too; anything short of the flood is a benchmark failure.
-    if (count < bytes) throw new Error(`the floor's flood ended after ${count} of ${bytes} bytes`);
-    return bytes / 1e6 / (elapsedMs(started) / 1000);
+    if (flood.count < bytes) throw new Error(`the floor's flood ended after ${flood.count} of ${bytes} bytes`);
+    return flood.mbps();
   } finally {
     await floor.dispose();
   }
