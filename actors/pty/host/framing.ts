@@ -102,7 +102,8 @@ export class FrameDecoder {
   #frame: Buffer | undefined;
   #frameFilled = 0;
 
-  constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+  /** The longest frame taken; a server raises it once the peer has proved who it is. */
+  constructor(public maxFrameBytes = MAX_FRAME_BYTES) {}
 
   /** The frames completed by `chunk`, in order. */
   push(chunk: Buffer): Frame[] {

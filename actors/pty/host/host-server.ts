@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { errorMessage } from '../../../bus/errors.js';
 import type { PtyDriver } from '../driver.js';
 import { withBindLock } from './bind-lock.js';
-import { type Frame, FrameDecoder, FrameKind } from './framing.js';
+import { type Frame, FrameDecoder, FrameKind, MAX_FRAME_BYTES } from './framing.js';
 import type { Link } from './host-channels.js';
 import type { HostPaths } from './host-paths.js';
 import { ensureSocketDir, tokensMatch } from './host-paths.js';
@@ -42,6 +42,11 @@ export interface HostServerOptions {
 
 /** A connection that has not said hello with the token by then is closed. */
 export const HOST_AUTH_TIMEOUT_MS = 2_000;
+/**
+ * The longest frame taken before the hello is accepted (a hello is well under 1 KiB): a
+ * connection that has not proved who it is never gets the host to set aside MAX_FRAME_BYTES.
+ */
+export const HELLO_MAX_FRAME_BYTES = 16 * 1024;
 /** How often the host looks whether it is idle, or its state directory gone. */
 const IDLE_CHECK_MS = 500;
 
@@ -175,7 +180,7 @@ export class HostServer {
       socket.destroy();
       return;
     }
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder(HELLO_MAX_FRAME_BYTES);
     let link: Link | undefined;
     const auth = setTimeout(() => {
       // A loop held past the limit runs its expired timers before it reads: a hello that arrived
@@ -216,6 +221,7 @@ export class HostServer {
             ? new RuntimeLink(this, socket, hello.runtimeId as string, hello.lingerMs ?? 0, hello.graceMs ?? 5_000)
             : new ViewerLink(this, socket);
         this.#links.add(link);
+        decoder.maxFrameBytes = MAX_FRAME_BYTES;
         send(socket, { t: 'welcome', hostPid: process.pid, version: HOST_PROTOCOL_VERSION });
       }
     });

@@ -9,9 +9,10 @@ import {
   ensureToken,
   hostPathsOf,
   MAX_SOCKET_PATH_BYTES,
+  readToken,
 } from '../../../../actors/pty/host/host-paths.js';
 import { HOST_PROTOCOL_VERSION } from '../../../../actors/pty/host/host-protocol.js';
-import { HOST_AUTH_TIMEOUT_MS, HostServer } from '../../../../actors/pty/host/host-server.js';
+import { HELLO_MAX_FRAME_BYTES, HOST_AUTH_TIMEOUT_MS, HostServer } from '../../../../actors/pty/host/host-server.js';
 import { nodePtyDriver } from '../../../../actors/pty/node-pty-driver.js';
 import { bashPtyRequest, testHostBackend } from '../../../support/host-fixture.js';
 import { sleep, waitUntil } from '../../../support/wait.js';
@@ -60,6 +61,11 @@ function rawClient(socketPath: string) {
   return { socket, received, closed: () => closed };
 }
 
+function helloOf(tokenFile: string, role: 'viewer' | 'runtime'): Buffer {
+  const runtime = role === 'runtime' ? { runtimeId: 'rt_padded', lingerMs: 0, graceMs: 1_000 } : {};
+  return encodeControl({ t: 'hello', token: readToken(tokenFile), version: HOST_PROTOCOL_VERSION, role, ...runtime });
+}
+
 const backendFor = (stateDir: string) => testHostBackend(stateDir, cleanups);
 const request = (cols = 80) => bashPtyRequest('echo hi from the host; sleep 0.2', cols);
 
@@ -77,16 +83,32 @@ describe('the terminal host server', () => {
     garbage.socket.write(Buffer.from([0, 0, 0, 3, 1, 0x7b, 0x7b]));
     await waitUntil(garbage.closed, 'the garbage frame to be refused');
 
-    const huge = rawClient(paths.socket);
+    // Before its hello a connection gets a small bound; after it, the wire's.
+    const early = rawClient(paths.socket);
     const header = Buffer.alloc(5);
+    header.writeUInt32BE(HELLO_MAX_FRAME_BYTES + 1, 0);
+    early.socket.write(header);
+    await waitUntil(early.closed, 'the frame too long for a hello to be refused');
+    const huge = rawClient(paths.socket);
+    huge.socket.write(helloOf(paths.tokenFile, 'viewer'));
+    await waitUntil(() => huge.received.length === 1, 'the welcome');
     header.writeUInt32BE(MAX_FRAME_BYTES + 1, 0);
     huge.socket.write(header);
     await waitUntil(huge.closed, 'the oversized frame to be refused');
     expect(log.filter((line) => line.startsWith('refused a connection'))).toEqual([
       'refused a connection: wrong token',
       'refused a connection: a control frame that is not JSON',
+      `refused a connection: a frame of ${HELLO_MAX_FRAME_BYTES + 1} bytes (the most is ${HELLO_MAX_FRAME_BYTES})`,
       `refused a connection: a frame of ${MAX_FRAME_BYTES + 1} bytes (the most is ${MAX_FRAME_BYTES})`,
     ]);
+
+    // Once welcomed, a frame longer than a hello's bound is taken (a request padded to 64 KiB).
+    const trusted = rawClient(paths.socket);
+    trusted.socket.write(helloOf(paths.tokenFile, 'runtime'));
+    await waitUntil(() => trusted.received.length === 1, 'the welcome');
+    trusted.socket.write(encodeControl({ t: 'list', id: 1, padding: 'p'.repeat(64 * 1024) }));
+    await waitUntil(() => trusted.received.length === 2, 'the list');
+    expect(trusted.received[1]).toEqual({ t: 'ptys', id: 1, ptys: [] });
 
     // Through all that, a proper client is served.
     const backend = backendFor(stateDir);
