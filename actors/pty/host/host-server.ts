@@ -45,6 +45,7 @@ export const HOST_AUTH_TIMEOUT_MS = 2_000;
 /**
  * The longest frame taken before the hello is accepted (a hello is well under 1 KiB): a
  * connection that has not proved who it is never gets the host to set aside MAX_FRAME_BYTES.
+ * Clients send nothing more until they are welcomed, so no long frame shares a read with a hello.
  */
 export const HELLO_MAX_FRAME_BYTES = 16 * 1024;
 /** How often the host looks whether it is idle, or its state directory gone. */
