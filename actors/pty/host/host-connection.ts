@@ -3,7 +3,7 @@ import { errorMessage, LanevisorError } from '../../../bus/errors.js';
 import type { PtySessionEvents, PtyStartRequest } from '../backend.js';
 import { type Frame, FrameDecoder, FrameKind } from './framing.js';
 import { type ClientMessage, HOST_PROTOCOL_VERSION, type HostMessage, send } from './host-protocol.js';
-import { refusalError } from './host-refusal.js';
+import { notWelcomedError } from './host-refusal.js';
 import { HostSession } from './host-session.js';
 
 export const HOST_HEARTBEAT_MS = 5_000;
@@ -61,8 +61,7 @@ export class HostConnection {
     const welcome = await this.#next(0);
     if (welcome.t !== 'welcome') {
       this.socket.destroy();
-      if (welcome.t === 'refused') throw refusalError(welcome, logFile);
-      throw new LanevisorError('INTERNAL_ERROR', `the terminal host answered ${welcome.t} to a hello`);
+      throw notWelcomedError(welcome, logFile);
     }
     this.hostPid = welcome.hostPid;
     this.#heartbeat = setInterval(() => this.#beat(), HOST_HEARTBEAT_MS);

@@ -1,5 +1,5 @@
 import { LanevisorError } from '../../../bus/errors.js';
-import { HOST_PROTOCOL_VERSION, type HostRefusal } from './host-protocol.js';
+import { HOST_PROTOCOL_VERSION, type HostMessage, type HostRefusal } from './host-protocol.js';
 
 /** How a host of protocol 1, which sent only a reason, said that a client spoke another protocol. */
 const OTHER_PROTOCOL_REASON = /^protocol \S+ is not (\d+)$/;
@@ -49,4 +49,10 @@ export function refusalError(refusal: HostRefusal, logFile: string): LanevisorEr
       `To go on now, ${stop}, which ends its terminals, or use the version of lanevisor that started it.`,
     { details },
   );
+}
+
+/** The error for any answer to a hello but a welcome: a refusal says what to do, anything else is the host's fault. */
+export function notWelcomedError(answer: HostMessage, logFile: string): LanevisorError {
+  if (answer.t === 'refused') return refusalError(answer, logFile);
+  return new LanevisorError('INTERNAL_ERROR', `the terminal host answered ${answer.t} to a hello`);
 }

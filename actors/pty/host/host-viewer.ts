@@ -13,7 +13,7 @@ import {
   type HostPtyInfo,
   send,
 } from './host-protocol.js';
-import { refusalError } from './host-refusal.js';
+import { notWelcomedError } from './host-refusal.js';
 
 /**
  * A viewer's connection to a state directory's terminal host (`lanevisor attach`): it lists the
@@ -91,8 +91,7 @@ export class HostViewer {
     const welcome = await viewer.#reply(0);
     if (welcome.t !== 'welcome') {
       socket.destroy();
-      if (welcome.t === 'refused') throw refusalError(welcome, paths.logFile);
-      throw new LanevisorError('INTERNAL_ERROR', `the terminal host answered ${welcome.t} to a hello`);
+      throw notWelcomedError(welcome, paths.logFile);
     }
     return viewer;
   }

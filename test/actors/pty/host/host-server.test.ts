@@ -61,9 +61,10 @@ function rawClient(socketPath: string) {
   return { socket, received, closed: () => closed };
 }
 
-function helloOf(tokenFile: string, role: 'viewer' | 'runtime'): Buffer {
+/** A hello frame of this protocol (a runtime's says who it is), with the host's token unless told another. */
+function helloOf(tokenFile: string, role: 'viewer' | 'runtime', token = readToken(tokenFile)): Buffer {
   const runtime = role === 'runtime' ? { runtimeId: 'rt_padded', lingerMs: 0, graceMs: 1_000 } : {};
-  return encodeControl({ t: 'hello', token: readToken(tokenFile), version: HOST_PROTOCOL_VERSION, role, ...runtime });
+  return encodeControl({ t: 'hello', token, version: HOST_PROTOCOL_VERSION, role, ...runtime });
 }
 
 const backendFor = (stateDir: string) => testHostBackend(stateDir, cleanups);
@@ -73,9 +74,7 @@ describe('the terminal host server', () => {
   it('refuses a wrong token, a garbage frame and a frame over the limit, and keeps serving the others', async () => {
     const { paths, stateDir, log } = await inProcessHost();
     const wrong = rawClient(paths.socket);
-    wrong.socket.write(
-      encodeControl({ t: 'hello', token: 'f'.repeat(64), version: HOST_PROTOCOL_VERSION, role: 'viewer' }),
-    );
+    wrong.socket.write(helloOf(paths.tokenFile, 'viewer', 'f'.repeat(64)));
     await waitUntil(wrong.closed, 'the wrong token to be refused');
     expect(wrong.received).toEqual([{ t: 'refused', reason: 'wrong token' }]);
 
@@ -136,8 +135,7 @@ describe('the terminal host server', () => {
     await new Promise((resolve) => client.socket.once('connect', resolve));
     // A few turns of the loop, so the host has accepted it and its hello timer runs.
     await sleep(100);
-    const token = ensureToken(paths.tokenFile);
-    client.socket.write(encodeControl({ t: 'hello', token, version: HOST_PROTOCOL_VERSION, role: 'viewer' }));
+    client.socket.write(helloOf(paths.tokenFile, 'viewer'));
     // The host's loop is this one: held (as a host starved of CPU is) until its hello timer expired.
     const heldUntil = performance.now() + HOST_AUTH_TIMEOUT_MS + 300;
     while (performance.now() < heldUntil);
