@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { type ProcStat, readProcStat } from './proc.js';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { type ProcStat, readProcStat, readProcText } from './proc.js';
 
 /**
  * Whether the program in the foreground of a terminal is blocked waiting for the terminal's
@@ -78,7 +78,7 @@ function processTree(leaderPid: number): ProcStat[] {
 
 function childrenOf(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter(Boolean).map(Number);
+    return readProcText(`/proc/${pid}/task/${pid}/children`).split(' ').filter(Boolean).map(Number);
   } catch {
     return [];
   }
@@ -93,7 +93,7 @@ function terminalOf(pid: number): string | undefined {
 function readSyscall(pid: number): [number, number] | undefined {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/syscall`, 'latin1').trim();
+    text = readProcText(`/proc/${pid}/syscall`).trim();
   } catch {
     return undefined;
   }
@@ -123,7 +123,7 @@ function openFds(pid: number): number[] {
 function epollWatches(pid: number, epollFd: number, terminal: string): boolean {
   let info: string;
   try {
-    info = readFileSync(`/proc/${pid}/fdinfo/${epollFd}`, 'latin1');
+    info = readProcText(`/proc/${pid}/fdinfo/${epollFd}`);
   } catch {
     return false;
   }

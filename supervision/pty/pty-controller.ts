@@ -150,6 +150,7 @@ export class PtyController implements Pty {
     checkWriteData(data);
     this.#assertRunning('write to');
     this.#session().write(data);
+    this.#running.input();
   }
 
   resize(cols: number, rows: number): void {

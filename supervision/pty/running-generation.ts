@@ -63,6 +63,11 @@ export class RunningGeneration {
     this.#activity?.touch();
   }
 
+  /** Input was written to the terminal. */
+  input(): void {
+    this.#activity?.input();
+  }
+
   /** The screen from the session's mirror, its offset in the PTY's count. */
   async screen(session: PtySession, scrollbackLines: number | undefined): Promise<PtyScreenAt> {
     const base = this.#sessionBase;

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ACTIVITY_MIN_CHANGE_MS,
   ACTIVITY_QUIET_MS,
+  ACTIVITY_SETTLED_MS,
+  ACTIVITY_SETTLED_POLL_MS,
   ActivityClock,
   ActivityWatch,
 } from '../../../supervision/pty/activity-watch.js';
@@ -79,6 +81,101 @@ describe('activity changes', () => {
       for (let i = 1; i < changes.length; i++) {
         expect((changes[i]?.at ?? 0) - (changes[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(ACTIVITY_MIN_CHANGE_MS);
       }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('settled PTYs', () => {
+  const ROUND_MS = 500;
+  /** A watch over a scripted probe, ticked every ROUND_MS under fake timers; returns the look times. */
+  function scripted(idleMs: number | null, cpuTicks: () => number, waitingForInput = true) {
+    const looks: number[] = [];
+    const changes: string[] = [];
+    const watch = new ActivityWatch(
+      1,
+      idleMs,
+      () => {
+        looks.push(performance.now());
+        return { waitingForInput, cpuTicks: cpuTicks() };
+      },
+      (activity) => changes.push(activity),
+      () => undefined,
+    );
+    const run = (ms: number) => {
+      for (let elapsed = 0; elapsed < ms; elapsed += ROUND_MS) {
+        vi.advanceTimersByTime(ROUND_MS);
+        watch.tick();
+      }
+    };
+    return { watch, looks, changes, run };
+  }
+  const looksWithin = (looks: number[], from: number) => looks.filter((at) => at > from).length;
+
+  it('are looked at every ACTIVITY_SETTLED_POLL_MS, and every round again once input or output comes', () => {
+    vi.useFakeTimers({ toFake: ['performance', 'setTimeout', 'clearTimeout'] });
+    try {
+      const { watch, looks, changes, run } = scripted(null, () => 7);
+      run(ACTIVITY_SETTLED_MS + ACTIVITY_QUIET_MS + ROUND_MS);
+      expect(changes).toEqual(['waiting']);
+      // Settled: one look per ACTIVITY_SETTLED_POLL_MS, not one per round.
+      let from = performance.now();
+      run(ACTIVITY_SETTLED_POLL_MS * 4);
+      expect(looksWithin(looks, from)).toBe(4);
+      // Input written: looked at in the next round, and every round until it settles again.
+      watch.input();
+      from = performance.now();
+      run(ROUND_MS * 4);
+      expect(looksWithin(looks, from)).toBe(4);
+      run(ACTIVITY_SETTLED_MS);
+      from = performance.now();
+      run(ACTIVITY_SETTLED_POLL_MS * 2);
+      expect(looksWithin(looks, from)).toBe(2);
+      // Output: working at once, and looked at every round once it is quiet again.
+      watch.touch();
+      expect(watch.activity).toBe('working');
+      run(ACTIVITY_QUIET_MS);
+      from = performance.now();
+      run(ROUND_MS * 4);
+      expect(looksWithin(looks, from)).toBe(4);
+      expect(watch.activity).toBe('waiting');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('that compute silently are never settled, and a settled one turns idle when its timeout passes, not a poll later', () => {
+    vi.useFakeTimers({ toFake: ['performance', 'setTimeout', 'clearTimeout'] });
+    try {
+      let ticks = 0;
+      const computing = scripted(null, () => ++ticks, false);
+      computing.run(ACTIVITY_SETTLED_MS * 2);
+      const from = performance.now();
+      computing.run(ROUND_MS * 6);
+      expect(looksWithin(computing.looks, from)).toBe(6);
+      expect(computing.watch.activity).toBe('working');
+
+      const IDLE_MS = ACTIVITY_SETTLED_MS + ACTIVITY_SETTLED_POLL_MS / 2;
+      const blocked = scripted(IDLE_MS, () => 3, false);
+      const startedAt = performance.now();
+      blocked.run(IDLE_MS - ROUND_MS);
+      expect(blocked.watch.activity).toBe('working');
+      blocked.run(ROUND_MS);
+      expect(blocked.changes).toEqual(['idle']);
+      expect(performance.now() - startedAt).toBeLessThan(IDLE_MS + ROUND_MS);
+      // Idle and settled: looked at seldom again.
+      const idleFrom = performance.now();
+      blocked.run(ACTIVITY_SETTLED_MS + ACTIVITY_SETTLED_POLL_MS * 3);
+      expect(looksWithin(blocked.looks, idleFrom)).toBeLessThanOrEqual(ACTIVITY_SETTLED_MS / ROUND_MS + 3);
+
+      // At a prompt past its idle timeout it stays waiting (a prompt is not idle), looked at seldom.
+      const prompt = scripted(ACTIVITY_SETTLED_MS, () => 3, true);
+      prompt.run(ACTIVITY_SETTLED_MS * 2);
+      const promptFrom = performance.now();
+      prompt.run(ACTIVITY_SETTLED_POLL_MS * 3);
+      expect(prompt.watch.activity).toBe('waiting');
+      expect(looksWithin(prompt.looks, promptFrom)).toBe(3);
     } finally {
       vi.useRealTimers();
     }
