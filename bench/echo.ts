@@ -68,29 +68,36 @@ interface EchoSide {
 /**
  * input → echo through the whole path (state check, paced writer, fd, child, output buffer,
  * listeners), ours and raw, taking turns. Through the terminal host, also the floor: the same
- * trip through a bare second process (floor.ts), which no design with the terminal in
- * another process can beat; `floorRatio` is that floor against raw, `oursOverFloor` what the
- * host's own work adds to it.
+ * trip through a bare second process in a session of its own, as the host is (floor.ts), which
+ * no host the contract allows can beat; `floorRatio` is that floor against raw, `oursOverFloor`
+ * what the host's own work adds to it. And the same floor in the benchmark's session:
+ * `ownSessionCost` is what a session of its own costs a trip on this kernel (a scheduling group
+ * of its own under CONFIG_SCHED_AUTOGROUP; 1 where there is none).
  */
 export async function benchEcho(trips: number, alive: number): Promise<BenchResult> {
   const crowd = alive > 0 ? await spawnIdleCrowd(alive) : undefined;
   const harness = createHarness();
   let raw: IPty | undefined;
   let floor: Floor | undefined;
-  // Whatever fails, nothing is left running: the crowd, our PTY, the raw one, the floor's host.
+  let sharedFloor: Floor | undefined;
+  // Whatever fails, nothing is left running: the crowd, our PTY, the raw one, the floors' hosts.
   try {
     const pty = await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT] });
     await waitForOutput(pty, 'ready');
     raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);
     await rawOutput(raw, 'ready');
-    floor = benchBackend() === 'process' ? await startFloor(RAW_ECHO_SCRIPT, 'ready') : undefined;
+    if (benchBackend() === 'process') {
+      floor = await startFloor(RAW_ECHO_SCRIPT, 'ready');
+      sharedFloor = await startFloor(RAW_ECHO_SCRIPT, 'ready', false);
+    }
     // Someone listens on the bus, as in a runtime: pty.output events are made for every trip.
     harness.bus.subscribe('pty.output', () => undefined);
     const rawPty = raw;
     const ours: EchoSide = { write: (s) => pty.write(s), onData: (cb) => pty.onData(cb), samples: [] };
     const rawSide: EchoSide = { write: (s) => rawPty.write(s), onData: rawSubscription(rawPty), samples: [] };
-    const floorSide: EchoSide | undefined = floor && { write: floor.write, onData: floor.onData, samples: [] };
-    const sides = [ours, ...(floorSide ? [floorSide] : []), rawSide];
+    const floorSide = floor && sideOf(floor);
+    const sharedFloorSide = sharedFloor && sideOf(sharedFloor);
+    const sides = [ours, ...(floorSide && sharedFloorSide ? [floorSide, sharedFloorSide] : []), rawSide];
     for (const side of sides) await echoTripSamples(side.write, side.onData, ECHO_WARMUP_TRIPS);
     const perRound = Math.ceil(trips / ECHO_ROUNDS);
     for (let round = 0; round < ECHO_ROUNDS; round++) {
@@ -100,6 +107,7 @@ export async function benchEcho(trips: number, alive: number): Promise<BenchResu
     const o = summarize(ours.samples);
     const r = summarize(rawSide.samples);
     const f = floorSide && summarize(floorSide.samples);
+    const shared = sharedFloorSide && summarize(sharedFloorSide.samples);
     return {
       bench: 'pty.input_to_echo',
       trips: perRound * ECHO_ROUNDS,
@@ -111,7 +119,15 @@ export async function benchEcho(trips: number, alive: number): Promise<BenchResu
       rawP95Ms: round(r.p95),
       rawP99Ms: round(r.p99),
       p50Ratio: round(o.p50 / r.p50),
-      ...(f ? { floorP50Ms: round(f.p50), floorRatio: round(f.p50 / r.p50), oursOverFloor: round(o.p50 / f.p50) } : {}),
+      ...(f && shared
+        ? {
+            floorP50Ms: round(f.p50),
+            floorRatio: round(f.p50 / r.p50),
+            oursOverFloor: round(o.p50 / f.p50),
+            sharedSessionFloorP50Ms: round(shared.p50),
+            ownSessionCost: round(f.p50 / shared.p50),
+          }
+        : {}),
       busEventP50Ms: round(bus.p50),
       busEventP95Ms: round(bus.p95),
       goal: `p50 <= ${ECHO_P50_GOAL_MS} ms and <= ${ECHO_RATIO_GOAL}x raw, p95 <= ${ECHO_P95_GOAL_MS} ms (onData)`,
@@ -120,9 +136,14 @@ export async function benchEcho(trips: number, alive: number): Promise<BenchResu
   } finally {
     if (raw) await killRaw([raw]);
     await floor?.dispose();
+    await sharedFloor?.dispose();
     await harness.dispose();
     await crowd?.dispose();
   }
+}
+
+function sideOf(floor: Floor): EchoSide {
+  return { write: floor.write, onData: floor.onData, samples: [] };
 }
 
 /** The bus view of the same trips: pty.output is batched over 5 ms by design. */

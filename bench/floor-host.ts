@@ -10,6 +10,9 @@
 import { createServer, type Socket } from 'node:net';
 import { nodePtyDriver } from '../actors/pty/node-pty-driver.js';
 
+/** How often it checks that the benchmark that started it is still there. */
+const PARENT_CHECK_MS = 500;
+
 const [socketPath, script] = process.argv.slice(2);
 if (socketPath === undefined || script === undefined) {
   console.error('usage: floor-host.js <socket path> <shell script>');
@@ -51,6 +54,15 @@ const server = createServer((socket) => {
   });
 });
 server.listen(socketPath, () => console.log('up'));
+// In a session of its own, a benchmark that died (Ctrl-C included) takes nothing with it: this
+// leaves once its parent has gone, connected or not.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) {
+    child.dispose();
+    process.exit(0);
+  }
+}, PARENT_CHECK_MS).unref();
 process.on('SIGTERM', () => {
   child.dispose();
   process.exit(0);

@@ -20,11 +20,19 @@ export interface Floor {
 
 const FLOOR_HOST_ENTRY = fileURLToPath(new URL('./floor-host.js', import.meta.url));
 
-/** Starts `script` behind the floor host and resolves once it has printed `ready`. */
-export async function startFloor(script: string, ready: string): Promise<Floor> {
+/**
+ * Starts `script` behind the floor host and resolves once it has printed `ready`. The floor host
+ * runs in a session of its own, as the terminal host must (the contract; host-launch.ts), unless
+ * `ownSession` is false: under CONFIG_SCHED_AUTOGROUP a session is also a scheduling group of its
+ * own, and a round trip between two groups costs more than one inside a group
+ * (docs/performance.md, 2026-12-08), so a floor in the benchmark's session is no floor for a host
+ * in its own. The echo benchmark measures both and prints what the session costs.
+ */
+export async function startFloor(script: string, ready: string, ownSession = true): Promise<Floor> {
   const dir = mkdtempSync(join(tmpdir(), 'lanevisor-floor-'));
   const socketPath = join(dir, 's');
   const host: ChildProcess = spawn(process.execPath, [FLOOR_HOST_ENTRY, socketPath, script], {
+    detached: ownSession,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
