@@ -30,6 +30,8 @@ export interface LaneView {
   readonly agents: readonly string[];
   /** Why it is blocked, null while it is not (absent from a runtime that does not say). */
   readonly blockReason?: string | null;
+  /** Shared, also while blocked or running (absent from a runtime that does not say). */
+  readonly shared?: boolean;
   readonly createdAt: number;
   readonly ptys: readonly PtyInfo[];
   /** Whose lane it is, when the server shows several runtimes (`serve --nats`). */

@@ -38,6 +38,8 @@ export const laneViewSchema = z.object({
   agents: z.array(z.string()),
   /** Why it is blocked, null while it is not. */
   blockReason: z.string().nullable(),
+  /** Shared with several agents, also while blocked or running (when `state` says that instead). */
+  shared: z.boolean(),
   ptys: z.array(ptyInfoSchema),
 });
 export type LaneView = z.infer<typeof laneViewSchema>;
@@ -70,6 +72,7 @@ export function laneViewOf(lane: Lane): LaneView {
     createdAt: lane.createdAt,
     agents: [...lane.agents],
     blockReason: lane.blockReason,
+    shared: lane.shared,
     ptys: lane.ptys().map(ptyInfoOf),
   };
 }

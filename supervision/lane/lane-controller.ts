@@ -109,6 +109,9 @@ export class LaneController implements Lane {
     // Kept in the context through a cleanup that began while blocked: only a blocked lane has one.
     return this.state === 'blocked' ? (this.#actor?.getSnapshot().context.blockReason ?? null) : null;
   }
+  get shared(): boolean {
+    return this.#actor?.getSnapshot().context.shared ?? false;
+  }
   /** Resolves when the lane is first active; rejects with the provisioning failure (after its rollback). */
   get ready(): Promise<void> {
     return this.#outcome.ready;

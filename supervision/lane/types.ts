@@ -69,6 +69,11 @@ export interface Lane {
   readonly agents: readonly string[];
   /** Why it is blocked (`block(reason)`, or its task stalled), null while it is not. */
   readonly blockReason: string | null;
+  /**
+   * Whether it is shared (`share()`), also while it is blocked or runs an exec, when `state`
+   * says that instead; false again once its last agent left.
+   */
+  readonly shared: boolean;
   spawnPty(options?: SpawnPtyOptions): Promise<Pty>;
   ptys(): Pty[];
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;

@@ -17,6 +17,7 @@ interface LaneJson {
   readonly id: string;
   readonly state: string;
   readonly agents: string[];
+  readonly shared: boolean;
 }
 
 const laneOf = (id: string) => dash.callApi<LaneJson>('GET', `/api/lanes/${id}`);
@@ -58,7 +59,8 @@ describe('dashboard actions in Chromium', () => {
 
     await attach.getByRole('button', { name: 'Share' }).click();
     await page.locator('.lane-row', { hasText: 'agents' }).getByText('shared').waitFor();
-    expect((await laneOf(lane.id)).state).toBe('shared');
+    expect(await laneOf(lane.id)).toMatchObject({ state: 'shared', shared: true });
+    await attach.getByRole('button', { name: 'Share' }).waitFor({ state: 'detached' });
     await attach.getByLabel('Agent id').fill('agent-b');
     await attach.getByRole('button', { name: 'Attach' }).click();
     await page.getByRole('button', { name: 'Detach agent-b' }).waitFor();
@@ -73,7 +75,13 @@ describe('dashboard actions in Chromium', () => {
     await block.getByRole('button', { name: 'Block' }).click();
     await page.getByRole('button', { name: 'Unblock' }).waitFor();
     await page.locator('.lane-row', { hasText: 'agents' }).getByText('blocked').waitFor();
-    expect(await laneOf(lane.id)).toMatchObject({ state: 'blocked', blockReason: 'waiting for a review' });
+    expect(await laneOf(lane.id)).toMatchObject({
+      state: 'blocked',
+      blockReason: 'waiting for a review',
+      shared: true,
+    });
+    // Blocked, it is still shared: nothing offers to share it again.
+    expect(await attach.getByRole('button', { name: 'Share' }).count()).toBe(0);
     // Why, in the list and in the lane's head.
     await page.locator('.lane-row .block-reason', { hasText: 'waiting for a review' }).waitFor();
     await page.locator('.lane-head .block-reason', { hasText: 'waiting for a review' }).waitFor();

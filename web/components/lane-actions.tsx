@@ -115,7 +115,7 @@ export function AgentActions({ lane }: { lane: LaneView }) {
         busy={action.busy}
         onSubmit={(agentId) => succeeded(action, () => api.attach(lane.id, agentId))}
       >
-        {lane.state !== 'shared' && (
+        {!(lane.shared ?? lane.state === 'shared') && (
           <button
             type="button"
             disabled={action.busy}

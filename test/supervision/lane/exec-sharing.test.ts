@@ -104,8 +104,10 @@ describe('sharing', () => {
       message: expect.stringMatching(/share the lane first/),
     });
     await lane.attach('alice'); // already attached: nothing to do
+    expect(lane.shared).toBe(false);
     await lane.share();
     expect(lane.state).toBe('shared');
+    expect(lane.shared).toBe(true);
     await lane.attach('bob');
     expect(lane.agents).toEqual(['alice', 'bob']);
     await expect(lane.detach('carol')).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -114,6 +116,7 @@ describe('sharing', () => {
     expect(lane.state).toBe('shared');
     await lane.detach('bob');
     expect(lane.state).toBe('ready');
+    expect(lane.shared).toBe(false);
     expect(lane.agents).toEqual([]);
     await settle();
     expect(fixture.topics((e) => e.topic.startsWith('lane.agent') || e.topic === 'lane.shared')).toEqual([
@@ -147,6 +150,8 @@ describe('sharing', () => {
     await lane.block('needs a human');
     expect(lane.state).toBe('blocked');
     expect(lane.blockReason).toBe('needs a human');
+    // Blocked says the state; shared is still what it was, and comes back with the unblock.
+    expect(lane.shared).toBe(true);
     await expect(lane.block('')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await lane.unblock();
     expect(lane.state).toBe('shared');
