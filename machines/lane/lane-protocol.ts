@@ -25,6 +25,8 @@ export interface LaneMachineInput {
   readonly laneId: string;
   readonly correlationId: string;
   readonly agents?: readonly string[];
+  /** A resumed lane that was shared. */
+  readonly shared?: boolean;
   /** A lane found ready or half cleaned by a new runtime starts there instead of `new`. */
   readonly resumeAs?: 'ready' | 'cleaning';
   /** For a lane resumed as `cleaning`: whether its cleanup discards (known before any step runs). */

@@ -20,7 +20,7 @@ export const laneMachine = laneActions.createMachine({
     correlationId: input.correlationId,
     resumeAs: input.resumeAs ?? null,
     agents: input.agents ?? [],
-    shared: false,
+    shared: input.shared ?? false,
     blockReason: null,
     running: [],
     queued: [],

@@ -7,7 +7,7 @@ import type { LaneEvent } from '../../machines/lane/lane-protocol.js';
 import type { Adoptable } from '../pty/pty-adoption.js';
 import type { Pty, SpawnPtyOptions } from '../pty/types.js';
 import type { RuntimeContext } from '../runtime/runtime-context.js';
-import type { LaneRecord } from '../state/lane-records.js';
+import { type LaneRecord, recordedAsShared } from '../state/lane-records.js';
 import { CleanupTally } from './cleanup-tally.js';
 import { LaneEventPublisher, type Publish } from './lane-events.js';
 import { LaneExecs } from './lane-exec.js';
@@ -71,8 +71,14 @@ export class LaneController implements Lane {
       (event) => this.send(event),
       () => correlationIdNow(ctx),
     );
-    // The first agents are part of lane.created (or of the record), not attached later.
-    this.#publisher = new LaneEventPublisher(identity.laneId, publish, initialAgents);
+    // The first agents are part of lane.created (or of the record), not attached later; a
+    // resumed lane that was shared is not shared anew.
+    this.#publisher = new LaneEventPublisher(
+      identity.laneId,
+      publish,
+      initialAgents,
+      existing !== undefined && recordedAsShared(existing),
+    );
     this.#outcome = new LaneOutcome(identity.laneId, (failure) =>
       publish('lane.failed', { laneId: this.id, code: failure.code, message: failure.message }),
     );
@@ -193,6 +199,7 @@ export class LaneController implements Lane {
   async share(): Promise<void> {
     this.#assertActive('share');
     this.send({ type: 'SHARE', ...this.#correlation() });
+    await this.resources.update({ shared: true });
   }
 
   async attach(agentId: string): Promise<void> {
@@ -221,7 +228,8 @@ export class LaneController implements Lane {
       throw new LanevisorError('NOT_FOUND', `agent ${JSON.stringify(agentId)} is not attached to lane ${this.id}`);
     }
     this.send({ type: 'DETACH', agentId, ...this.#correlation() });
-    await this.resources.update({ agents: [...this.agents] });
+    // The last agent leaving unshares it.
+    await this.resources.update({ agents: [...this.agents], shared: this.shared });
   }
 
   async block(reason: string): Promise<void> {

@@ -22,14 +22,16 @@ export type Publish = <T extends LifecycleTopic>(
 export class LaneEventPublisher {
   #state: LaneState = 'new';
   #agents: readonly string[];
-  #shared = false;
+  #shared: boolean;
 
   constructor(
     private readonly laneId: LaneId,
     private readonly publish: Publish,
     initialAgents: readonly string[],
+    initiallyShared = false,
   ) {
     this.#agents = initialAgents;
+    this.#shared = initiallyShared;
   }
 
   get state(): LaneState {

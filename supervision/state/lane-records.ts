@@ -22,6 +22,8 @@ export const laneRecordSchema = z.strictObject({
   createdAt: z.number().int(),
   phase: z.enum(['provisioning', 'ready', 'cleaning']),
   agents: z.array(z.string()),
+  /** Shared (`share()`); absent from records written before it was kept, which only several agents tell. */
+  shared: z.boolean().optional(),
   task: z.strictObject({ backend: z.string(), facts: z.record(z.string(), z.unknown()) }).nullable(),
   discard: z.boolean(),
   /** The lane's LANEVISOR_PORT, kept across restarts and re-adoption (absent: none, or a record from before ports). */
@@ -31,6 +33,11 @@ export const laneRecordSchema = z.strictObject({
 });
 
 export type LaneRecord = z.infer<typeof laneRecordSchema>;
+
+/** Whether the lane a record describes is shared; one from before `shared` was kept is when it holds several agents (only a shared lane can). */
+export function recordedAsShared(record: Pick<LaneRecord, 'shared' | 'agents'>): boolean {
+  return record.shared ?? record.agents.length > 1;
+}
 
 export class LaneRecordStore {
   readonly #dir: string;

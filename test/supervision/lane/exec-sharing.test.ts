@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAlive, livePidsTagged } from '../../support/proc-scan.js';
 import { createRuntimeFixture, type RuntimeFixture } from '../../support/runtime-fixture.js';
@@ -125,6 +127,43 @@ describe('sharing', () => {
       'lane.agent_detached',
       'lane.agent_detached',
     ]);
+  });
+
+  it('comes back shared with its agents in the next runtime, also from a record written before `shared` was kept', async () => {
+    fixture = await createRuntimeFixture();
+    const shared = await fixture.rt.createLane({ agent: 'alice' });
+    await shared.share();
+    await shared.attach('bob');
+    const older = await fixture.rt.createLane({ agent: 'carol' });
+    await older.share();
+    await older.attach('dave');
+    const single = await fixture.rt.createLane({ agent: 'erin' });
+    const recordOf = (laneId: string) => join(fixture.rt.stateDir, 'lanes', `${laneId}.json`);
+    expect(JSON.parse(readFileSync(recordOf(shared.id), 'utf8'))).toMatchObject({ shared: true });
+    await fixture.rt.shutdown();
+    // As an earlier version wrote them: no `shared`.
+    for (const lane of [older, single]) {
+      const { shared: _, ...record } = JSON.parse(readFileSync(recordOf(lane.id), 'utf8'));
+      writeFileSync(recordOf(lane.id), JSON.stringify(record));
+    }
+    const sharedBefore = fixture.topics((e) => e.topic === 'lane.shared').length;
+
+    const next = await fixture.restart();
+    expect(next.getLane(shared.id)).toMatchObject({ state: 'shared', shared: true, agents: ['alice', 'bob'] });
+    expect(next.getLane(older.id)).toMatchObject({ state: 'shared', shared: true, agents: ['carol', 'dave'] });
+    expect(next.getLane(single.id)).toMatchObject({ state: 'ready', shared: false, agents: ['erin'] });
+    // A third agent may join the resumed shared lane, none the unshared one.
+    await next.getLane(shared.id)?.attach('frank');
+    await expect(next.getLane(single.id)?.attach('frank')).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await settle();
+    // Resuming shares nothing anew.
+    expect(fixture.topics((e) => e.topic === 'lane.shared')).toHaveLength(sharedBefore);
+
+    // The last one leaving unshares it, in the record too.
+    const resumed = next.getLane(shared.id);
+    for (const agent of ['alice', 'bob', 'frank']) await resumed?.detach(agent);
+    expect(resumed).toMatchObject({ state: 'ready', shared: false });
+    expect(JSON.parse(readFileSync(recordOf(shared.id), 'utf8'))).toMatchObject({ shared: false, agents: [] });
   });
 
   it('cleanup of a shared lane detaches its agents first, one event each', async () => {
