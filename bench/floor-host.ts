@@ -12,6 +12,8 @@ import { nodePtyDriver } from '../actors/pty/node-pty-driver.js';
 
 /** How often it checks that the benchmark that started it is still there. */
 const PARENT_CHECK_MS = 500;
+/** Taken first: a benchmark that dies while this starts must not leave it running. */
+const parent = process.ppid;
 
 const [socketPath, script] = process.argv.slice(2);
 if (socketPath === undefined || script === undefined) {
@@ -56,7 +58,6 @@ const server = createServer((socket) => {
 server.listen(socketPath, () => console.log('up'));
 // In a session of its own, a benchmark that died (Ctrl-C included) takes nothing with it: this
 // leaves once its parent has gone, connected or not.
-const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) {
     child.dispose();

@@ -38,7 +38,7 @@ export const laneViewSchema = z.object({
   agents: z.array(z.string()),
   /** Why it is blocked, null while it is not. */
   blockReason: z.string().nullable(),
-  /** Shared with several agents, also while blocked or running (when `state` says that instead). */
+  /** Shared (`share()`: it may hold several agents), also while blocked or running, when `state` says that instead. */
   shared: z.boolean(),
   ptys: z.array(ptyInfoSchema),
 });

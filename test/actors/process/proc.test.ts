@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,11 +20,25 @@ describe('readProcText', () => {
       writeFileSync(path, text, 'latin1');
       expect(readProcText(path)).toBe(text);
     }
-    // The shared buffer is not handed out: an earlier result keeps its text after later reads.
-    const first = readProcText(join(dir, 'f17'));
-    readProcText(join(dir, 'f4095'));
-    expect(first).toHaveLength(17);
-    expect(first.startsWith(' !"#')).toBe(true);
+  });
+
+  it('reads a children list whole, which the kernel makes one entry at a time', async () => {
+    // Enough children that their list passes one 4 KiB read (about 700 pids of 6 digits and a space).
+    const { spawn } = await import('node:child_process');
+    const parent = spawn('sh', ['-c', 'for i in $(seq 1 900); do sleep 30 & done; wait'], { stdio: 'ignore' });
+    try {
+      const path = `/proc/${parent.pid}/task/${parent.pid}/children`;
+      let listed: string[] = [];
+      for (let tries = 0; tries < 200 && listed.length < 900; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        listed = readProcText(path).trim().split(' ');
+      }
+      expect(listed).toHaveLength(900);
+      expect(readProcText(path)).toBe(readFileSync(path, 'latin1'));
+    } finally {
+      spawnSync('pkill', ['-KILL', '-P', String(parent.pid)]);
+      parent.kill('SIGKILL');
+    }
   });
 
   it('throws as readFileSync does for a process that is gone, and reads a live one', () => {
