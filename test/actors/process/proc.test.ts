@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,6 @@ describe('readProcText', () => {
 
   it('reads a children list whole, which the kernel makes one entry at a time', async () => {
     // Enough children that their list passes one 4 KiB read (about 700 pids of 6 digits and a space).
-    const { spawn } = await import('node:child_process');
     const parent = spawn('sh', ['-c', 'for i in $(seq 1 900); do sleep 30 & done; wait'], { stdio: 'ignore' });
     try {
       const path = `/proc/${parent.pid}/task/${parent.pid}/children`;
@@ -36,7 +35,10 @@ describe('readProcText', () => {
       expect(listed).toHaveLength(900);
       expect(readProcText(path)).toBe(readFileSync(path, 'latin1'));
     } finally {
-      spawnSync('pkill', ['-KILL', '-P', String(parent.pid)]);
+      parent.kill('SIGSTOP');
+      for (const child of readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'latin1').split(' ')) {
+        if (child !== '') process.kill(Number(child), 'SIGKILL');
+      }
       parent.kill('SIGKILL');
     }
   });
