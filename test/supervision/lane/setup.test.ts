@@ -139,6 +139,11 @@ describe("a lane's setup from lanevisor.json", () => {
       () => livePidsTagged('LANEVISOR_EXEC_ID', `${failed.laneId}/setup-2`).length === 0,
       'the sleep to be stopped',
     );
+    const pidFile = `/tmp/lanevisor-setup-${failed.laneId}.pid`;
+    const background = Number(readFileSync(pidFile, 'utf8'));
+    rmSync(pidFile, { force: true });
+    expect(background).toBeGreaterThan(0);
+    expect(isAlive(background)).toBe(false);
     expect(fixture.rt.lanes()).toEqual([]);
     expect(await fixture.rt.createLane({ label: 'broken', setup: false })).toMatchObject({ label: 'broken' });
   });
