@@ -42,6 +42,8 @@ export class LaneController implements Lane {
   #actor: LaneActorRef | undefined;
   #subscription: Subscription | undefined;
   readonly #tally = new CleanupTally();
+  /** A resumed lane's record says it was shared: its machine starts shared, and nothing is shared anew. */
+  readonly resumedShared: boolean;
 
   constructor(
     private readonly ctx: RuntimeContext,
@@ -71,14 +73,9 @@ export class LaneController implements Lane {
       (event) => this.send(event),
       () => correlationIdNow(ctx),
     );
-    // The first agents are part of lane.created (or of the record), not attached later; a
-    // resumed lane that was shared is not shared anew.
-    this.#publisher = new LaneEventPublisher(
-      identity.laneId,
-      publish,
-      initialAgents,
-      existing !== undefined && recordedAsShared(existing),
-    );
+    this.resumedShared = existing !== undefined && recordedAsShared(existing);
+    // The first agents are part of lane.created (or of the record), not attached later.
+    this.#publisher = new LaneEventPublisher(identity.laneId, publish, initialAgents, this.resumedShared);
     this.#outcome = new LaneOutcome(identity.laneId, (failure) =>
       publish('lane.failed', { laneId: this.id, code: failure.code, message: failure.message }),
     );

@@ -151,7 +151,7 @@ export class ActivityWatch {
   /** The idle timeout passed since the last look: look now (once), not at the next settled look. */
   #idleDue(now: number): boolean {
     if (this.idleMs === null || this.#activity === 'idle') return false;
-    const idleAt = Math.max(this.#lastOutputAt, this.#lastSeenBusyAt) + this.idleMs;
+    const idleAt = this.#quietSince() + this.idleMs;
     return now >= idleAt && idleAt > this.#lookedAt;
   }
 
@@ -163,8 +163,12 @@ export class ActivityWatch {
     this.#cpuTicks = cpuTicks;
     if (usedCpu) this.#lastSeenBusyAt = now;
     if (waitingForInput === true && !usedCpu) return 'waiting';
-    const quietSince = Math.max(this.#lastOutputAt, this.#lastSeenBusyAt);
-    return this.idleMs !== null && now - quietSince >= this.idleMs ? 'idle' : 'working';
+    return this.idleMs !== null && now - this.#quietSince() >= this.idleMs ? 'idle' : 'working';
+  }
+
+  /** Since when it has neither printed nor been seen using CPU: what the idle timeout counts from. */
+  #quietSince(): number {
+    return Math.max(this.#lastOutputAt, this.#lastSeenBusyAt);
   }
 
   #set(activity: PtyActivity): void {

@@ -21,7 +21,7 @@ import type { CreateLaneOptions, Lane, LaneState } from '../lane/types.js';
 import type { Pty } from '../pty/types.js';
 import type { StartupFacts } from '../recovery/startup-facts.js';
 import { EMPTY_RECONCILIATION, reconcileStartup } from '../recovery/startup-reconciliation.js';
-import { type LaneRecord, recordedAsShared } from '../state/lane-records.js';
+import type { LaneRecord } from '../state/lane-records.js';
 import type { RuntimeContext } from './runtime-context.js';
 import type { TraceWriter } from './trace.js';
 import type { ReconciliationReport, Runtime } from './types.js';
@@ -281,8 +281,7 @@ export class LanevisorRuntime implements Runtime {
   #startRecorded(record: LaneRecord, resumeAs: 'ready' | 'cleaning', discard?: boolean): LaneController {
     const identity = identityOfRecord(record, this.ctx.worktreeRoot);
     const settings = recordedLaneSettings(this.ctx, record);
-    const shared = recordedAsShared(record);
-    return this.#start(identity, settings, createCorrelationId(), record.agents, resumeAs, record, discard, shared);
+    return this.#start(identity, settings, createCorrelationId(), record.agents, resumeAs, record, discard);
   }
 
   #start(
@@ -293,7 +292,6 @@ export class LanevisorRuntime implements Runtime {
     resumeAs?: 'ready' | 'cleaning',
     record?: LaneRecord,
     discard?: boolean,
-    shared = false,
   ): LaneController {
     const lane = new LaneController(this.ctx, identity, settings, agents, record, (done) =>
       this.#lanes.delete(done.id),
@@ -309,7 +307,7 @@ export class LanevisorRuntime implements Runtime {
         restartIntensity: this.ctx.restartIntensity,
         ...(resumeAs ? { resumeAs } : {}),
         ...(discard === undefined ? {} : { discard }),
-        ...(shared ? { shared } : {}),
+        ...(lane.resumedShared ? { shared: true } : {}),
       },
     });
     lane.bind(this.#root.getSnapshot().children[identity.laneId] as LaneActorRef);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readProcStat, readProcText } from '../../../actors/process/proc.js';
+import { waitUntil } from '../../support/wait.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -27,12 +28,9 @@ describe('readProcText', () => {
     const parent = spawn('sh', ['-c', 'for i in $(seq 1 900); do sleep 30 & done; wait'], { stdio: 'ignore' });
     try {
       const path = `/proc/${parent.pid}/task/${parent.pid}/children`;
-      let listed: string[] = [];
-      for (let tries = 0; tries < 200 && listed.length < 900; tries++) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-        listed = readProcText(path).trim().split(' ');
-      }
-      expect(listed).toHaveLength(900);
+      const listed = () => readProcText(path).trim().split(' ');
+      await waitUntil(() => readFileSync(path, 'latin1').trim().split(' ').length === 900, 'the 900 children', 10_000);
+      expect(listed()).toHaveLength(900);
       expect(readProcText(path)).toBe(readFileSync(path, 'latin1'));
     } finally {
       parent.kill('SIGSTOP');

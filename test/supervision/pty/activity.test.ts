@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ACTIVITY_MIN_CHANGE_MS,
+  ACTIVITY_POLL_MS,
   ACTIVITY_QUIET_MS,
   ACTIVITY_SETTLED_MS,
   ACTIVITY_SETTLED_POLL_MS,
@@ -88,7 +89,7 @@ describe('activity changes', () => {
 });
 
 describe('settled PTYs', () => {
-  const ROUND_MS = 500;
+  const ROUND_MS = ACTIVITY_POLL_MS;
   /** A watch over a scripted probe, ticked every ROUND_MS under fake timers; returns the look times. */
   function scripted(idleMs: number | null, cpuTicks: () => number, waitingForInput = true) {
     const looks: number[] = [];
