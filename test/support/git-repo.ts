@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hostPathsOf } from '../../actors/pty/host/host-paths.js';
+import { controlPathsOf } from '../../supervision/control/control-protocol.js';
 
 /** Runs git in a directory and returns its trimmed output (throws on failure, as a test expects success). */
 export function gitIn(cwd: string, ...args: string[]): string {
@@ -37,5 +39,22 @@ export function createTempRepo(files = 5): TempRepo {
   }
   gitIn(path, 'add', '-A');
   gitIn(path, 'commit', '-q', '-m', 'initial');
-  return { base, path, dispose: () => rmSync(base, { recursive: true, force: true }) };
+  return {
+    base,
+    path,
+    dispose: () => {
+      rmSync(base, { recursive: true, force: true });
+      removeSocketsOf(join(path, '.git', 'lanevisor'));
+    },
+  };
+}
+
+/**
+ * A runtime or host that a test killed leaves its socket (outside the state directory, in this
+ * user's socket directory) for the next one on that state directory to remove; once the state
+ * directory is gone there is no next one, so the test removes them. Whatever still listens on one
+ * (a host about to notice its state directory is gone) has nothing left to serve.
+ */
+export function removeSocketsOf(stateDir: string): void {
+  for (const socket of [hostPathsOf(stateDir).socket, controlPathsOf(stateDir).socket]) rmSync(socket, { force: true });
 }

@@ -12,7 +12,7 @@ import type { EventEnvelope } from '../../../../bus/envelopes.js';
 import { createBus } from '../../../../bus/local-bus.js';
 import { createRuntime } from '../../../../supervision/runtime/runtime.js';
 import type { Runtime } from '../../../../supervision/runtime/types.js';
-import { createTempRepo, type TempRepo } from '../../../support/git-repo.js';
+import { createTempRepo, removeSocketsOf, type TempRepo } from '../../../support/git-repo.js';
 import { isAlive, livePidsTagged } from '../../../support/proc-scan.js';
 import { blockEventLoop, sleep, waitUntil } from '../../../support/wait.js';
 
@@ -106,6 +106,7 @@ describe('the terminal host process', () => {
     cleanups.push(() => {
       for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
       rmSync(stateDir, { recursive: true, force: true });
+      removeSocketsOf(stateDir);
     });
     ensureSocketDir(paths.socketDir);
     for (let round = 0; round < 5; round++) {
@@ -204,6 +205,8 @@ describe('the terminal host process', () => {
     await rt.shutdown();
     runtimes.splice(0);
     await waitUntil(() => !isAlive(host), 'the idle host to exit', HOST_IDLE_EXIT_MS + 3_000);
+    // Nothing of it is left in the socket directory either.
+    expect(existsSync(hostPathsOf(rt.stateDir).socket)).toBe(false);
 
     const again = await runtimeOnHost();
     const second = again.ptyHost?.pid as number;
