@@ -4,6 +4,7 @@ import { type Floor, startFloor } from './floor.js';
 import {
   benchBackend,
   createHarness,
+  crowdRoom,
   killRaw,
   rawOutput,
   rawSubscription,
@@ -75,13 +76,14 @@ interface EchoSide {
  * of its own under CONFIG_SCHED_AUTOGROUP; 1 where there is none).
  */
 export async function benchEcho(trips: number, alive: number): Promise<BenchResult> {
-  const crowd = alive > 0 ? await spawnIdleCrowd(alive) : undefined;
-  const harness = createHarness();
+  const harness = createHarness(crowdRoom(alive));
+  let crowd: Awaited<ReturnType<typeof spawnIdleCrowd>> | undefined;
   let raw: IPty | undefined;
   let floor: Floor | undefined;
   let sharedFloor: Floor | undefined;
   // Whatever fails, nothing is left running: the crowd, our PTY, the raw one, the floors' hosts.
   try {
+    if (alive > 0) crowd = await spawnIdleCrowd(harness, alive);
     const pty = await harness.spawn({ command: 'bash', args: ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT] });
     await waitForOutput(pty, 'ready');
     raw = spawnRaw('bash', ['--norc', '--noprofile', '-c', RAW_ECHO_SCRIPT]);

@@ -137,11 +137,18 @@ export async function settledRss(): Promise<number> {
   return process.memoryUsage().rss;
 }
 
-/** `count` idle PTYs of our own (a crowd the measured one lives among). */
-export async function spawnIdleCrowd(count: number) {
-  const harness = createHarness({ maxPtys: count + 100 });
+/** Room for a crowd of `count` beside the PTYs a benchmark measures. */
+export const crowdRoom = (count: number) => ({ maxPtys: count + 100 });
+
+/**
+ * `count` idle PTYs among which each side's measured PTY lives: ours through `harness` (so in
+ * its terminal host, one host for all, as in a runtime), and, when that is a host, as many raw
+ * node-pty PTYs in this process for the raw side (inline, ours are here already).
+ */
+export async function spawnIdleCrowd(harness: ReturnType<typeof createHarness>, count: number) {
   for (let i = 0; i < count; i++) await harness.spawn({ command: 'sleep', args: ['1000'] });
-  return harness;
+  const raw = benchBackend() === 'process' ? Array.from({ length: count }, () => spawnRaw('sleep', ['1000'])) : [];
+  return { dispose: () => killRaw(raw) };
 }
 
 /** Resolves once `text` has been printed (in the scrollback already, or from now on). */

@@ -5,6 +5,7 @@ import { startFloor } from './floor.js';
 import {
   benchBackend,
   createHarness,
+  crowdRoom,
   firstOutput,
   killRaw,
   rawOutput,
@@ -30,8 +31,8 @@ const THROUGHPUT_WARMUP_ROUNDS = 3;
 
 /** spawn → first output of an interactive bash, ours and raw, alternating so drift hits both alike. */
 export async function benchSpawn(samples: number, alive: number): Promise<BenchResult> {
-  const crowd = alive > 0 ? await spawnIdleCrowd(alive) : undefined;
-  const harness = createHarness();
+  const harness = createHarness(crowdRoom(alive));
+  const crowd = alive > 0 ? await spawnIdleCrowd(harness, alive) : undefined;
   const ours: number[] = [];
   const raw: number[] = [];
   for (let i = 0; i < samples; i++) {
