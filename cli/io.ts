@@ -15,6 +15,11 @@ export interface CliIo {
   readonly terminalSize?: () => { readonly columns: number; readonly rows: number };
   /** Calls `listener` when the terminal is resized (SIGWINCH); returns the undo. */
   readonly onResize?: (listener: () => void) => () => void;
+  /**
+   * Calls `listener` once stdout's or stderr's reader has gone (`| head` has what it wanted);
+   * returns the undo. Without a listener the command ends at once (process-io.ts).
+   */
+  readonly onOutputClosed?: (listener: () => void) => () => void;
 }
 
 export const EXIT_OK = 0;

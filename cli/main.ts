@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { processIo } from './process-io.js';
 import { runCli } from './program.js';
 
 let settled = false;
@@ -12,18 +13,7 @@ process.on('beforeExit', () => {
   );
   process.exitCode = 1;
 });
-void runCli(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  env: process.env,
-  isTTY: process.stdout.isTTY === true,
-  stdin: process.stdin,
-  terminalSize: () => ({ columns: process.stdout.columns ?? 80, rows: process.stdout.rows ?? 24 }),
-  onResize: (listener) => {
-    process.stdout.on('resize', listener);
-    return () => process.stdout.off('resize', listener);
-  },
-}).then((code) => {
+void runCli(process.argv.slice(2), processIo()).then((code) => {
   settled = true;
   process.exitCode = code;
 });

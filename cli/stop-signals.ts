@@ -2,29 +2,42 @@ import type { CliIo } from './io.js';
 
 /** The exit code a shell reports for a process ended by these signals. */
 export const EXIT_CODE_OF_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
-export type StopSignal = keyof typeof EXIT_CODE_OF_SIGNAL;
+/**
+ * A command whose output's reader went away (`lanevisor logs -f x | head`) ends as SIGPIPE ends a
+ * Unix tool, and reports what a shell reports for that: 128 + 13. It is not caught as a signal:
+ * writing to the closed pipe reports it (EPIPE), and a real SIGPIPE would come as well.
+ */
+export const EXIT_CODE_OUTPUT_CLOSED = 141;
+export type StopSignal = keyof typeof EXIT_CODE_OF_SIGNAL | 'SIGPIPE';
 
 /**
  * SIGINT and SIGTERM for a command that must stop cleanly: caught from the moment it is made (so
  * no moment of a command is deaf to Ctrl-C), the first one asks the command to stop (its
  * listeners end terminals, skip what is not started, clean up), a second one leaves at once:
- * whatever is left is recorded, and the next runtime's reconciliation finishes it.
+ * whatever is left is recorded, and the next runtime's reconciliation finishes it. Output whose
+ * reader went away (CliIo.onOutputClosed) stops it as a first signal does; after a signal it
+ * changes nothing (Ctrl-C in `lanevisor run … | less` ends the pager too, and that must not
+ * count as the second Ctrl-C that leaves without cleaning up).
  */
 export class StopSignals {
   #signal: StopSignal | undefined;
   readonly #listeners = new Set<(signal: StopSignal) => void>();
-  readonly #handlers: Array<[StopSignal, () => void]>;
+  readonly #handlers: Array<[keyof typeof EXIT_CODE_OF_SIGNAL, () => void]>;
+  readonly #unwatchOutput: (() => void) | undefined;
 
   constructor(
     private readonly io: CliIo,
     /** What a person should know the first signal does. */
     private readonly stopping: string,
   ) {
-    this.#handlers = (Object.keys(EXIT_CODE_OF_SIGNAL) as StopSignal[]).map((signal) => [
+    this.#handlers = (Object.keys(EXIT_CODE_OF_SIGNAL) as Array<keyof typeof EXIT_CODE_OF_SIGNAL>).map((signal) => [
       signal,
       () => this.#received(signal),
     ]);
     for (const [signal, handler] of this.#handlers) process.on(signal, handler);
+    this.#unwatchOutput = io.onOutputClosed?.(() => {
+      if (this.#signal === undefined) this.#received('SIGPIPE');
+    });
   }
 
   /** The first signal received, if any. */
@@ -32,9 +45,9 @@ export class StopSignals {
     return this.#signal;
   }
 
-  /** 130 or 143 once a signal came, else undefined. */
+  /** 130, 143 or 141 once a signal came or the output was closed, else undefined. */
   get exitCode(): number | undefined {
-    return this.#signal === undefined ? undefined : EXIT_CODE_OF_SIGNAL[this.#signal];
+    return this.#signal === undefined ? undefined : exitCodeOfStop(this.#signal);
   }
 
   /** `listener` runs at the first signal (at once if it already came); returns the undo. */
@@ -46,17 +59,26 @@ export class StopSignals {
 
   dispose(): void {
     for (const [signal, handler] of this.#handlers) process.off(signal, handler);
+    this.#unwatchOutput?.();
     this.#listeners.clear();
   }
 
   #received(signal: StopSignal): void {
     if (this.#signal !== undefined) {
       this.io.stderr('lanevisor: stopped without waiting; `lanevisor reconcile` finishes what was left\n');
-      process.exit(EXIT_CODE_OF_SIGNAL[this.#signal]);
+      process.exit(exitCodeOfStop(this.#signal));
     }
     this.#signal = signal;
-    this.io.stderr(`lanevisor: ${signal}: ${this.stopping} (again to leave at once)\n`);
+    this.io.stderr(
+      signal === 'SIGPIPE'
+        ? `lanevisor: the output was closed: ${this.stopping}\n`
+        : `lanevisor: ${signal}: ${this.stopping} (again to leave at once)\n`,
+    );
     for (const listener of this.#listeners) listener(signal);
     this.#listeners.clear();
   }
+}
+
+function exitCodeOfStop(signal: StopSignal): number {
+  return signal === 'SIGPIPE' ? EXIT_CODE_OUTPUT_CLOSED : EXIT_CODE_OF_SIGNAL[signal];
 }

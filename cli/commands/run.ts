@@ -116,9 +116,11 @@ async function runLanes(argv: string[], flags: RunFlags, io: CliIo): Promise<num
     throw new CliExit(code);
   } finally {
     view.close();
-    stop.dispose();
+    // Still listening while the runtime shuts down: a Ctrl-C or a closed output then must not
+    // end the process half-way (a second Ctrl-C still leaves at once).
     await rt?.shutdown();
     await inspection?.close();
+    stop.dispose();
   }
 }
 
