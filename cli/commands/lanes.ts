@@ -100,7 +100,7 @@ function listSalvageRefs(refs: readonly SalvageRef[], json: boolean, io: CliIo):
   }
 }
 
-function describeCleanup(report: CleanupReport): string {
+export function describeCleanup(report: CleanupReport): string {
   const branch = report.branchKept
     ? `branch ${report.branch} kept (it has commits)`
     : `branch ${report.branch} removed`;

@@ -1,10 +1,18 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { CleanupReport, CommitResult, LaneDiff, LaneView, MergeResult } from '../../index.js';
+import {
+  type CleanupReport,
+  type CommitResult,
+  type LaneDiff,
+  type LaneView,
+  listLanes,
+  type MergeResult,
+} from '../../index.js';
 import type { CliIo } from '../io.js';
 import { table } from '../lane-view.js';
 import { laneThrough, withAnyRuntime } from '../live-runtime.js';
 import { addRepoOptions, type RepoFlags } from '../options.js';
+import { describeCleanup } from './lanes.js';
 
 /** `diff`, `commit`, `merge` and `conflicts`: a lane's work on its way back, through a live runtime or one of its own. */
 export function addWorkflowCommands(program: Command, io: CliIo): void {
@@ -74,21 +82,34 @@ and exits 1 with everything as it was.`,
         flags: RepoFlags & { into?: string; squash?: boolean; rebase?: boolean; message?: string; clean?: boolean },
       ) => {
         const strategy = flags.squash ? 'squash' : flags.rebase ? 'rebase' : undefined;
-        const result = (await withAnyRuntime(flags, io, async (call) =>
-          call('lane.merge', {
-            laneId: (await laneThrough(call, name)).id,
+        let laneId = '';
+        const result = (await withAnyRuntime(flags, io, async (call) => {
+          laneId = (await laneThrough(call, name)).id;
+          return call('lane.merge', {
+            laneId,
             ...(flags.into ? { into: flags.into } : {}),
             ...(strategy ? { strategy } : {}),
             ...(flags.message ? { message: flags.message } : {}),
             ...(flags.clean ? { clean: true } : {}),
-          }),
-        )) as MergeResult & { cleanup?: CleanupReport };
+          });
+        })) as MergeResult & { cleanup?: CleanupReport };
         if (flags.json) {
           io.stdout(`${JSON.stringify(result)}\n`);
           return;
         }
         io.stdout(`merged lane ${name} into ${result.into}: ${result.commit}\n`);
-        if (result.cleanup) io.stdout(`cleaned ${result.cleanup.laneId}\n`);
+        if (result.cleanup) {
+          io.stdout(describeCleanup(result.cleanup));
+          if (result.cleanup.salvagedRef !== null)
+            io.stdout(`${notMerged(name)}: it is in ${result.cleanup.salvagedRef}\n`);
+          return;
+        }
+        const lane = (await listLanes(listingOf(flags, io))).find((recorded) => recorded.id === laneId);
+        if (lane?.dirty) {
+          io.stdout(
+            `${notMerged(name)}: it stays in ${lane.worktreePath} (\`lanevisor commit ${name} -m MSG\`, then merge again, to include it)\n`,
+          );
+        }
       },
     );
 
@@ -103,6 +124,15 @@ and exits 1 with everything as it was.`,
       if (flags.json) io.stdout(`${JSON.stringify(conflicts)}\n`);
       else io.stdout(conflictMatrixText(lanes, conflicts));
     });
+}
+
+/** Merge takes what is committed: a person who looked at `diff` (which shows all) must hear what stayed behind. */
+function notMerged(name: string): string {
+  return `note: lane ${name} has uncommitted or untracked work, which was not merged`;
+}
+
+function listingOf(flags: RepoFlags, io: CliIo) {
+  return { repo: flags.repo ?? io.cwd ?? process.cwd(), ...(flags.stateDir ? { stateDir: flags.stateDir } : {}) };
 }
 
 /** The lanes against each other and their base: the count of conflicting files, `.` where none. */

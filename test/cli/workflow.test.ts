@@ -51,7 +51,11 @@ describe('lanevisor diff, commit, conflicts, merge', () => {
     ]);
 
     const merged = await runLanevisor(['merge', 'a', '--squash', '-m', 'a, squashed', '--clean', ...at]);
-    expect(merged.stdout).toBe(`merged lane a into main: ${gitIn(repo.path, 'rev-parse', 'main')}\ncleaned ${a.id}\n`);
+    expect(merged.stdout).toMatch(
+      new RegExp(
+        `^merged lane a into main: ${gitIn(repo.path, 'rev-parse', 'main')}\ncleaned ${a.id} in \\d+ ms: branch lane/a kept \\(it has commits\\)\n$`,
+      ),
+    );
     expect(readFileSync(join(repo.path, 'dir1', 'file1.txt'), 'utf8')).toBe('from a\n');
     expect(gitIn(repo.path, 'log', '-1', '--format=%s', 'main')).toBe('a, squashed');
 
@@ -64,6 +68,38 @@ describe('lanevisor diff, commit, conflicts, merge', () => {
 
     const usage = await runLanevisor(['merge', 'b', '--squash', '--rebase', ...at]);
     expect(usage.code).toBe(2);
+  });
+
+  it('merge says what it left behind: uncommitted work stays in the worktree, or with --clean in its salvage ref', async () => {
+    repo = createTempRepo();
+    const at = ['--repo', repo.path];
+    const rt = await createRuntime({ repo: repo.path, pty: { host: 'inline' } });
+    const lanes = [await rt.createLane({ label: 'kept' }), await rt.createLane({ label: 'salvaged' })];
+    const tidy = await rt.createLane({ label: 'tidy' });
+    for (const [i, lane] of [...lanes, tidy].entries()) {
+      writeFileSync(join(lane.worktreePath, `committed${i}.txt`), 'committed\n');
+      await lane.commit(`work ${i}`);
+    }
+    for (const lane of lanes) writeFileSync(join(lane.worktreePath, 'draft.txt'), 'not committed\n');
+    await rt.shutdown();
+
+    const kept = await runLanevisor(['merge', 'kept', ...at]);
+    expect(kept.code).toBe(0);
+    expect(kept.stdout.split('\n')[1]).toBe(
+      `note: lane kept has uncommitted or untracked work, which was not merged: it stays in ${lanes[0]?.worktreePath} (\`lanevisor commit kept -m MSG\`, then merge again, to include it)`,
+    );
+    expect(readFileSync(join(lanes[0]?.worktreePath as string, 'draft.txt'), 'utf8')).toBe('not committed\n');
+
+    const salvaged = await runLanevisor(['merge', 'salvaged', '--clean', ...at]);
+    const ref = `refs/lanevisor/salvage/${lanes[1]?.id}`;
+    expect(salvaged.stdout).toContain(`, uncommitted work saved to ${ref}\n`);
+    expect(salvaged.stdout).toContain(
+      `note: lane salvaged has uncommitted or untracked work, which was not merged: it is in ${ref}\n`,
+    );
+    expect(gitIn(repo.path, 'show', `${ref}:draft.txt`)).toBe('not committed');
+
+    const clean = await runLanevisor(['merge', 'tidy', ...at]);
+    expect(clean.stdout).toBe(`merged lane tidy into main: ${gitIn(repo.path, 'rev-parse', 'main')}\n`);
   });
 
   it('run --template makes its lanes with the template: its setup runs before the command', async () => {
