@@ -4,8 +4,9 @@ import type { CliIo } from './io.js';
 export const EXIT_CODE_OF_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
 /**
  * A command whose output's reader went away (`lanevisor logs -f x | head`) ends as SIGPIPE ends a
- * Unix tool, and reports what a shell reports for that: 128 + 13. It is not caught as a signal:
- * writing to the closed pipe reports it (EPIPE), and a real SIGPIPE would come as well.
+ * Unix tool, and reports what a shell reports for that: 128 + 13. Node ignores SIGPIPE, so the
+ * closed pipe shows as a failed write (EPIPE, see process-io.ts); SIGPIPE is not listened to,
+ * since a listener would make one closed pipe arrive twice, as a signal and as that failure.
  */
 export const EXIT_CODE_OUTPUT_CLOSED = 141;
 export type StopSignal = keyof typeof EXIT_CODE_OF_SIGNAL | 'SIGPIPE';
