@@ -54,7 +54,12 @@ export const diffSchema = z.looseObject({
   patch: z.string(),
 });
 export const commitResultSchema = z.object({ commit: z.string().nullable() });
-export const mergeResultSchema = z.looseObject({ commit: z.string(), into: z.string() });
+export const mergeResultSchema = z.looseObject({
+  commit: z.string(),
+  into: z.string(),
+  /** Without `clean`: the lane's worktree still holds uncommitted or untracked work, which was not merged. */
+  uncommitted: z.boolean().optional(),
+});
 export const conflictsSchema = z.array(z.object({ lanes: z.array(z.string()), files: z.array(z.string()) }));
 
 export const createLaneBodySchema = CONTROL_COMMANDS['lane.create'].input.extend({

@@ -64,7 +64,8 @@ export const api = {
     call<LaneDiff>('GET', `${lanePath(laneId)}/diff${base === undefined ? '' : `?base=${encodeURIComponent(base)}`}`),
   commit: (laneId: string, message: string) =>
     call<{ commit: string | null }>('POST', `${lanePath(laneId)}/commit`, { message }),
-  merge: (laneId: string) => call<{ commit: string; into: string }>('POST', `${lanePath(laneId)}/merge`, {}),
+  merge: (laneId: string) =>
+    call<{ commit: string; into: string; uncommitted?: boolean }>('POST', `${lanePath(laneId)}/merge`, {}),
   conflicts: () => call<Conflict[]>('GET', '/api/conflicts'),
   terminate: (ptyId: string) => call<unknown>('POST', `/api/ptys/${encodeURIComponent(ptyId)}/terminate`, {}),
 };

@@ -1,13 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import {
-  type CleanupReport,
-  type CommitResult,
-  type LaneDiff,
-  type LaneView,
-  listLanes,
-  type MergeResult,
-} from '../../index.js';
+import type { CleanupReport, CommitResult, LaneDiff, LaneView, MergeResult } from '../../index.js';
 import type { CliIo } from '../io.js';
 import { table } from '../lane-view.js';
 import { laneThrough, withAnyRuntime } from '../live-runtime.js';
@@ -82,17 +75,17 @@ and exits 1 with everything as it was.`,
         flags: RepoFlags & { into?: string; squash?: boolean; rebase?: boolean; message?: string; clean?: boolean },
       ) => {
         const strategy = flags.squash ? 'squash' : flags.rebase ? 'rebase' : undefined;
-        let laneId = '';
+        let lane: LaneView | undefined;
         const result = (await withAnyRuntime(flags, io, async (call) => {
-          laneId = (await laneThrough(call, name)).id;
+          lane = await laneThrough(call, name);
           return call('lane.merge', {
-            laneId,
+            laneId: lane.id,
             ...(flags.into ? { into: flags.into } : {}),
             ...(strategy ? { strategy } : {}),
             ...(flags.message ? { message: flags.message } : {}),
             ...(flags.clean ? { clean: true } : {}),
           });
-        })) as MergeResult & { cleanup?: CleanupReport };
+        })) as MergeResult & { cleanup?: CleanupReport; uncommitted?: boolean };
         if (flags.json) {
           io.stdout(`${JSON.stringify(result)}\n`);
           return;
@@ -104,10 +97,9 @@ and exits 1 with everything as it was.`,
             io.stdout(`${notMerged(name)}: it is in ${result.cleanup.salvagedRef}\n`);
           return;
         }
-        const lane = (await listLanes(listingOf(flags, io))).find((recorded) => recorded.id === laneId);
-        if (lane?.dirty) {
+        if (result.uncommitted === true) {
           io.stdout(
-            `${notMerged(name)}: it stays in ${lane.worktreePath} (\`lanevisor commit ${name} -m MSG\`, then merge again, to include it)\n`,
+            `${notMerged(name)}: it stays in ${lane?.worktreePath} (\`lanevisor commit ${name} -m MSG\`, then merge again, to include it)\n`,
           );
         }
       },
@@ -129,10 +121,6 @@ and exits 1 with everything as it was.`,
 /** Merge takes what is committed: a person who looked at `diff` (which shows all) must hear what stayed behind. */
 function notMerged(name: string): string {
   return `note: lane ${name} has uncommitted or untracked work, which was not merged`;
-}
-
-function listingOf(flags: RepoFlags, io: CliIo) {
-  return { repo: flags.repo ?? io.cwd ?? process.cwd(), ...(flags.stateDir ? { stateDir: flags.stateDir } : {}) };
 }
 
 /** The lanes against each other and their base: the count of conflicting files, `.` where none. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasUncommittedWork } from '../../actors/git/salvage.js';
 import { LanevisorError } from '../../bus/errors.js';
 import { parseOrThrow } from '../../bus/validation.js';
 import type { CreateLaneOptions, ExecOptions, Lane, MergeOptions } from '../lane/types.js';
@@ -106,7 +107,9 @@ export const CONTROL_COMMANDS = {
       const { laneId, clean, ...options } = input;
       const lane = laneOf(rt, laneId);
       const merged = await lane.merge(options);
-      return clean === true ? { ...merged, cleanup: await lane.cleanup() } : merged;
+      if (clean === true) return { ...merged, cleanup: await lane.cleanup() };
+      // Only committed work is merged: whoever asked hears whether some stayed in the worktree.
+      return { ...merged, uncommitted: await hasUncommittedWork(lane.worktreePath) };
     },
   },
   'lane.share': {

@@ -272,10 +272,12 @@ describe('the dashboard in Chromium', () => {
       .getByRole('status')
       .filter({ hasText: /^Committed [0-9a-f]{12}\.$/ })
       .waitFor();
+    // Work left uncommitted is not merged, and the notice says so.
+    await callApi('POST', `/api/lanes/${delta?.id}/exec`, { argv: ['sh', '-c', 'echo draft > draft.txt'] });
     await page.getByRole('button', { name: /^Merge into/ }).click();
     await page
       .getByRole('status')
-      .filter({ hasText: /^Merged into / })
+      .filter({ hasText: /^Merged into [^ ]+ as [0-9a-f]{12}\. Its uncommitted changes were not merged: commit them, then merge again\.$/ })
       .waitFor();
     expect(gitIn(dash.repo.path, 'log', '-1', '--format=%s', 'HEAD').trim()).toContain('delta');
     await screenshot(page, 'changes');

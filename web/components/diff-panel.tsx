@@ -4,6 +4,9 @@ import type { LaneDiff, LaneView } from '../types.js';
 import { FieldForm } from './field-form.js';
 import { ErrorText, succeeded, useAction } from './use-action.js';
 
+/** Merge takes the lane's commits; the changes shown below include what is not committed. */
+const UNCOMMITTED_NOT_MERGED = ' Its uncommitted changes were not merged: commit them, then merge again.';
+
 /** The lane's work against its base (committed and not), a commit box, and the merge into the base. */
 export function DiffPanel({ lane }: { lane: LaneView }) {
   const [diff, setDiff] = useState<LaneDiff | null>(null);
@@ -29,7 +32,9 @@ export function DiffPanel({ lane }: { lane: LaneView }) {
           onClick={() =>
             action.run(async () => {
               const merged = await api.merge(lane.id);
-              setNotice(`Merged into ${merged.into} as ${merged.commit.slice(0, 12)}.`);
+              setNotice(
+                `Merged into ${merged.into} as ${merged.commit.slice(0, 12)}.${merged.uncommitted ? UNCOMMITTED_NOT_MERGED : ''}`,
+              );
               setDiff(await api.diff(lane.id));
             })
           }
