@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type LaneView, LanevisorError, type PtyInfo, readLaneLog } from '../../index.js';
+import { findLane, type LaneView, LanevisorError, listLanes, type PtyInfo, readLaneLog } from '../../index.js';
 import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
 import { table } from '../lane-view.js';
 import { liveLane, onLiveRuntime, requireLiveRuntime } from '../live-runtime.js';
@@ -99,11 +99,13 @@ async function printLaneLog(
   io: CliIo,
   write: (data: string) => void,
 ): Promise<void> {
-  const log = await readLaneLog({
+  const where = {
     repo: flags.repo ?? io.cwd ?? process.cwd(),
     ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
-    lane: laneName,
-  });
+  };
+  const log = await readLaneLog({ ...where, lane: laneName });
+  // A name that is neither a log nor a lane is a typo, not a lane without a log.
+  if (log === null) findLane(await listLanes(where), laneName);
   if (log === null || flags.follow || flags.pty !== undefined) {
     const has = log === null ? 'and there is no log of it' : 'so there is nothing to follow (its log is all there is)';
     throw new LanevisorError(

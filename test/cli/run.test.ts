@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from '../../cli/io.js';
@@ -57,9 +57,20 @@ describe('lanevisor run', () => {
     const following = await run(['logs', laneId, '--follow', '--repo', repo.path]);
     expect(following.code).toBe(1);
     expect(following.stderr).toContain('nothing to follow');
+    // A name that is no lane and no log is a typo, said as every other command says it.
     const none = await run(['logs', 'lane_0000000000000000', '--repo', repo.path]);
-    expect(none.stderr).toContain('no lanevisor runtime is running on this repository, and there is no log of it');
+    expect(none).toMatchObject({
+      code: EXIT_FAILURE,
+      stderr: 'lanevisor: no lane "lane_0000000000000000"; there are none (lanevisor ls)\n',
+    });
     expect(nothingLeft()).toEqual({ branches: '', worktrees: 1 });
+    // A recorded lane without a log (made by another runtime than `run`'s, or its log pruned).
+    expect((await run(['run', '--keep', '--label', 'kept', '--repo', repo.path, '--', 'true'])).code).toBe(EXIT_OK);
+    rmSync(join(repo.path, '.git', 'lanevisor', 'logs'), { recursive: true });
+    const unlogged = await run(['logs', 'kept', '--repo', repo.path]);
+    expect(unlogged.code).toBe(EXIT_FAILURE);
+    expect(unlogged.stderr).toContain('no lanevisor runtime is running on this repository, and there is no log of it');
+    expect((await run(['clean', 'kept', '--repo', repo.path])).code).toBe(EXIT_OK);
   });
 
   it('exits 1 when a command fails, keeps lanes with --keep, and prints JSON lines with --json', async () => {
