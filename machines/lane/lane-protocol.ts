@@ -27,6 +27,8 @@ export interface LaneMachineInput {
   readonly agents?: readonly string[];
   /** A resumed lane that was shared. */
   readonly shared?: boolean;
+  /** A resumed lane that a person had blocked, with their reason. */
+  readonly blockReason?: string;
   /** A lane found ready or half cleaned by a new runtime starts there instead of `new`. */
   readonly resumeAs?: 'ready' | 'cleaning';
   /** For a lane resumed as `cleaning`: whether its cleanup discards (known before any step runs). */

@@ -21,7 +21,7 @@ export const laneMachine = laneActions.createMachine({
     resumeAs: input.resumeAs ?? null,
     agents: input.agents ?? [],
     shared: input.shared ?? false,
-    blockReason: null,
+    blockReason: input.blockReason ?? null,
     running: [],
     queued: [],
     ptys: {},

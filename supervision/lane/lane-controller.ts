@@ -44,6 +44,8 @@ export class LaneController implements Lane {
   readonly #tally = new CleanupTally();
   /** A resumed lane's record says it was shared: its machine starts shared, and nothing is shared anew. */
   readonly resumedShared: boolean;
+  /** A resumed lane's record says a person blocked it, and why: it comes back blocked. */
+  readonly resumedBlockReason: string | null;
 
   constructor(
     private readonly ctx: RuntimeContext,
@@ -74,6 +76,7 @@ export class LaneController implements Lane {
       () => correlationIdNow(ctx),
     );
     this.resumedShared = existing !== undefined && recordedAsShared(existing);
+    this.resumedBlockReason = existing?.blockReason ?? null;
     // The first agents are part of lane.created (or of the record), not attached later.
     this.#publisher = new LaneEventPublisher(identity.laneId, publish, initialAgents, this.resumedShared);
     this.#outcome = new LaneOutcome(identity.laneId, (failure) =>
@@ -234,11 +237,14 @@ export class LaneController implements Lane {
       throw new LanevisorError('INVALID_ARGUMENT', 'block needs a reason');
     this.#assertActive('block');
     this.send({ type: 'BLOCK', reason, ...this.#correlation() });
+    // A person's block outlives the runtime ("waiting for a review" must not come back ready).
+    await this.resources.update({ blockReason: reason });
   }
 
   async unblock(): Promise<void> {
     this.#assertActive('unblock');
     this.send({ type: 'UNBLOCK', ...this.#correlation() });
+    await this.resources.update({ blockReason: null });
   }
 
   /** Idempotent: concurrent and later calls share the outcome; after a failed step, a new call resumes. */

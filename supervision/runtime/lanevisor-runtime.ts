@@ -308,6 +308,7 @@ export class LanevisorRuntime implements Runtime {
         ...(resumeAs ? { resumeAs } : {}),
         ...(discard === undefined ? {} : { discard }),
         ...(lane.resumedShared ? { shared: true } : {}),
+        ...(resumeAs === 'ready' && lane.resumedBlockReason !== null ? { blockReason: lane.resumedBlockReason } : {}),
       },
     });
     lane.bind(this.#root.getSnapshot().children[identity.laneId] as LaneActorRef);

@@ -24,6 +24,11 @@ export const laneRecordSchema = z.strictObject({
   agents: z.array(z.string()),
   /** Shared (`share()`); absent from records written before it was kept, which only several agents tell. */
   shared: z.boolean().optional(),
+  /**
+   * Why a person blocked the lane (`block()`), null once unblocked. A block the supervisor or
+   * the task watch set is not kept: it is about processes the next runtime looks at anew.
+   */
+  blockReason: z.string().min(1).nullable().optional(),
   task: z.strictObject({ backend: z.string(), facts: z.record(z.string(), z.unknown()) }).nullable(),
   discard: z.boolean(),
   /** The lane's LANEVISOR_PORT, kept across restarts and re-adoption (absent: none, or a record from before ports). */
