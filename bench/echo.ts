@@ -139,8 +139,11 @@ export async function benchEcho(trips: number, alive: number): Promise<BenchResu
     if (raw) await killRaw([raw]);
     await floor?.dispose();
     await sharedFloor?.dispose();
-    await harness.dispose();
-    await crowd?.dispose();
+    try {
+      await harness.dispose();
+    } finally {
+      await crowd?.dispose();
+    }
   }
 }
 

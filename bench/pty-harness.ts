@@ -147,7 +147,14 @@ export const crowdRoom = (count: number) => ({ maxPtys: count + 100 });
  */
 export async function spawnIdleCrowd(harness: ReturnType<typeof createHarness>, count: number) {
   for (let i = 0; i < count; i++) await harness.spawn({ command: 'sleep', args: ['1000'] });
-  const raw = benchBackend() === 'process' ? Array.from({ length: count }, () => spawnRaw('sleep', ['1000'])) : [];
+  const raw: IPty[] = [];
+  try {
+    if (benchBackend() === 'process') for (let i = 0; i < count; i++) raw.push(spawnRaw('sleep', ['1000']));
+  } catch (error) {
+    // Ours go with the harness; the raw ones made so far are this function's to end.
+    await killRaw(raw);
+    throw error;
+  }
   return { dispose: () => killRaw(raw) };
 }
 

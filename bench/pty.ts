@@ -32,24 +32,35 @@ const THROUGHPUT_WARMUP_ROUNDS = 3;
 /** spawn → first output of an interactive bash, ours and raw, alternating so drift hits both alike. */
 export async function benchSpawn(samples: number, alive: number): Promise<BenchResult> {
   const harness = createHarness(crowdRoom(alive));
-  const crowd = alive > 0 ? await spawnIdleCrowd(harness, alive) : undefined;
+  let crowd: Awaited<ReturnType<typeof spawnIdleCrowd>> | undefined;
   const ours: number[] = [];
   const raw: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    let started = nowNs();
-    const pty = await harness.spawn();
-    await firstOutput(pty);
-    ours.push(elapsedMs(started));
-    await pty.terminate({ graceMs: 1_000 });
+  // Whatever fails, nothing is left running beside the next benchmark.
+  try {
+    if (alive > 0) crowd = await spawnIdleCrowd(harness, alive);
+    for (let i = 0; i < samples; i++) {
+      let started = nowNs();
+      const pty = await harness.spawn();
+      await firstOutput(pty);
+      ours.push(elapsedMs(started));
+      await pty.terminate({ graceMs: 1_000 });
 
-    started = nowNs();
-    const rawPty = spawnRaw();
-    await rawOutput(rawPty);
-    raw.push(elapsedMs(started));
-    await killRaw([rawPty]);
+      started = nowNs();
+      const rawPty = spawnRaw();
+      try {
+        await rawOutput(rawPty);
+        raw.push(elapsedMs(started));
+      } finally {
+        await killRaw([rawPty]);
+      }
+    }
+  } finally {
+    try {
+      await harness.dispose();
+    } finally {
+      await crowd?.dispose();
+    }
   }
-  await harness.dispose();
-  await crowd?.dispose();
   const o = summarize(ours);
   const r = summarize(raw);
   return {

@@ -6,7 +6,7 @@ import { EXIT_CODE_OUTPUT_CLOSED } from './stop-signals.js';
  * goes away (`lanevisor logs -f x | head -5`), writing to it fails with EPIPE, an error event
  * that, unhandled, ends the process with Node's stack trace. Instead that stream is written to
  * no more, and the command ends as SIGPIPE ends a Unix tool: a command that stops
- * cleanly on a signal (run, exec, serve: their StopSignals listen through `onOutputClosed`) stops
+ * cleanly on a signal (run, exec, serve, demo: their StopSignals listen through `onOutputClosed`) stops
  * so, ending what it started; any other leaves at once, as Ctrl-C would end it. Either exits 141.
  */
 export function processIo(): CliIo {

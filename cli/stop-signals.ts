@@ -17,8 +17,8 @@ export type StopSignal = keyof typeof EXIT_CODE_OF_SIGNAL | 'SIGPIPE';
  * listeners end terminals, skip what is not started, clean up), a second one leaves at once:
  * whatever is left is recorded, and the next runtime's reconciliation finishes it. Output whose
  * reader went away (CliIo.onOutputClosed) stops it as a first signal does; after a signal it
- * changes nothing (Ctrl-C in `lanevisor run … | less` ends the pager too, and that must not
- * count as the second Ctrl-C that leaves without cleaning up).
+ * changes nothing (Ctrl-C in `lanevisor run … | grep x` ends grep too, and that must not count
+ * as the second Ctrl-C that leaves without cleaning up).
  */
 export class StopSignals {
   #signal: StopSignal | undefined;

@@ -6,6 +6,7 @@ import { CliExit, type CliIo, EXIT_FAILURE } from '../io.js';
 import { describeEvent, LIVE_REFRESH_MS, LiveBlock, noteLaneName, type StatusRow, statusTable } from '../lane-view.js';
 import { addInspectionOptions, startInspection } from '../options.js';
 import { SetupProgress } from '../setup-progress.js';
+import { StopSignals } from '../stop-signals.js';
 
 /** The lifecycle events the timeline shows (state changes and output are in the live table). */
 const TIMELINE =
@@ -30,18 +31,31 @@ export function addDemoCommand(program: Command, io: CliIo): void {
       '\nExamples:\n  lanevisor demo\n  lanevisor demo --repo .\n  lanevisor demo --json | jq -c \'select(.topic == "supervisor.restarted")\'',
     )
     .action(async (flags: { repo?: string; json?: boolean; trace?: string; inspect?: boolean }) => {
-      const inspection = await startInspection(flags, io);
-      const options: DemoOptions = {
-        ...inspection.options,
-        ...(flags.trace ? { trace: flags.trace } : {}),
-        ...(flags.repo === undefined ? {} : { repo: resolve(io.cwd ?? process.cwd(), flags.repo) }),
-      };
+      // It makes lanes, maybe in the user's repository: a stop must let it take them away again.
+      const stop = new StopSignals(io, 'stopping the demo and removing what it made');
+      const abort = new AbortController();
+      stop.onStop(() => abort.abort());
       try {
-        const result = flags.json ? await runJson(io, options) : await runText(io, options);
-        if (!result.checks.every((c) => c.ok)) throw new CliExit(EXIT_FAILURE);
+        const inspection = await startInspection(flags, io);
+        const options: DemoOptions = {
+          ...inspection.options,
+          ...(flags.trace ? { trace: flags.trace } : {}),
+          ...(flags.repo === undefined ? {} : { repo: resolve(io.cwd ?? process.cwd(), flags.repo) }),
+          signal: abort.signal,
+        };
+        try {
+          const result = flags.json ? await runJson(io, options) : await runText(io, options);
+          if (!result.checks.every((c) => c.ok)) throw new CliExit(EXIT_FAILURE);
+        } finally {
+          await inspection.close();
+        }
+      } catch (error) {
+        if (stop.exitCode !== undefined) throw new CliExit(stop.exitCode);
+        throw error;
       } finally {
-        await inspection.close();
+        stop.dispose();
       }
+      if (stop.exitCode !== undefined) throw new CliExit(stop.exitCode);
     });
 }
 

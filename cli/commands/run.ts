@@ -77,6 +77,17 @@ async function runLanes(argv: string[], flags: RunFlags, io: CliIo): Promise<num
     io,
     flags.keep ? 'stopping the commands, keeping the lanes' : 'stopping and cleaning up',
   );
+  // Listening until the runtime has shut down: a Ctrl-C or a closed output then must not end the
+  // process half-way (a second Ctrl-C still leaves at once), and is the exit code all the same.
+  try {
+    const code = await runLanesUntilShutDown(argv, flags, io, stop);
+    return stop.exitCode ?? code;
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function runLanesUntilShutDown(argv: string[], flags: RunFlags, io: CliIo, stop: StopSignals): Promise<number> {
   const mode: RunMode = flags.json ? 'json' : io.isTTY ? 'live' : 'lines';
   const bus = createBus({ queueLimit: 1_000_000 });
   const view = new RunView(mode, io, bus);
@@ -116,11 +127,8 @@ async function runLanes(argv: string[], flags: RunFlags, io: CliIo): Promise<num
     throw new CliExit(code);
   } finally {
     view.close();
-    // Still listening while the runtime shuts down: a Ctrl-C or a closed output then must not
-    // end the process half-way (a second Ctrl-C still leaves at once).
     await rt?.shutdown();
     await inspection?.close();
-    stop.dispose();
   }
 }
 

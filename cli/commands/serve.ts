@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createRuntime } from '../../index.js';
-import { type CliIo, UsageError } from '../io.js';
+import { CliExit, type CliIo, UsageError } from '../io.js';
 import { addNatsOptions, joinNats, natsTargetOf } from '../nats-view.js';
 import { addRepoOptions, type RepoFlags, runtimeOptionsOf, startInspection } from '../options.js';
 import { wholeNumber } from '../parse.js';
-import { StopSignals } from '../stop-signals.js';
+import { EXIT_CODE_OUTPUT_CLOSED, StopSignals } from '../stop-signals.js';
 
 interface ServeFlags extends RepoFlags {
   readonly port?: number;
@@ -78,5 +78,7 @@ export function addServeCommand(program: Command, io: CliIo): void {
         stop.dispose();
         await inspection.close();
       }
+      // Ctrl-C and SIGTERM are how a server is meant to end (0); a closed output is not.
+      if (stop.signal === 'SIGPIPE') throw new CliExit(EXIT_CODE_OUTPUT_CLOSED);
     });
 }

@@ -53,9 +53,19 @@ export const DEMO_TOTAL = 'the whole demo';
 export interface DemoOptions extends Pick<RuntimeOptions, 'inspect' | 'trace'> {
   /** The user's repository to run the lanes on (left as it was); default a throwaway one. */
   readonly repo?: string;
+  /** Stops the demo before its next step; what it made is cleaned up and removed all the same. */
+  readonly signal?: AbortSignal;
 }
 
-export async function runDemo(view: DemoView, options: DemoOptions = {}): Promise<DemoResult> {
+export async function runDemo(shown: DemoView, options: DemoOptions = {}): Promise<DemoResult> {
+  // Stopped (Ctrl-C, a closed output) between steps, so that its cleanup runs as on any failure.
+  const view: DemoView = {
+    event: (event) => shown.event(event),
+    step: (title, lanes) => {
+      options.signal?.throwIfAborted();
+      shown.step(title, lanes);
+    },
+  };
   const demoStarted = performance.now();
   const checks: DemoCheck[] = [];
   const timings: Record<string, number> = {};
@@ -71,7 +81,7 @@ export async function runDemo(view: DemoView, options: DemoOptions = {}): Promis
     }
   };
 
-  const { repo: usersPath, ...runtimeOptions } = options;
+  const { repo: usersPath, signal: _signal, ...runtimeOptions } = options;
   const place: DemoPlace =
     usersPath === undefined
       ? await timed(`make a throwaway repository (${DEMO_FILES} files)`, async () => createDemoRepo())
@@ -108,6 +118,8 @@ export async function runDemo(view: DemoView, options: DemoOptions = {}): Promis
         rt.createLane({ label: label('build'), ...setup }),
         rt.createLane({ label: label('flaky'), ...setup }),
       ]);
+      // Stopped at the step below, the demo's cleanup ends these lanes, and their promises reject.
+      creating.catch(() => undefined);
       // The lanes are the runtime's as soon as they are asked for: their setup shows while it runs.
       view.step(`creating three lanes (worktree, branch, ${place.setup ? 'setup, ' : ''}task each)`, rt.lanes());
       return creating;

@@ -109,7 +109,9 @@ export const CONTROL_COMMANDS = {
       const merged = await lane.merge(options);
       if (clean === true) return { ...merged, cleanup: await lane.cleanup() };
       // Only committed work is merged: whoever asked hears whether some stayed in the worktree.
-      return { ...merged, uncommitted: await hasUncommittedWork(lane.worktreePath) };
+      // The merge is done: a worktree that cannot be looked at (gone) must not turn it into a failure.
+      const uncommitted = await hasUncommittedWork(lane.worktreePath).catch(() => undefined);
+      return uncommitted === undefined ? merged : { ...merged, uncommitted };
     },
   },
   'lane.share': {

@@ -37,14 +37,17 @@ describe('StopSignals and a closed output', () => {
   it('stops the command as a first signal does, with exit code 141 and a line saying why', () => {
     const output = closableIo();
     const stop = new StopSignals(output.io, 'stopping and cleaning up');
-    const heard: StopSignal[] = [];
-    stop.onStop((signal) => heard.push(signal));
-    output.closeOutput();
-    expect(heard).toEqual(['SIGPIPE']);
-    expect(stop.signal).toBe('SIGPIPE');
-    expect(stop.exitCode).toBe(EXIT_CODE_OUTPUT_CLOSED);
-    expect(output.stderr()).toBe('lanevisor: the output was closed: stopping and cleaning up\n');
-    stop.dispose();
+    try {
+      const heard: StopSignal[] = [];
+      stop.onStop((signal) => heard.push(signal));
+      output.closeOutput();
+      expect(heard).toEqual(['SIGPIPE']);
+      expect(stop.signal).toBe('SIGPIPE');
+      expect(stop.exitCode).toBe(EXIT_CODE_OUTPUT_CLOSED);
+      expect(output.stderr()).toBe('lanevisor: the output was closed: stopping and cleaning up\n');
+    } finally {
+      stop.dispose();
+    }
     expect(output.listening()).toBe(0);
   });
 

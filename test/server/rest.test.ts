@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaneView, PtyInfo } from '../../index.js';
+import { gitIn } from '../support/git-repo.js';
 import { BASH_PTY } from '../support/runtime-fixture.js';
 import { postJson, type Served, startServed } from './harness.js';
 
@@ -164,6 +165,30 @@ describe('the REST endpoints', () => {
     expect(await expectError(refused, 409, 'CONFLICT')).toContain('dir1/file1.txt');
     await expectError(await served.api(`/api/lanes/${right.id}/commit`, postJson({})), 400, 'VALIDATION_ERROR');
     await served.api(`/api/lanes/${right.id}/cleanup`, postJson({ discard: true }));
+  });
+
+  it('a merge says whether uncommitted work stayed behind; a worktree gone meanwhile does not fail the merge', async () => {
+    const make = async (label: string) =>
+      (await (await served.api('/api/lanes', postJson({ label }))).json()) as LaneView;
+    const [drafty, gone] = [await make('drafty'), await make('gone')];
+    for (const lane of [drafty, gone]) {
+      writeFileSync(join(lane.worktreePath, `${lane.label}.txt`), 'committed\n');
+      await served.api(`/api/lanes/${lane.id}/commit`, postJson({ message: `${lane.label} work` }));
+    }
+    writeFileSync(join(drafty.worktreePath, 'draft.txt'), 'not committed\n');
+    const merged = await served.api(`/api/lanes/${drafty.id}/merge`, postJson({}));
+    expect(await merged.json()).toMatchObject({ into: 'main', uncommitted: true });
+
+    // Someone removed the worktree under the live runtime: the merge is done, so it is reported.
+    rmSync(gone.worktreePath, { recursive: true, force: true });
+    const tipBefore = gitIn(served.fixture.repo.path, 'rev-parse', 'main');
+    const mergedGone = await served.api(`/api/lanes/${gone.id}/merge`, postJson({}));
+    expect(mergedGone.status).toBe(200);
+    const body = (await mergedGone.json()) as { commit: string; uncommitted?: boolean };
+    expect(body.uncommitted).toBeUndefined();
+    expect(gitIn(served.fixture.repo.path, 'rev-parse', 'main')).toBe(body.commit);
+    expect(body.commit).not.toBe(tipBefore);
+    for (const lane of [drafty, gone]) await served.api(`/api/lanes/${lane.id}/cleanup`, postJson({ discard: true }));
   });
 
   it('an unknown template is 404 NOT_FOUND', async () => {

@@ -43,8 +43,11 @@ export function createTempRepo(files = 5): TempRepo {
     base,
     path,
     dispose: () => {
-      rmSync(base, { recursive: true, force: true });
-      removeSocketsOf(join(path, '.git', 'lanevisor'));
+      try {
+        removeSocketsOf(join(path, '.git', 'lanevisor'));
+      } finally {
+        rmSync(base, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -56,5 +59,12 @@ export function createTempRepo(files = 5): TempRepo {
  * (a host about to notice its state directory is gone) has nothing left to serve.
  */
 export function removeSocketsOf(stateDir: string): void {
-  for (const socket of [hostPathsOf(stateDir).socket, controlPathsOf(stateDir).socket]) rmSync(socket, { force: true });
+  let sockets: string[];
+  try {
+    sockets = [hostPathsOf(stateDir).socket, controlPathsOf(stateDir).socket];
+  } catch {
+    // A path too long for a socket: no runtime could have made one there.
+    return;
+  }
+  for (const socket of sockets) rmSync(socket, { force: true });
 }
