@@ -277,7 +277,10 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: /^Merge into/ }).click();
     await page
       .getByRole('status')
-      .filter({ hasText: /^Merged into [^ ]+ as [0-9a-f]{12}\. Its uncommitted changes were not merged: commit them, then merge again\.$/ })
+      .filter({
+        hasText:
+          /^Merged into [^ ]+ as [0-9a-f]{12}\. Its uncommitted changes were not merged: commit them, then merge again\.$/,
+      })
       .waitFor();
     expect(gitIn(dash.repo.path, 'log', '-1', '--format=%s', 'HEAD').trim()).toContain('delta');
     await screenshot(page, 'changes');
