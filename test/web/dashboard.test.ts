@@ -274,7 +274,7 @@ describe('the dashboard in Chromium', () => {
       .waitFor();
     // Work left uncommitted is not merged, and the notice says so.
     await callApi('POST', `/api/lanes/${delta?.id}/exec`, { argv: ['sh', '-c', 'echo draft > draft.txt'] });
-    await page.getByRole('button', { name: /^Merge into/ }).click();
+    await page.getByRole('button', { name: 'Merge into the checked-out branch' }).click();
     await page
       .getByRole('status')
       .filter({

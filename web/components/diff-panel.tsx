@@ -39,7 +39,7 @@ export function DiffPanel({ lane }: { lane: LaneView }) {
             })
           }
         >
-          Merge into {lane.baseRef}
+          {lane.baseRef === 'HEAD' ? 'Merge into the checked-out branch' : `Merge into ${lane.baseRef}`}
         </button>
       </div>
       <FieldForm
