@@ -10,15 +10,26 @@ import { describeCleanup } from './lanes.js';
 /** `diff`, `commit`, `merge` and `conflicts`: a lane's work on its way back, through a live runtime or one of its own. */
 export function addWorkflowCommands(program: Command, io: CliIo): void {
   addRepoOptions(program.command('diff'), { trace: false })
-    .description("a lane's changes against its base: committed, uncommitted and untracked (files, then the patch)")
+    .description(
+      "a lane's changes against its base: committed, uncommitted and untracked (files, each marked committed or not, then the patch)",
+    )
     .argument('<lane>', 'lane id or label')
     .option('--base <ref>', "compare with this commit instead of the lane's base")
     .option('--stat', 'only the files')
     .addHelpText('after', '\nExamples:\n  lanevisor diff fix-login\n  lanevisor diff fix-login --stat --base main')
     .action(async (name: string, flags: RepoFlags & { base?: string; stat?: boolean }) => {
-      const diff = (await withAnyRuntime(flags, io, async (call) =>
-        call('lane.diff', { laneId: (await laneThrough(call, name)).id, ...(flags.base ? { base: flags.base } : {}) }),
-      )) as LaneDiff;
+      const { diff, notCommitted } = await withAnyRuntime(flags, io, async (call) => {
+        const lane = await laneThrough(call, name);
+        const against = (base?: string) =>
+          call('lane.diff', { laneId: lane.id, ...(base ? { base } : {}) }) as Promise<LaneDiff>;
+        // Against the lane's own tip, what is not committed yet (merge leaves it behind): a
+        // person deciding to merge must see which of these changes it takes.
+        const [all, uncommitted] = await Promise.all([
+          against(flags.base),
+          flags.json ? undefined : against(`refs/heads/${lane.branch}`),
+        ]);
+        return { diff: all, notCommitted: new Set(uncommitted?.files.map((file) => file.path)) };
+      });
       if (flags.json) {
         io.stdout(`${JSON.stringify(diff)}\n`);
         return;
@@ -32,6 +43,7 @@ export function addWorkflowCommands(program: Command, io: CliIo): void {
         file.binary ? 'bin' : `+${file.additions}`,
         file.binary ? '' : `-${file.deletions}`,
         file.oldPath === undefined ? file.path : `${file.oldPath} -> ${file.path}`,
+        notCommitted.has(file.path) ? 'not committed' : 'committed',
       ]);
       io.stdout(`${table(rows)}\n`);
       if (!flags.stat) io.stdout(`\n${diff.patch}`);

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../supervision/runtime/runtime.js';
@@ -30,7 +30,9 @@ describe('lanevisor diff, commit, conflicts, merge', () => {
 
     const diff = await runLanevisor(['diff', 'a', ...at]);
     expect(diff.code).toBe(0);
-    expect(diff.stdout).toMatch(/^modified\s+\+1\s+-1\s+dir1\/file1\.txt\n\ndiff --git a\/dir1\/file1\.txt/);
+    expect(diff.stdout).toMatch(
+      /^modified\s+\+1\s+-1\s+dir1\/file1\.txt\s+not committed\n\ndiff --git a\/dir1\/file1\.txt/,
+    );
     expect(diff.stdout).toContain('+from a');
     expect(JSON.parse((await runLanevisor(['diff', 'a', '--json', ...at])).stdout)).toMatchObject({
       files: [{ path: 'dir1/file1.txt', additions: 1, deletions: 1 }],
@@ -41,6 +43,11 @@ describe('lanevisor diff, commit, conflicts, merge', () => {
       expect(commit.stdout).toMatch(/^committed [0-9a-f]{40}\n$/);
     }
     expect((await runLanevisor(['commit', 'a', '-m', 'again', ...at])).stdout).toBe('nothing to commit\n');
+    writeFileSync(join(a.worktreePath, 'draft.txt'), 'not yet\n');
+    expect((await runLanevisor(['diff', 'a', '--stat', ...at])).stdout).toMatch(
+      /^modified\s+\+1\s+-1\s+dir1\/file1\.txt\s+committed\nadded\s+\+1\s+-0\s+draft\.txt\s+not committed\n$/,
+    );
+    rmSync(join(a.worktreePath, 'draft.txt'));
 
     const conflicts = await runLanevisor(['conflicts', ...at]);
     expect(conflicts.stdout).toBe(

@@ -266,6 +266,14 @@ describe('the dashboard in Chromium', () => {
     await callApi('POST', `/api/lanes/${delta?.id}/exec`, { argv: ['sh', '-c', 'echo new > from-delta.txt'] });
     await page.getByRole('tab', { name: 'Changes' }).click();
     await page.getByRole('cell', { name: 'from-delta.txt' }).waitFor();
+    // Each file says whether it is committed (what a merge takes).
+    const committedCell = (file: string) =>
+      page
+        .getByRole('row')
+        .filter({ has: page.getByRole('cell', { name: file, exact: true }) })
+        .getByRole('cell')
+        .nth(4);
+    expect(await committedCell('from-delta.txt').innerText()).toBe('no');
     await page.getByLabel('Commit message').fill('delta: a file');
     await page.getByRole('button', { name: 'Commit all' }).click();
     await page
@@ -283,6 +291,9 @@ describe('the dashboard in Chromium', () => {
       })
       .waitFor();
     expect(gitIn(dash.repo.path, 'log', '-1', '--format=%s', 'HEAD').trim()).toContain('delta');
+    await page.getByRole('cell', { name: 'draft.txt', exact: true }).waitFor();
+    expect(await committedCell('draft.txt').innerText()).toBe('no');
+    expect(await committedCell('from-delta.txt').innerText()).toBe('yes');
     await screenshot(page, 'changes');
 
     // An error is shown in words, and nothing is made (the refused request is the one problem).

@@ -9,10 +9,11 @@ const UNCOMMITTED_NOT_MERGED = ' Its uncommitted changes were not merged: commit
 
 /** The lane's work against its base (committed and not), a commit box, and the merge into the base. */
 export function DiffPanel({ lane }: { lane: LaneView }) {
-  const [diff, setDiff] = useState<LaneDiff | null>(null);
+  const [diff, setDiff] = useState<ShownDiff | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const action = useAction();
-  const load = () => action.run(async () => setDiff(await api.diff(lane.id)));
+  const reload = async () => setDiff(await shownDiff(lane));
+  const load = () => action.run(reload);
 
   useEffect(() => {
     setDiff(null);
@@ -35,7 +36,7 @@ export function DiffPanel({ lane }: { lane: LaneView }) {
               setNotice(
                 `Merged into ${merged.into} as ${merged.commit.slice(0, 12)}.${merged.uncommitted ? UNCOMMITTED_NOT_MERGED : ''}`,
               );
-              setDiff(await api.diff(lane.id));
+              await reload();
             })
           }
         >
@@ -52,7 +53,7 @@ export function DiffPanel({ lane }: { lane: LaneView }) {
           succeeded(action, async () => {
             const result = await api.commit(lane.id, message);
             setNotice(result.commit === null ? 'Nothing to commit.' : `Committed ${result.commit.slice(0, 12)}.`);
-            setDiff(await api.diff(lane.id));
+            await reload();
           })
         }
       />
@@ -70,6 +71,7 @@ export function DiffPanel({ lane }: { lane: LaneView }) {
                   <th scope="col">Status</th>
                   <th scope="col">+</th>
                   <th scope="col">−</th>
+                  <th scope="col">Committed</th>
                 </tr>
               </thead>
               <tbody>
@@ -79,6 +81,7 @@ export function DiffPanel({ lane }: { lane: LaneView }) {
                     <td>{file.status}</td>
                     <td>{file.additions ?? 'bin'}</td>
                     <td>{file.deletions ?? 'bin'}</td>
+                    <td>{diff.notCommitted.has(file.path) ? 'no' : 'yes'}</td>
                   </tr>
                 ))}
               </tbody>
@@ -95,6 +98,17 @@ export function DiffPanel({ lane }: { lane: LaneView }) {
         ))}
     </section>
   );
+}
+
+interface ShownDiff extends LaneDiff {
+  /** Paths the worktree holds changes to that are not in the lane's last commit (merge leaves them). */
+  readonly notCommitted: ReadonlySet<string>;
+}
+
+/** Against the base, all of it; against the lane's own tip, what is not committed yet. */
+async function shownDiff(lane: LaneView): Promise<ShownDiff> {
+  const [all, uncommitted] = await Promise.all([api.diff(lane.id), api.diff(lane.id, `refs/heads/${lane.branch}`)]);
+  return { ...all, notCommitted: new Set(uncommitted.files.map((file) => file.path)) };
 }
 
 function patchClass(line: string): string {
