@@ -62,6 +62,8 @@ export const api = {
   unblock: (laneId: string) => call<LaneView>('POST', `${lanePath(laneId)}/unblock`, {}),
   diff: (laneId: string, base?: string) =>
     call<LaneDiff>('GET', `${lanePath(laneId)}/diff${base === undefined ? '' : `?base=${encodeURIComponent(base)}`}`),
+  /** What the lane's worktree holds that is not in its last commit (a merge leaves it, a cleanup salvages it). */
+  uncommitted: (lane: Pick<LaneView, 'id' | 'branch'>) => api.diff(lane.id, `refs/heads/${lane.branch}`),
   commit: (laneId: string, message: string) =>
     call<{ commit: string | null }>('POST', `${lanePath(laneId)}/commit`, { message }),
   merge: (laneId: string) =>

@@ -32,8 +32,8 @@ export function CleanupDialog({ lane, onClose, onCleaned }: CleanupDialogProps) 
 
   useEffect(() => {
     dialog.current?.showModal();
-    // Against its own branch's tip: what is not committed (salvaged to a ref); against the base: all of it.
-    Promise.all([api.diff(lane.id, `refs/heads/${lane.branch}`), api.diff(lane.id)]).then(
+    // What is not committed (salvaged to a ref), and against the base all of it.
+    Promise.all([api.uncommitted(lane), api.diff(lane.id)]).then(
       ([uncommitted, all]) => setWork({ uncommitted: uncommitted.files, all: all.files }),
       (error: unknown) => setWork(messageOf(error)),
     );

@@ -107,7 +107,7 @@ interface ShownDiff extends LaneDiff {
 
 /** Against the base, all of it; against the lane's own tip, what is not committed yet. */
 async function shownDiff(lane: LaneView): Promise<ShownDiff> {
-  const [all, uncommitted] = await Promise.all([api.diff(lane.id), api.diff(lane.id, `refs/heads/${lane.branch}`)]);
+  const [all, uncommitted] = await Promise.all([api.diff(lane.id), api.uncommitted(lane)]);
   return { ...all, notCommitted: new Set(uncommitted.files.map((file) => file.path)) };
 }
 
