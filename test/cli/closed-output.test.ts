@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listPids } from '../../actors/process/proc.js';
 import { distModule } from '../support/dist.js';
 import { createTempRepo, gitIn, type TempRepo } from '../support/git-repo.js';
 import { cmdlineOf, livePidsTagged } from '../support/proc-scan.js';
@@ -23,13 +24,10 @@ const MARKER = 'closed-output-marker';
 
 /** Pids whose command line holds `text`, this test's own shell pipelines aside. */
 function processesNamed(text: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((pid) => {
-      const argv = cmdlineOf(Number(pid));
-      return argv.includes(text) && !argv.includes('pipefail');
-    })
-    .map(Number);
+  return listPids().filter((pid) => {
+    const argv = cmdlineOf(pid);
+    return argv.includes(text) && !argv.includes('pipefail');
+  });
 }
 
 const LANEVISOR = `${JSON.stringify(process.execPath)} ${JSON.stringify(distModule('cli/main.js'))}`;

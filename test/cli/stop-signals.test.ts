@@ -33,38 +33,43 @@ function deliverSigint(): void {
   handler();
 }
 
+/** A StopSignals on `output`, the stops it hears, for `check`; its handlers are gone afterwards, whatever fails. */
+function withStopSignals(
+  output: ReturnType<typeof closableIo>,
+  check: (stop: StopSignals, heard: StopSignal[]) => void,
+) {
+  const stop = new StopSignals(output.io, 'stopping and cleaning up');
+  try {
+    const heard: StopSignal[] = [];
+    stop.onStop((signal) => heard.push(signal));
+    check(stop, heard);
+  } finally {
+    stop.dispose();
+  }
+}
+
 describe('StopSignals and a closed output', () => {
   it('stops the command as a first signal does, with exit code 141 and a line saying why', () => {
     const output = closableIo();
-    const stop = new StopSignals(output.io, 'stopping and cleaning up');
-    try {
-      const heard: StopSignal[] = [];
-      stop.onStop((signal) => heard.push(signal));
+    withStopSignals(output, (stop, heard) => {
       output.closeOutput();
       expect(heard).toEqual(['SIGPIPE']);
       expect(stop.signal).toBe('SIGPIPE');
       expect(stop.exitCode).toBe(EXIT_CODE_OUTPUT_CLOSED);
       expect(output.stderr()).toBe('lanevisor: the output was closed: stopping and cleaning up\n');
-    } finally {
-      stop.dispose();
-    }
+    });
     expect(output.listening()).toBe(0);
   });
 
-  it('after Ctrl-C, a closed output (the pager ended by the same Ctrl-C) is not the second signal', () => {
+  it('after Ctrl-C, a closed output (its reader ended by the same Ctrl-C) is not the second signal', () => {
     const output = closableIo();
-    const stop = new StopSignals(output.io, 'stopping and cleaning up');
-    try {
-      const heard: StopSignal[] = [];
-      stop.onStop((signal) => heard.push(signal));
+    withStopSignals(output, (stop, heard) => {
       deliverSigint();
       // A second stop would call process.exit: this test would not get past the next line.
       output.closeOutput();
       expect(heard).toEqual(['SIGINT']);
       expect(stop.exitCode).toBe(130);
       expect(output.stderr()).toBe('lanevisor: SIGINT: stopping and cleaning up (again to leave at once)\n');
-    } finally {
-      stop.dispose();
-    }
+    });
   });
 });
